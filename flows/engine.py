@@ -1,0 +1,216 @@
+"""The conversation engine: a pure function from (flow, state, input, now) to an Outcome.
+
+No clock, I/O or globals: the same engine drives SMS, the kiosk and the
+terminal simulator, and every rule about moving through a flow lives here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+
+from flows.answers import interpret
+from flows.model import (
+    END,
+    QUESTION_KINDS,
+    Alert,
+    Answer,
+    AnswerState,
+    Flow,
+    Outcome,
+    Reply,
+    ResponseStatus,
+    SessionState,
+    Step,
+    StepKind,
+)
+from flows.render import prompt_as_shown
+from flows.safeguarding import SafeguardingRules
+
+Translate = Callable[[str], str]
+
+
+@dataclass(frozen=True)
+class Context:
+    """What the engine may consult besides the flow: wording and safety rules."""
+
+    translate: Translate = str
+    rules: SafeguardingRules | None = None
+
+
+def channel_family(channel: str) -> str:
+    """Steps are limited by family: the simulator runs exactly as SMS does."""
+    return "kiosk" if channel == "kiosk" else "sms"
+
+
+def iso(moment: datetime) -> str:
+    return moment.isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def parse_iso(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def start_session(
+    flow: Flow, channel: str, language: str, now: datetime, ctx: Context = Context()
+) -> Outcome:
+    state = SessionState(
+        flow_id=flow.id,
+        flow_version=flow.version,
+        channel=channel,
+        language=language,
+        started_at=iso(now),
+        last_activity_at=iso(now),
+        current_step=None,
+    )
+    return _move_to(flow, state, flow.steps[0].id, now, [], [], ctx)
+
+
+def advance_session(
+    flow: Flow, state: SessionState, text: str, now: datetime, ctx: Context = Context()
+) -> Outcome:
+    """Take one answer to the current question and move on as far as the flow goes."""
+    _require_open(state)
+    step = flow.step(state.current_step)
+    replies: list[Reply] = []
+    alerts: list[Alert] = []
+    match = ctx.rules.check(text) if ctx.rules else None
+    if match:
+        alerts.append(Alert(match.category, step.id, match.phrase))
+        replies.append(Reply("signpost", step.id))
+    understood = interpret(step, text)
+    if understood is None and state.attempts == 0:
+        replies.append(Reply("reprompt", step.id, _valid_answers(step)))
+        state = replace(state, attempts=1, last_activity_at=iso(now))
+        return Outcome(state, tuple(replies), tuple(alerts))
+    prompt = prompt_as_shown(step, channel_family(state.channel), ctx.translate)
+    if understood is None:
+        answer = Answer(step.id, None, text, prompt, AnswerState.NO_ANSWER, iso(now))
+        replies.append(Reply("moving_on", step.id))
+    else:
+        answer = Answer(step.id, understood.value, text, prompt, understood.state,
+                        iso(now))
+    target = step.branches.get(answer.value or "") or _default_next(flow, step)
+    state = _with_answer(state, answer, now)
+    return _move_to(flow, state, target, now, replies, alerts, ctx)
+
+
+def decline_step(
+    flow: Flow, state: SessionState, now: datetime, ctx: Context = Context()
+) -> Outcome:
+    """The person chose "I'd rather not say": recorded as such, then move on."""
+    _require_open(state)
+    step = flow.step(state.current_step)
+    prompt = prompt_as_shown(step, channel_family(state.channel), ctx.translate)
+    answer = Answer(step.id, None, None, prompt, AnswerState.RATHER_NOT_SAY, iso(now))
+    state = _with_answer(state, answer, now)
+    return _move_to(flow, state, _default_next(flow, step), now, [], [], ctx)
+
+
+def go_back(flow: Flow, state: SessionState, now: datetime) -> Outcome:
+    """Return to the question before this one, forgetting its answer."""
+    _require_open(state)
+    if len(state.path) < 2:
+        return Outcome(state, (Reply("question", state.current_step,
+                                     _position(flow, state)),))
+    previous = state.path[-2]
+    state = replace(
+        state,
+        current_step=previous,
+        attempts=0,
+        path=state.path[:-1],
+        answers=tuple(a for a in state.answers if a.step_id != previous),
+        last_activity_at=iso(now),
+    )
+    return Outcome(state, (Reply("question", previous, _position(flow, state)),))
+
+
+def is_expired(state: SessionState, now: datetime, idle_limit: timedelta) -> bool:
+    return (state.status is ResponseStatus.OPEN
+            and now - parse_iso(state.last_activity_at) >= idle_limit)
+
+
+def close_session(
+    flow: Flow, state: SessionState, now: datetime, reason: str
+) -> SessionState:
+    """End an unfinished conversation (expired, reset, restarted) as partial."""
+    _require_open(state)
+    return _finish(flow, state, now, ResponseStatus.PARTIAL, reason)
+
+
+def _move_to(flow, state, target, now, replies, alerts, ctx) -> Outcome:
+    """Walk forward from `target`, saying messages, until a question or the end."""
+    family = channel_family(state.channel)
+    while target != END:
+        step = flow.step(target)
+        if not step.shown_on(family):
+            target = _default_next(flow, step)
+            continue
+        if step.kind is StepKind.MESSAGE:
+            replies.append(Reply("message", step.id))
+            target = _default_next(flow, step)
+            continue
+        state = replace(
+            state,
+            current_step=step.id,
+            attempts=0,
+            path=(*state.path, step.id),
+            last_activity_at=iso(now),
+        )
+        replies.append(Reply("question", step.id, _position(flow, state)))
+        return Outcome(state, tuple(replies), tuple(alerts))
+    state = _finish(flow, state, now, ResponseStatus.COMPLETE, "completed")
+    replies.append(Reply("thank_you"))
+    return Outcome(state, tuple(replies), tuple(alerts))
+
+
+def _finish(flow, state, now, status, reason) -> SessionState:
+    answered = {answer.step_id for answer in state.answers}
+    not_reached = tuple(
+        Answer(step.id, None, None, "", AnswerState.NOT_REACHED, iso(now))
+        for step in flow.steps
+        if step.kind in QUESTION_KINDS and step.id not in answered
+    )
+    return replace(
+        state,
+        answers=state.answers + not_reached,
+        current_step=None,
+        attempts=0,
+        status=status,
+        close_reason=reason,
+        last_activity_at=iso(now),
+    )
+
+
+def _with_answer(state: SessionState, answer: Answer, now: datetime) -> SessionState:
+    kept = tuple(a for a in state.answers if a.step_id != answer.step_id)
+    return replace(state, answers=(*kept, answer), attempts=0,
+                   last_activity_at=iso(now))
+
+
+def _default_next(flow: Flow, step: Step) -> str:
+    if step.next is not None:
+        return step.next
+    position = flow.index(step.id) + 1
+    return flow.steps[position].id if position < len(flow.steps) else END
+
+
+def _position(flow: Flow, state: SessionState) -> dict:
+    """"Question 2 of 4": how far along, counting the questions this channel asks."""
+    family = channel_family(state.channel)
+    shown = [s.id for s in flow.steps if s.kind in QUESTION_KINDS and s.shown_on(family)]
+    current = state.current_step
+    number = shown.index(current) + 1 if current in shown else len(state.path)
+    return {"number": number, "total": len(shown)}
+
+
+def _valid_answers(step: Step) -> dict:
+    if step.kind is StepKind.NUMBER:
+        return {"minimum": step.minimum, "maximum": step.maximum}
+    return {"count": len(step.options)}
+
+
+def _require_open(state: SessionState) -> None:
+    if state.status is not ResponseStatus.OPEN or state.current_step is None:
+        raise ValueError("this conversation has already ended")

@@ -1,0 +1,49 @@
+"""Reading flow YAML the way a non-programmer means it.
+
+`yes`, `no`, `on` and `off` stay words (YAML 1.1 would make them booleans), and
+every mapping remembers the line it started on so errors can point at it.
+"""
+
+from __future__ import annotations
+
+import re
+
+import yaml
+
+LINE_KEY = "__line__"
+
+
+class FlowYamlLoader(yaml.SafeLoader):
+    """SafeLoader where only true/false are booleans and mappings carry lines."""
+
+
+# Rebuild the implicit resolvers without YAML 1.1's yes/no/on/off booleans.
+FlowYamlLoader.yaml_implicit_resolvers = {
+    first: [
+        (tag, regexp)
+        for tag, regexp in resolvers
+        if tag != "tag:yaml.org,2002:bool"
+    ]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+FlowYamlLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool",
+    re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
+    list("tTfF"),
+)
+
+
+def _construct_mapping_with_line(loader, node, deep=False):
+    mapping = yaml.SafeLoader.construct_mapping(loader, node, deep=True)
+    mapping[LINE_KEY] = node.start_mark.line + 1
+    return mapping
+
+
+FlowYamlLoader.add_constructor(
+    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping_with_line
+)
+
+
+def parse_yaml(text: str):
+    """Parse flow YAML; raises yaml.YAMLError with a line on bad syntax."""
+    return yaml.load(text, Loader=FlowYamlLoader)  # noqa: S506 - a SafeLoader
