@@ -1,0 +1,125 @@
+"""One conversation turn end to end: load, run the engine, save, in one transaction.
+
+Every channel (SMS, kiosk, simulator) calls these, so a reply is only ever
+sent for a turn that is already committed to disk.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from flows.engine import (
+    advance_session,
+    channel_family,
+    close_session,
+    iso,
+    is_expired,
+    start_session,
+)
+from flows.model import Flow, Outcome
+from flows.render import sms_text
+from gateway import store
+from gateway.db import write_txn
+from gateway.runtime import Runtime
+
+
+class ConversationClosed(Exception):
+    """The conversation has ended (finished, expired or reset); start a new one."""
+
+
+@dataclass(frozen=True)
+class Turn:
+    response_id: str
+    flow: Flow
+    outcome: Outcome
+
+    def as_text(self, runtime: Runtime) -> str:
+        state = self.outcome.state
+        return sms_text(self.flow, self.outcome.replies, channel_family(state.channel),
+                        runtime.translate(state.language))
+
+
+def idle_limit(runtime: Runtime, channel: str) -> timedelta:
+    return timedelta(hours=runtime.config["SMS_SESSION_HOURS"])
+
+
+def start_conversation(
+    db, runtime: Runtime, *, channel: str, now: datetime,
+    participant_id: str | None = None, flow_id: str | None = None,
+    language: str | None = None, kiosk: str | None = None, is_test: bool = False,
+) -> Turn:
+    """Begin a flow; a person's unfinished conversation on this channel closes first."""
+    flow = runtime.flow(flow_id)
+    language = language or runtime.config["DEFAULT_LANGUAGE"]
+    with write_txn(db):
+        if participant_id is not None:
+            previous = store.find_open_session(db, participant_id, channel)
+            if previous is not None:
+                _close(db, runtime, previous, now, "restarted")
+        outcome = start_session(flow, channel, language, now, runtime.context(language))
+        response_id = store.create_response(
+            db, site_id=runtime.site_id, participant_id=participant_id,
+            state=outcome.state, kiosk=kiosk, is_test=is_test,
+        )
+        session = store.OpenSession(response_id, participant_id, outcome.state, is_test)
+        store.save_session(db, session)
+    return Turn(response_id, flow, outcome)
+
+
+def answer(db, runtime: Runtime, response_id: str, text: str, now: datetime) -> Turn:
+    """Apply one answer to an open conversation; raise ConversationClosed if none."""
+    with write_txn(db):
+        session = store.load_session(db, response_id)
+        if session is None:
+            raise ConversationClosed(response_id)
+        state = session.state
+        flow = runtime.flows.get(state.flow_id)
+        if flow is None or flow.version != state.flow_version:
+            _close(db, runtime, session, now, "flow_changed")
+            raise ConversationClosed(response_id)
+        if is_expired(state, now, idle_limit(runtime, state.channel)):
+            _close(db, runtime, session, now, "expired")
+            raise ConversationClosed(response_id)
+        outcome = advance_session(flow, state, text, now,
+                                  runtime.context(state.language))
+        store.save_session(db, store.OpenSession(
+            response_id, session.participant_id, outcome.state, session.is_test))
+        store.add_alerts(db, response_id, outcome.alerts, iso(now), session.is_test)
+    return Turn(response_id, flow, outcome)
+
+
+def close_conversation(db, runtime: Runtime, response_id: str, now: datetime,
+                       reason: str) -> bool:
+    """Close an open conversation as partial; False if it was not open."""
+    with write_txn(db):
+        session = store.load_session(db, response_id)
+        if session is None:
+            return False
+        _close(db, runtime, session, now, reason)
+    return True
+
+
+def close_idle_conversations(db, runtime: Runtime, now: datetime) -> int:
+    """Close every SMS and simulator conversation that has gone quiet too long."""
+    limit = idle_limit(runtime, "sms")
+    with write_txn(db):
+        idle = store.idle_sessions(db, ["sms", "simulator"], iso(now - limit))
+        for session in idle:
+            _close(db, runtime, session, now, "expired")
+    return len(idle)
+
+
+def _close(db, runtime: Runtime, session: store.OpenSession, now: datetime,
+           reason: str) -> None:
+    flow = runtime.flows.get(session.state.flow_id)
+    if flow is None or flow.version != session.state.flow_version:
+        flow = _stand_in_flow(session)
+    state = close_session(flow, session.state, now, reason)
+    store.save_session(db, store.OpenSession(
+        session.response_id, session.participant_id, state, session.is_test))
+
+
+def _stand_in_flow(session: store.OpenSession) -> Flow:
+    """The flow has changed or gone: close with the answers already given."""
+    return Flow(session.state.flow_id, session.state.flow_version, "", "en", (), "")

@@ -1,0 +1,65 @@
+"""Opening the SQLite database safely for many threads, and writing to it.
+
+WAL so readers never wait for writers; synchronous=FULL because an answer
+that got a reply must survive a power cut; BEGIN IMMEDIATE for every
+read-modify-write so concurrent writers queue instead of failing.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import sqlite_utils
+from flask import current_app, g
+
+BUSY_TIMEOUT_SECONDS = 30
+
+
+def connect(path: str | Path) -> sqlite_utils.Database:
+    """A new connection to the gateway's database with the project's pragmas."""
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_SECONDS)
+    db = sqlite_utils.Database(conn)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA synchronous=FULL")
+    db.execute("PRAGMA foreign_keys=ON")
+    return db
+
+
+@contextmanager
+def write_txn(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Database]:
+    """One atomic read-modify-write: takes the write lock before the first read."""
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        yield db
+    except BaseException:
+        db.rollback()
+        raise
+    db.conn.execute("COMMIT")
+
+
+def get_db() -> sqlite_utils.Database:
+    """This request's connection, opened on first use and closed on teardown."""
+    if "db" not in g:
+        g.db = connect(current_app.config["DATABASE"])
+    return g.db
+
+
+def close_db(_error: BaseException | None = None) -> None:
+    db = g.pop("db", None)
+    if db is not None:
+        db.close()
+
+
+def backup_database(source: str | Path, destination: str | Path) -> None:
+    """A consistent copy while the service runs, using SQLite's online backup."""
+    with sqlite3.connect(str(source), timeout=BUSY_TIMEOUT_SECONDS) as src:
+        dest = sqlite3.connect(str(destination))
+        try:
+            src.backup(dest)
+        finally:
+            dest.close()
+    src.close()

@@ -1,0 +1,116 @@
+"""Schema changes, one small function each, applied in order and recorded.
+
+Never edit a migration that has shipped: add a new one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+import sqlite_utils
+
+from gateway.db import write_txn
+
+
+def create_core_tables(db: sqlite_utils.Database) -> None:
+    db.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+    db.execute("""
+        CREATE TABLE participants (
+            id TEXT PRIMARY KEY,            -- keyed hash of the E.164 number
+            created_at TEXT NOT NULL,
+            is_test INTEGER NOT NULL DEFAULT 0
+        )""")
+    # The only place a raw phone number is kept. It never syncs or exports.
+    db.execute("""
+        CREATE TABLE participant_numbers (
+            participant_id TEXT PRIMARY KEY REFERENCES participants(id),
+            phone TEXT NOT NULL
+        )""")
+    db.execute("""
+        CREATE TABLE responses (
+            id TEXT PRIMARY KEY,            -- UUIDv7
+            site_id TEXT NOT NULL,
+            participant_id TEXT REFERENCES participants(id),
+            flow_id TEXT NOT NULL,
+            flow_version INTEGER NOT NULL,
+            channel TEXT NOT NULL,
+            language TEXT NOT NULL,
+            kiosk TEXT,
+            started_at TEXT NOT NULL,
+            closed_at TEXT,
+            status TEXT NOT NULL DEFAULT 'open',
+            close_reason TEXT,
+            is_test INTEGER NOT NULL DEFAULT 0
+        )""")
+    db.execute("CREATE INDEX responses_closed_at ON responses(closed_at)")
+    db.execute("""
+        CREATE TABLE answers (
+            response_id TEXT NOT NULL REFERENCES responses(id),
+            step_id TEXT NOT NULL,
+            position INTEGER NOT NULL,
+            value TEXT,
+            raw TEXT,
+            prompt TEXT NOT NULL,
+            state TEXT NOT NULL,
+            answered_at TEXT NOT NULL,
+            PRIMARY KEY (response_id, step_id)
+        )""")
+    # One open conversation per person per channel; kiosk sessions have no person.
+    db.execute("""
+        CREATE TABLE sessions (
+            response_id TEXT PRIMARY KEY REFERENCES responses(id),
+            participant_id TEXT REFERENCES participants(id),
+            channel TEXT NOT NULL,
+            state TEXT NOT NULL,            -- the engine's SessionState as JSON
+            last_activity_at TEXT NOT NULL
+        )""")
+    db.execute("""
+        CREATE UNIQUE INDEX sessions_one_open_per_person
+        ON sessions(participant_id, channel) WHERE participant_id IS NOT NULL""")
+    db.execute("""
+        CREATE TABLE alerts (
+            id TEXT PRIMARY KEY,            -- UUIDv7
+            response_id TEXT NOT NULL REFERENCES responses(id),
+            step_id TEXT NOT NULL,
+            category TEXT NOT NULL,
+            rule TEXT NOT NULL,
+            raised_at TEXT NOT NULL,
+            status TEXT NOT NULL DEFAULT 'open',
+            is_test INTEGER NOT NULL DEFAULT 0
+        )""")
+
+
+MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (
+    create_core_tables,
+)
+
+
+def applied(db: sqlite_utils.Database) -> set[str]:
+    if "migrations" not in db.table_names():
+        return set()
+    return {row["name"] for row in db.query("SELECT name FROM migrations")}
+
+
+def pending(db: sqlite_utils.Database) -> list[str]:
+    done = applied(db)
+    return [m.__name__ for m in MIGRATIONS if m.__name__ not in done]
+
+
+def migrate(db: sqlite_utils.Database) -> list[str]:
+    """Apply what has not been applied, each in its own transaction."""
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS migrations (name TEXT PRIMARY KEY, applied_at TEXT)"
+    )
+    ran = []
+    for migration in MIGRATIONS:
+        with write_txn(db):
+            if migration.__name__ in applied(db):
+                continue
+            migration(db)
+            db.execute(
+                "INSERT INTO migrations (name, applied_at) VALUES (?, ?)",
+                [migration.__name__, datetime.now(UTC).isoformat()],
+            )
+        ran.append(migration.__name__)
+    return ran

@@ -1,0 +1,81 @@
+"""What an app loads once at start: flows, safeguarding rules, keys and catalogs.
+
+Kept on `app.extensions["gateway"]` so views and commands share one copy.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from flask import current_app
+
+from flows.engine import Context
+from flows.loader import load_library
+from flows.model import Flow
+from flows.safeguarding import SafeguardingRules, load_rules
+from gateway import store
+from gateway.config import ConfigError, flow_directories, pseudonym_key_file
+from gateway.db import connect
+from gateway.i18n import load_catalogs, translator_for
+from gateway.migrations import migrate
+from gateway.privacy import read_key
+
+
+@dataclass
+class Runtime:
+    config: dict
+    flows: dict[str, Flow]
+    rules: SafeguardingRules
+    catalogs: dict
+    site_id: str
+    pseudonym_key: bytes | None
+
+    def context(self, language: str) -> Context:
+        return Context(translate=self.translate(language), rules=self.rules)
+
+    def translate(self, language: str):
+        return translator_for(self.catalogs, language)
+
+    def flow(self, flow_id: str | None = None) -> Flow:
+        flow_id = flow_id or self.config["DEFAULT_FLOW"]
+        if flow_id not in self.flows:
+            known = ", ".join(sorted(self.flows))
+            raise KeyError(f"no flow called '{flow_id}' (flows here: {known})")
+        return self.flows[flow_id]
+
+
+def load_runtime(config: dict) -> Runtime:
+    """Read everything the gateway needs; refuse clearly if the install is not set up."""
+    database = Path(config["DATABASE"])
+    if not database.exists():
+        raise ConfigError(
+            f"There is no database at {database}. Run `gateway init` first."
+        )
+    db = connect(database)
+    try:
+        migrate(db)
+        site_id = store.get_meta(db, "site_id")
+        if site_id is None:
+            raise ConfigError("This install has no site id. Run `gateway init` first.")
+        store.set_meta(db, "site_name", config["SITE"])
+    finally:
+        db.close()
+    flows = load_library(flow_directories(config))
+    if config["DEFAULT_FLOW"] not in flows:
+        raise ConfigError(
+            f"GATEWAY_DEFAULT_FLOW is '{config['DEFAULT_FLOW']}', but there is no "
+            f"such flow. Flows here: {', '.join(sorted(flows))}."
+        )
+    return Runtime(
+        config=config,
+        flows=flows,
+        rules=load_rules(config["SAFEGUARDING_RULES"]),
+        catalogs=load_catalogs(),
+        site_id=site_id,
+        pseudonym_key=read_key(pseudonym_key_file(config["INSTANCE_PATH"])),
+    )
+
+
+def current_runtime() -> Runtime:
+    return current_app.extensions["gateway"]

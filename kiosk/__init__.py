@@ -1,0 +1,1 @@
+"""The touchscreen kiosk channel: blueprint, templates and static assets."""
