@@ -1,4 +1,4 @@
-"""The conversation engine, pure Python: flow model, loader, engine and easy-read checks.
+"""The conversation engine in pure Python: model, loader, engine, easy-read checks.
 
 Nothing here imports Flask or touches a database; `gateway` and `kiosk` use it.
 """

@@ -16,8 +16,29 @@ from flows.model import OPTION_KINDS, AnswerState, Option, Step, StepKind
 NUMBER_WORDS = {
     word: number
     for number, word in enumerate(
-        "zero one two three four five six seven eight nine ten eleven twelve "
-        "thirteen fourteen fifteen sixteen seventeen eighteen nineteen twenty".split()
+        [
+            "zero",
+            "one",
+            "two",
+            "three",
+            "four",
+            "five",
+            "six",
+            "seven",
+            "eight",
+            "nine",
+            "ten",
+            "eleven",
+            "twelve",
+            "thirteen",
+            "fourteen",
+            "fifteen",
+            "sixteen",
+            "seventeen",
+            "eighteen",
+            "nineteen",
+            "twenty",
+        ]
     )
 }
 ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6}
@@ -92,7 +113,7 @@ def _chosen(option: Option) -> Interpretation:
 
 
 def _read_number(step: Step, text: str) -> Interpretation | None:
-    said = text.strip().replace(" ", "")
+    said = text.strip().rstrip(".!?)").lstrip("#").replace(" ", "")
     if DECIMAL.match(said):
         number = float(said.replace(",", "."))
     elif normalise(text) in NUMBER_WORDS:

@@ -64,19 +64,23 @@ def _check_step(step: Step) -> list[Advice]:
     segments = sms_segments(text)
     budget = 1 if _latin(step.text) else UCS2_SEGMENT_BUDGET
     if segments.count > budget:
-        advice.append(Advice(
-            step.id,
-            f"needs {segments.count} SMS segments ({segments.characters} "
-            f"{segments.encoding} characters); try to fit one",
-        ))
+        advice.append(
+            Advice(
+                step.id,
+                f"needs {segments.count} SMS segments ({segments.characters} "
+                f"{segments.encoding} characters); try to fit one",
+            )
+        )
     for sentence in re.split(r"(?<=[.?!])\s+", step.text):
         words = len(sentence.split())
         if words > LONG_SENTENCE_WORDS:
-            advice.append(Advice(
-                step.id,
-                f"a sentence of {words} words; easy read keeps to about "
-                f"{LONG_SENTENCE_WORDS}",
-            ))
+            advice.append(
+                Advice(
+                    step.id,
+                    f"a sentence of {words} words; easy read keeps to about "
+                    f"{LONG_SENTENCE_WORDS}",
+                )
+            )
     return advice
 
 

@@ -1,4 +1,4 @@
-"""The conversation engine: a pure function from (flow, state, input, now) to an Outcome.
+"""The engine: a pure function of (flow, state, input, now) to an Outcome.
 
 No clock, I/O or globals: the same engine drives SMS, the kiosk and the
 terminal simulator, and every rule about moving through a flow lives here.
@@ -89,8 +89,9 @@ def advance_session(
         answer = Answer(step.id, None, text, prompt, AnswerState.NO_ANSWER, iso(now))
         replies.append(Reply("moving_on", step.id))
     else:
-        answer = Answer(step.id, understood.value, text, prompt, understood.state,
-                        iso(now))
+        answer = Answer(
+            step.id, understood.value, text, prompt, understood.state, iso(now)
+        )
     target = step.branches.get(answer.value or "") or _default_next(flow, step)
     state = _with_answer(state, answer, now)
     return _move_to(flow, state, target, now, replies, alerts, ctx)
@@ -112,8 +113,9 @@ def go_back(flow: Flow, state: SessionState, now: datetime) -> Outcome:
     """Return to the question before this one, forgetting its answer."""
     _require_open(state)
     if len(state.path) < 2:
-        return Outcome(state, (Reply("question", state.current_step,
-                                     _position(flow, state)),))
+        return Outcome(
+            state, (Reply("question", state.current_step, _position(flow, state)),)
+        )
     previous = state.path[-2]
     state = replace(
         state,
@@ -127,8 +129,10 @@ def go_back(flow: Flow, state: SessionState, now: datetime) -> Outcome:
 
 
 def is_expired(state: SessionState, now: datetime, idle_limit: timedelta) -> bool:
-    return (state.status is ResponseStatus.OPEN
-            and now - parse_iso(state.last_activity_at) >= idle_limit)
+    return (
+        state.status is ResponseStatus.OPEN
+        and now - parse_iso(state.last_activity_at) >= idle_limit
+    )
 
 
 def close_session(
@@ -185,8 +189,9 @@ def _finish(flow, state, now, status, reason) -> SessionState:
 
 def _with_answer(state: SessionState, answer: Answer, now: datetime) -> SessionState:
     kept = tuple(a for a in state.answers if a.step_id != answer.step_id)
-    return replace(state, answers=(*kept, answer), attempts=0,
-                   last_activity_at=iso(now))
+    return replace(
+        state, answers=(*kept, answer), attempts=0, last_activity_at=iso(now)
+    )
 
 
 def _default_next(flow: Flow, step: Step) -> str:
@@ -197,9 +202,11 @@ def _default_next(flow: Flow, step: Step) -> str:
 
 
 def _position(flow: Flow, state: SessionState) -> dict:
-    """"Question 2 of 4": how far along, counting the questions this channel asks."""
+    """ "Question 2 of 4": how far along, counting the questions this channel asks."""
     family = channel_family(state.channel)
-    shown = [s.id for s in flow.steps if s.kind in QUESTION_KINDS and s.shown_on(family)]
+    shown = [
+        s.id for s in flow.steps if s.kind in QUESTION_KINDS and s.shown_on(family)
+    ]
     current = state.current_step
     number = shown.index(current) + 1 if current in shown else len(state.path)
     return {"number": number, "total": len(shown)}

@@ -92,7 +92,9 @@ def load_flow(path: str | Path) -> Flow:
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
-        raise FlowError([FlowProblem(str(path), None, None, f"cannot read: {error}")])
+        raise FlowError(
+            [FlowProblem(str(path), None, None, f"cannot read: {error}")]
+        ) from None
     return parse_flow(text, str(path))
 
 
@@ -103,7 +105,8 @@ def parse_flow(text: str, file: str = "<flow>") -> Flow:
         mark = getattr(error, "problem_mark", None)
         line = mark.line + 1 if mark else None
         reason = getattr(error, "problem", None) or "not valid YAML"
-        raise FlowError([FlowProblem(file, line, None, f"not valid YAML: {reason}")])
+        problem = FlowProblem(file, line, None, f"not valid YAML: {reason}")
+        raise FlowError([problem]) from None
     if not isinstance(data, dict):
         raise FlowError([FlowProblem(file, 1, None, "a flow must be a mapping")])
     checker = _Checker(file)
@@ -137,11 +140,14 @@ def _build_flow(data: dict, check: _Checker) -> Flow | None:
     if not isinstance(raw_steps, list) or not raw_steps:
         check.problem("a flow needs a list of 'steps'", data[LINE_KEY])
         return None
-    steps = [_build_step(raw, position, check) for position, raw in enumerate(raw_steps)]
+    steps = [
+        _build_step(raw, position, check) for position, raw in enumerate(raw_steps)
+    ]
     steps = [step for step in steps if step is not None]
     _check_graph(steps, check)
-    if not any(step.kind in OPTION_KINDS | {StepKind.NUMBER, StepKind.TEXT}
-               for step in steps):
+    if not any(
+        step.kind in OPTION_KINDS | {StepKind.NUMBER, StepKind.TEXT} for step in steps
+    ):
         check.problem("a flow needs at least one question", data[LINE_KEY])
     return Flow(
         id=flow_id,
@@ -173,8 +179,9 @@ def _build_step(raw, position: int, check: _Checker) -> Step | None:
         kind = StepKind(kind_name)
     except ValueError:
         kinds = ", ".join(StepKind)
-        check.problem(f"unknown step kind '{kind_name}' (use one of: {kinds})",
-                      line, label)
+        check.problem(
+            f"unknown step kind '{kind_name}' (use one of: {kinds})", line, label
+        )
         return None
     check.unknown_keys(raw, STEP_KEYS[kind], "setting", label)
     text = check.text(raw, "text", label)
@@ -183,11 +190,15 @@ def _build_step(raw, position: int, check: _Checker) -> Step | None:
     branches = _build_branches(raw, options, label, check)
     minimum, maximum = raw.get("min"), raw.get("max")
     for name, value in (("min", minimum), ("max", maximum)):
-        if value is not None and (isinstance(value, bool)
-                                  or not isinstance(value, int | float)):
+        if value is not None and (
+            isinstance(value, bool) or not isinstance(value, int | float)
+        ):
             check.problem(f"'{name}' must be a number", line, label)
-    if (isinstance(minimum, int | float) and isinstance(maximum, int | float)
-            and minimum > maximum):
+    if (
+        isinstance(minimum, int | float)
+        and isinstance(maximum, int | float)
+        and minimum > maximum
+    ):
         check.problem("'min' is bigger than 'max'", line, label)
     max_length = raw.get("max_length", 500)
     if not isinstance(max_length, int) or not 1 <= max_length <= TEXT_CAP_LIMIT:
@@ -388,10 +399,14 @@ def load_library(directories: list[Path]) -> dict[str, Flow]:
             problems.extend(error.problems)
             continue
         if flow.id in flows:
-            problems.append(FlowProblem(
-                str(path), 1, None,
-                f"flow id '{flow.id}' is also used by {flows[flow.id].source}",
-            ))
+            problems.append(
+                FlowProblem(
+                    str(path),
+                    1,
+                    None,
+                    f"flow id '{flow.id}' is also used by {flows[flow.id].source}",
+                )
+            )
         flows[flow.id] = flow
     if problems:
         raise FlowError(problems)

@@ -54,6 +54,10 @@ YES_NO: tuple[Option, ...] = (
         ("y", "yeah", "yep", "yup", "yes please", "ok", "okay", "sure", "👍"),
         "thumbs-up",
     ),
-    Option("no", N_("No"), ("n", "nope", "nah", "no thanks", "no thank you", "👎"),
-           "thumbs-down"),
+    Option(
+        "no",
+        N_("No"),
+        ("n", "nope", "nah", "no thanks", "no thank you", "👎"),
+        "thumbs-down",
+    ),
 )

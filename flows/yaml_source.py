@@ -20,9 +20,7 @@ class FlowYamlLoader(yaml.SafeLoader):
 # Rebuild the implicit resolvers without YAML 1.1's yes/no/on/off booleans.
 FlowYamlLoader.yaml_implicit_resolvers = {
     first: [
-        (tag, regexp)
-        for tag, regexp in resolvers
-        if tag != "tag:yaml.org,2002:bool"
+        (tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:bool"
     ]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }

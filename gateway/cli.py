@@ -56,7 +56,9 @@ def cli(ctx: click.Context) -> None:
     environment variables: see the README.
     """
     ctx.ensure_object(dict)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s"
+    )
 
 
 @cli.command()
@@ -93,12 +95,18 @@ def init(ctx: click.Context) -> None:
         made.append(f"the database ({len(ran)} migration(s))")
     click.echo(f"Site '{config['SITE']}' ({site_id})")
     click.echo(f"Database: {config['DATABASE']}")
-    click.echo("Made " + ", ".join(made) + "." if made else "Already set up: nothing to do.")
+    click.echo(
+        "Made " + ", ".join(made) + "." if made else "Already set up: nothing to do."
+    )
 
 
 @cli.command()
-@click.option("--host", default="127.0.0.1", show_default=True,
-              help="Address to listen on. Use 0.0.0.0 for tablets on the network.")
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address to listen on. Use 0.0.0.0 for tablets on the network.",
+)
 @click.option("--port", default=8080, show_default=True, type=int)
 @click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 64))
 @click.pass_context
@@ -166,7 +174,9 @@ def flows_check(ctx: click.Context, paths: tuple[str, ...]) -> None:
         for advice in check_flow_wording(flow):
             click.echo(f"  advice: step '{advice.step}': {advice.message}")
     if failed:
-        raise click.ClickException(f"{failed} of {len(files)} flow file(s) have errors.")
+        raise click.ClickException(
+            f"{failed} of {len(files)} flow file(s) have errors."
+        )
 
 
 @cli.command()
@@ -185,13 +195,21 @@ def simulate(ctx: click.Context, flow_id: str, language: str | None) -> None:
     runtime = app.extensions["gateway"]
     if flow_id not in runtime.flows:
         raise click.ClickException(
-            f"No flow called '{flow_id}'. Flows here: {', '.join(sorted(runtime.flows))}."
+            f"No flow called '{flow_id}'. "
+            f"Flows here: {', '.join(sorted(runtime.flows))}."
         )
     interactive = sys.stdin.isatty()
     db = connect(app.config["DATABASE"])
     try:
-        turn = start_conversation(db, runtime, channel="simulator", now=utc_now(),
-                                  flow_id=flow_id, language=language, is_test=True)
+        turn = start_conversation(
+            db,
+            runtime,
+            channel="simulator",
+            now=utc_now(),
+            flow_id=flow_id,
+            language=language,
+            is_test=True,
+        )
         click.echo(turn.as_text(runtime) + "\n")
         while not turn.outcome.done:
             if interactive:
@@ -209,14 +227,27 @@ def simulate(ctx: click.Context, flow_id: str, language: str | None) -> None:
 
 
 @cli.command()
-@click.option("--format", "fmt", type=click.Choice(["csv", "jsonl"]), default="csv",
-              show_default=True)
-@click.option("--since", type=click.DateTime(["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S"]),
-              help="Only responses closed on or after this date (UTC).")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["csv", "jsonl"]),
+    default="csv",
+    show_default=True,
+)
+@click.option(
+    "--since",
+    type=click.DateTime(["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S"]),
+    help="Only responses closed on or after this date (UTC).",
+)
 @click.option("--flow", "flow_id", help="Only this flow's responses.")
 @click.option("--include-test", is_flag=True, help="Include simulator and demo data.")
-@click.option("--output", "-o", type=click.File("w", encoding="utf-8"), default="-",
-              help="File to write (default: standard output).")
+@click.option(
+    "--output",
+    "-o",
+    type=click.File("w", encoding="utf-8"),
+    default="-",
+    help="File to write (default: standard output).",
+)
 @click.pass_context
 def export(ctx, fmt, since, flow_id, include_test, output) -> None:
     """Export closed responses, one per row or line. Never includes phone numbers."""
@@ -227,8 +258,9 @@ def export(ctx, fmt, since, flow_id, include_test, output) -> None:
     since_text = since.strftime("%Y-%m-%dT%H:%M:%S") if since else None
     db = connect(app.config["DATABASE"])
     try:
-        rows = store.closed_responses(db, since=since_text, include_test=include_test,
-                                      flow_id=flow_id)
+        rows = store.closed_responses(
+            db, since=since_text, include_test=include_test, flow_id=flow_id
+        )
         if fmt == "jsonl":
             count = write_jsonl(rows, output)
         else:

@@ -34,34 +34,79 @@ def _positive_int(text: str) -> int:
 
 
 SETTINGS: tuple[Setting, ...] = (
-    Setting("GATEWAY_INSTANCE_PATH", "INSTANCE_PATH", "instance",
-            "Folder for this install's database, keys and secret key."),
-    Setting("GATEWAY_DATABASE", "DATABASE", None,
-            "The SQLite file. Default: gateway.sqlite3 in the instance folder."),
-    Setting("GATEWAY_SECRET_KEY", "SECRET_KEY", None,
-            "Signs browser sessions. Default: the key `gateway init` writes to "
-            "the instance folder. No built-in value.", secret=True),
-    Setting("GATEWAY_SITE", "SITE", "Demo site",
-            "This site's display name. Its identity is a UUID made at init."),
-    Setting("GATEWAY_DEFAULT_FLOW", "DEFAULT_FLOW", "friends-and-family",
-            "The flow a new conversation starts when no trigger word is used."),
-    Setting("GATEWAY_FLOWS_PATH", "FLOWS_PATH", "",
-            "Extra folders of flow files, separated by ':' (bundled flows are "
-            "always loaded)."),
-    Setting("GATEWAY_DEFAULT_LANGUAGE", "DEFAULT_LANGUAGE", "en",
-            "Language for a conversation when the person has not chosen one."),
-    Setting("GATEWAY_SMS_SESSION_HOURS", "SMS_SESSION_HOURS", 24,
-            "Hours of silence after which an SMS conversation closes as partial.",
-            _positive_int),
-    Setting("GATEWAY_SAFEGUARDING_RULES", "SAFEGUARDING_RULES", None,
-            "A YAML file of phrases that signpost and raise an alert. Default: "
-            "the bundled flows/rules/safeguarding.yaml."),
-    Setting("GATEWAY_WORKER_INTERVAL", "WORKER_INTERVAL", 30,
-            "Seconds between passes of `gateway worker` (closing expired "
-            "conversations).", _positive_int),
-    Setting("GATEWAY_LOG_LEVEL", "LOG_LEVEL", "INFO",
-            "Logging level: DEBUG, INFO, WARNING or ERROR. Logs never hold "
-            "phone numbers or answer text."),
+    Setting(
+        "GATEWAY_INSTANCE_PATH",
+        "INSTANCE_PATH",
+        "instance",
+        "Folder for this install's database, keys and secret key.",
+    ),
+    Setting(
+        "GATEWAY_DATABASE",
+        "DATABASE",
+        None,
+        "The SQLite file. Default: gateway.sqlite3 in the instance folder.",
+    ),
+    Setting(
+        "GATEWAY_SECRET_KEY",
+        "SECRET_KEY",
+        None,
+        "Signs browser sessions. Default: the key `gateway init` writes to "
+        "the instance folder. No built-in value.",
+        secret=True,
+    ),
+    Setting(
+        "GATEWAY_SITE",
+        "SITE",
+        "Demo site",
+        "This site's display name. Its identity is a UUID made at init.",
+    ),
+    Setting(
+        "GATEWAY_DEFAULT_FLOW",
+        "DEFAULT_FLOW",
+        "friends-and-family",
+        "The flow a new conversation starts when no trigger word is used.",
+    ),
+    Setting(
+        "GATEWAY_FLOWS_PATH",
+        "FLOWS_PATH",
+        "",
+        "Extra folders of flow files, separated by ':' (bundled flows are "
+        "always loaded).",
+    ),
+    Setting(
+        "GATEWAY_DEFAULT_LANGUAGE",
+        "DEFAULT_LANGUAGE",
+        "en",
+        "Language for a conversation when the person has not chosen one.",
+    ),
+    Setting(
+        "GATEWAY_SMS_SESSION_HOURS",
+        "SMS_SESSION_HOURS",
+        24,
+        "Hours of silence after which an SMS conversation closes as partial.",
+        _positive_int,
+    ),
+    Setting(
+        "GATEWAY_SAFEGUARDING_RULES",
+        "SAFEGUARDING_RULES",
+        None,
+        "A YAML file of phrases that signpost and raise an alert. Default: "
+        "the bundled flows/rules/safeguarding.yaml.",
+    ),
+    Setting(
+        "GATEWAY_WORKER_INTERVAL",
+        "WORKER_INTERVAL",
+        30,
+        "Seconds between passes of `gateway worker` (closing expired conversations).",
+        _positive_int,
+    ),
+    Setting(
+        "GATEWAY_LOG_LEVEL",
+        "LOG_LEVEL",
+        "INFO",
+        "Logging level: DEBUG, INFO, WARNING or ERROR. Logs never hold "
+        "phone numbers or answer text.",
+    ),
 )
 
 

@@ -13,8 +13,8 @@ from flows.engine import (
     advance_session,
     channel_family,
     close_session,
-    iso,
     is_expired,
+    iso,
     start_session,
 )
 from flows.model import Flow, Outcome
@@ -36,8 +36,12 @@ class Turn:
 
     def as_text(self, runtime: Runtime) -> str:
         state = self.outcome.state
-        return sms_text(self.flow, self.outcome.replies, channel_family(state.channel),
-                        runtime.translate(state.language))
+        return sms_text(
+            self.flow,
+            self.outcome.replies,
+            channel_family(state.channel),
+            runtime.translate(state.language),
+        )
 
 
 def idle_limit(runtime: Runtime, channel: str) -> timedelta:
@@ -45,9 +49,16 @@ def idle_limit(runtime: Runtime, channel: str) -> timedelta:
 
 
 def start_conversation(
-    db, runtime: Runtime, *, channel: str, now: datetime,
-    participant_id: str | None = None, flow_id: str | None = None,
-    language: str | None = None, kiosk: str | None = None, is_test: bool = False,
+    db,
+    runtime: Runtime,
+    *,
+    channel: str,
+    now: datetime,
+    participant_id: str | None = None,
+    flow_id: str | None = None,
+    language: str | None = None,
+    kiosk: str | None = None,
+    is_test: bool = False,
 ) -> Turn:
     """Begin a flow; a person's unfinished conversation on this channel closes first."""
     flow = runtime.flow(flow_id)
@@ -59,8 +70,12 @@ def start_conversation(
                 _close(db, runtime, previous, now, "restarted")
         outcome = start_session(flow, channel, language, now, runtime.context(language))
         response_id = store.create_response(
-            db, site_id=runtime.site_id, participant_id=participant_id,
-            state=outcome.state, kiosk=kiosk, is_test=is_test,
+            db,
+            site_id=runtime.site_id,
+            participant_id=participant_id,
+            state=outcome.state,
+            kiosk=kiosk,
+            is_test=is_test,
         )
         session = store.OpenSession(response_id, participant_id, outcome.state, is_test)
         store.save_session(db, session)
@@ -68,29 +83,43 @@ def start_conversation(
 
 
 def answer(db, runtime: Runtime, response_id: str, text: str, now: datetime) -> Turn:
-    """Apply one answer to an open conversation; raise ConversationClosed if none."""
+    """Apply one answer to an open conversation; raise ConversationClosed if none.
+
+    A conversation found expired, or begun on a flow that has since changed, is
+    closed as partial (committed) before ConversationClosed is raised.
+    """
     with write_txn(db):
         session = store.load_session(db, response_id)
         if session is None:
             raise ConversationClosed(response_id)
         state = session.state
         flow = runtime.flows.get(state.flow_id)
+        ended = None
         if flow is None or flow.version != state.flow_version:
-            _close(db, runtime, session, now, "flow_changed")
-            raise ConversationClosed(response_id)
-        if is_expired(state, now, idle_limit(runtime, state.channel)):
-            _close(db, runtime, session, now, "expired")
-            raise ConversationClosed(response_id)
-        outcome = advance_session(flow, state, text, now,
-                                  runtime.context(state.language))
-        store.save_session(db, store.OpenSession(
-            response_id, session.participant_id, outcome.state, session.is_test))
-        store.add_alerts(db, response_id, outcome.alerts, iso(now), session.is_test)
+            ended = "flow_changed"
+        elif is_expired(state, now, idle_limit(runtime, state.channel)):
+            ended = "expired"
+        if ended:
+            _close(db, runtime, session, now, ended)
+        else:
+            outcome = advance_session(
+                flow, state, text, now, runtime.context(state.language)
+            )
+            store.save_session(
+                db,
+                store.OpenSession(
+                    response_id, session.participant_id, outcome.state, session.is_test
+                ),
+            )
+            store.add_alerts(db, response_id, outcome.alerts, iso(now), session.is_test)
+    if ended:
+        raise ConversationClosed(response_id)
     return Turn(response_id, flow, outcome)
 
 
-def close_conversation(db, runtime: Runtime, response_id: str, now: datetime,
-                       reason: str) -> bool:
+def close_conversation(
+    db, runtime: Runtime, response_id: str, now: datetime, reason: str
+) -> bool:
     """Close an open conversation as partial; False if it was not open."""
     with write_txn(db):
         session = store.load_session(db, response_id)
@@ -110,14 +139,19 @@ def close_idle_conversations(db, runtime: Runtime, now: datetime) -> int:
     return len(idle)
 
 
-def _close(db, runtime: Runtime, session: store.OpenSession, now: datetime,
-           reason: str) -> None:
+def _close(
+    db, runtime: Runtime, session: store.OpenSession, now: datetime, reason: str
+) -> None:
     flow = runtime.flows.get(session.state.flow_id)
     if flow is None or flow.version != session.state.flow_version:
         flow = _stand_in_flow(session)
     state = close_session(flow, session.state, now, reason)
-    store.save_session(db, store.OpenSession(
-        session.response_id, session.participant_id, state, session.is_test))
+    store.save_session(
+        db,
+        store.OpenSession(
+            session.response_id, session.participant_id, state, session.is_test
+        ),
+    )
 
 
 def _stand_in_flow(session: store.OpenSession) -> Flow:

@@ -13,9 +13,22 @@ from typing import TextIO
 
 from flows.model import Flow
 
-FIELDS = ("id", "flow", "flow_version", "channel", "language", "site_id", "site",
-          "kiosk", "started_at", "closed_at", "completed_at", "status",
-          "close_reason", "is_test")
+FIELDS = (
+    "id",
+    "flow",
+    "flow_version",
+    "channel",
+    "language",
+    "site_id",
+    "site",
+    "kiosk",
+    "started_at",
+    "closed_at",
+    "completed_at",
+    "status",
+    "close_reason",
+    "is_test",
+)
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -59,8 +72,11 @@ def _step_columns(records: list[dict], flows: dict[str, Flow]) -> list[str]:
     ordered: list[str] = []
     for flow_id in dict.fromkeys(record["flow"] for record in records):
         if flow_id in flows:
-            ordered += [s.id for s in flows[flow_id].steps
-                        if s.id in used and s.id not in ordered]
+            ordered += [
+                s.id
+                for s in flows[flow_id].steps
+                if s.id in used and s.id not in ordered
+            ]
     return ordered + sorted(used - set(ordered))
 
 

@@ -81,9 +81,7 @@ def create_core_tables(db: sqlite_utils.Database) -> None:
         )""")
 
 
-MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (
-    create_core_tables,
-)
+MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (create_core_tables,)
 
 
 def applied(db: sqlite_utils.Database) -> set[str]:

@@ -46,7 +46,7 @@ class Runtime:
 
 
 def load_runtime(config: dict) -> Runtime:
-    """Read everything the gateway needs; refuse clearly if the install is not set up."""
+    """Read what the gateway needs; refuse clearly if the install is not set up."""
     database = Path(config["DATABASE"])
     if not database.exists():
         raise ConfigError(

@@ -52,7 +52,10 @@ def set_meta_once(db: Database, key: str, value: str) -> str:
 
 
 def ensure_participant(
-    db: Database, participant_id: str, now: str, phone: str | None = None,
+    db: Database,
+    participant_id: str,
+    now: str,
+    phone: str | None = None,
     is_test: bool = False,
 ) -> None:
     db.execute(
@@ -71,16 +74,31 @@ def ensure_participant(
 
 
 def create_response(
-    db: Database, *, site_id: str, participant_id: str | None, state: SessionState,
-    kiosk: str | None = None, is_test: bool = False,
+    db: Database,
+    *,
+    site_id: str,
+    participant_id: str | None,
+    state: SessionState,
+    kiosk: str | None = None,
+    is_test: bool = False,
 ) -> str:
     response_id = uuid7()
     db.execute(
         """INSERT INTO responses (id, site_id, participant_id, flow_id, flow_version,
                channel, language, kiosk, started_at, status, is_test)
            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', ?)""",
-        [response_id, site_id, participant_id, state.flow_id, state.flow_version,
-         state.channel, state.language, kiosk, state.started_at, int(is_test)],
+        [
+            response_id,
+            site_id,
+            participant_id,
+            state.flow_id,
+            state.flow_version,
+            state.channel,
+            state.language,
+            kiosk,
+            state.started_at,
+            int(is_test),
+        ],
     )
     return response_id
 
@@ -88,22 +106,26 @@ def create_response(
 def find_open_session(
     db: Database, participant_id: str, channel: str
 ) -> OpenSession | None:
-    rows = list(db.query(
-        """SELECT s.response_id, s.participant_id, s.state, r.is_test
+    rows = list(
+        db.query(
+            """SELECT s.response_id, s.participant_id, s.state, r.is_test
            FROM sessions s JOIN responses r ON r.id = s.response_id
            WHERE s.participant_id = ? AND s.channel = ?""",
-        [participant_id, channel],
-    ))
+            [participant_id, channel],
+        )
+    )
     return _open_session(rows[0]) if rows else None
 
 
 def load_session(db: Database, response_id: str) -> OpenSession | None:
-    rows = list(db.query(
-        """SELECT s.response_id, s.participant_id, s.state, r.is_test
+    rows = list(
+        db.query(
+            """SELECT s.response_id, s.participant_id, s.state, r.is_test
            FROM sessions s JOIN responses r ON r.id = s.response_id
            WHERE s.response_id = ?""",
-        [response_id],
-    ))
+            [response_id],
+        )
+    )
     return _open_session(rows[0]) if rows else None
 
 
@@ -127,24 +149,42 @@ def save_session(db: Database, session: OpenSession) -> None:
         db.execute(
             """INSERT INTO answers (response_id, step_id, position, value, raw, prompt,
                    state, answered_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)""",
-            [session.response_id, answer.step_id, position, answer.value, answer.raw,
-             answer.prompt, str(answer.state), answer.at],
+            [
+                session.response_id,
+                answer.step_id,
+                position,
+                answer.value,
+                answer.raw,
+                answer.prompt,
+                str(answer.state),
+                answer.at,
+            ],
         )
     if state.status is ResponseStatus.OPEN:
         db.execute(
             """INSERT INTO sessions (response_id, participant_id, channel, state,
                    last_activity_at) VALUES (?, ?, ?, ?, ?)
                ON CONFLICT (response_id) DO UPDATE SET
-                   state = excluded.state, last_activity_at = excluded.last_activity_at""",
-            [session.response_id, session.participant_id, state.channel,
-             json.dumps(state.to_dict()), state.last_activity_at],
+                   state = excluded.state,
+                   last_activity_at = excluded.last_activity_at""",
+            [
+                session.response_id,
+                session.participant_id,
+                state.channel,
+                json.dumps(state.to_dict()),
+                state.last_activity_at,
+            ],
         )
         return
     db.execute("DELETE FROM sessions WHERE response_id = ?", [session.response_id])
     db.execute(
         "UPDATE responses SET status = ?, close_reason = ?, closed_at = ? WHERE id = ?",
-        [str(state.status), state.close_reason, state.last_activity_at,
-         session.response_id],
+        [
+            str(state.status),
+            state.close_reason,
+            state.last_activity_at,
+            session.response_id,
+        ],
     )
 
 
@@ -155,8 +195,15 @@ def add_alerts(
         db.execute(
             """INSERT INTO alerts (id, response_id, step_id, category, rule, raised_at,
                    is_test) VALUES (?, ?, ?, ?, ?, ?, ?)""",
-            [uuid7(), response_id, alert.step_id, alert.category, alert.rule, now,
-             int(is_test)],
+            [
+                uuid7(),
+                response_id,
+                alert.step_id,
+                alert.category,
+                alert.rule,
+                now,
+                int(is_test),
+            ],
         )
 
 
@@ -173,7 +220,10 @@ def _open_session(row: dict) -> OpenSession:
 
 
 def closed_responses(
-    db: Database, *, since: str | None = None, include_test: bool = False,
+    db: Database,
+    *,
+    since: str | None = None,
+    include_test: bool = False,
     flow_id: str | None = None,
 ) -> Iterator[dict]:
     """Closed responses, oldest first, each with its answers keyed by step id."""
@@ -209,19 +259,23 @@ def closed_responses(
 
 
 def alerts_for(db: Database, response_id: str) -> list[dict]:
-    return list(db.query(
-        "SELECT * FROM alerts WHERE response_id = ? ORDER BY id", [response_id]
-    ))
+    return list(
+        db.query(
+            "SELECT * FROM alerts WHERE response_id = ? ORDER BY id", [response_id]
+        )
+    )
 
 
 def queue_counts(db: Database) -> dict:
     """What is waiting: open conversations, closed responses and open alerts."""
-    row = next(db.query("""
+    row = next(
+        db.query("""
         SELECT
           (SELECT count(*) FROM sessions) AS open_conversations,
           (SELECT count(*) FROM responses WHERE status != 'open' AND is_test = 0)
               AS closed_responses,
           (SELECT count(*) FROM alerts WHERE status = 'open' AND is_test = 0)
               AS open_alerts
-    """))
+    """)
+    )
     return dict(row)

@@ -1,0 +1,1 @@
+"""The gateway's tests; fixtures are in conftest.py."""

@@ -1,0 +1,122 @@
+"""Shared fixtures: a fresh initialised install per test, the app, its CLI and store."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from gateway import create_app
+from gateway.cli import cli
+from gateway.db import connect
+
+REPO = Path(__file__).resolve().parent.parent
+GATEWAY = str(Path(sys.executable).with_name("gateway"))
+
+
+@pytest.fixture
+def test_config(tmp_path) -> dict:
+    return {"TESTING": True, "INSTANCE_PATH": str(tmp_path / "instance")}
+
+
+@pytest.fixture
+def runner(test_config):
+    """Invoke the `gateway` CLI against this test's install: runner.invoke([...])."""
+
+    class GatewayRunner(CliRunner):
+        def invoke(self, args, **kwargs):
+            kwargs.setdefault("obj", {"test_config": test_config})
+            return super().invoke(cli, args, **kwargs)
+
+    return GatewayRunner()
+
+
+@pytest.fixture
+def initialised(runner, test_config) -> dict:
+    result = runner.invoke(["init"])
+    assert result.exit_code == 0, result.output
+    return test_config
+
+
+@pytest.fixture
+def app(initialised):
+    return create_app(initialised)
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runtime(app):
+    return app.extensions["gateway"]
+
+
+@pytest.fixture
+def db(app):
+    database = connect(app.config["DATABASE"])
+    yield database
+    database.close()
+
+
+@pytest.fixture
+def now() -> datetime:
+    return datetime(2026, 11, 23, 10, 0, 0, tzinfo=UTC)
+
+
+# Real processes -----------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def gateway_env(tmp_path) -> dict:
+    """Environment for running the real `gateway` command against a fresh install."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GATEWAY_")}
+    env["GATEWAY_INSTANCE_PATH"] = str(tmp_path / "instance")
+    subprocess.run([GATEWAY, "init"], env=env, check=True, capture_output=True)
+    return env
+
+
+def wait_for_http(url: str, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=2):  # noqa: S310 - loopback
+                return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
+
+
+@pytest.fixture
+def served_gateway(gateway_env):
+    """`gateway serve` (waitress) running on 127.0.0.1; yields its base URL."""
+    port = free_port()
+    process = subprocess.Popen(
+        [GATEWAY, "serve", "--host", "127.0.0.1", "--port", str(port)],
+        env=gateway_env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_for_http(base + "/healthz")
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=10)

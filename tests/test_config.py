@@ -1,0 +1,57 @@
+"""Settings are documented data: all in the README, and bad values refused."""
+
+from __future__ import annotations
+
+import pytest
+
+from gateway import create_app
+from gateway.config import SETTINGS, ConfigError, load_config
+from gateway.migrations import MIGRATIONS, migrate, pending
+from tests.conftest import REPO
+
+
+def test_the_readme_documents_every_setting():
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    missing = [s.env for s in SETTINGS if f"| `{s.env}` |" not in readme]
+    assert missing == []
+
+
+def test_every_setting_has_help_and_our_prefix():
+    for setting in SETTINGS:
+        assert setting.env.startswith("GATEWAY_")
+        assert setting.help.strip().endswith(".")
+
+
+def test_environment_values_are_parsed_and_overrides_win(tmp_path):
+    config = load_config(
+        {"GATEWAY_SMS_SESSION_HOURS": "6", "GATEWAY_SITE": "Rose Court"},
+        {"INSTANCE_PATH": str(tmp_path)},
+    )
+    assert config["SMS_SESSION_HOURS"] == 6
+    assert config["SITE"] == "Rose Court"
+    assert config["DATABASE"] == str(tmp_path / "gateway.sqlite3")
+
+
+@pytest.mark.parametrize("value", ["soon", "0", "-3", "1.5"])
+def test_a_bad_number_names_the_setting(value):
+    with pytest.raises(ConfigError, match="GATEWAY_SMS_SESSION_HOURS"):
+        load_config({"GATEWAY_SMS_SESSION_HOURS": value})
+
+
+def test_the_app_refuses_to_start_without_a_secret_key(initialised, tmp_path):
+    (tmp_path / "instance" / "secret_key").unlink()
+    with pytest.raises(ConfigError, match="secret key"):
+        create_app(initialised)
+    assert create_app({**initialised, "SECRET_KEY": "set-by-env"}).secret_key
+
+
+def test_an_unknown_default_flow_is_refused(initialised):
+    with pytest.raises(ConfigError, match="no such flow"):
+        create_app({**initialised, "DEFAULT_FLOW": "nope"})
+
+
+def test_migrations_apply_once(db):
+    assert pending(db) == []
+    assert migrate(db) == []
+    names = {row["name"] for row in db.query("SELECT name FROM migrations")}
+    assert names == {migration.__name__ for migration in MIGRATIONS}
