@@ -15,7 +15,7 @@ import yaml
 
 from flows.model import END, OPTION_KINDS, Flow, Option, Step, StepKind
 from flows.scales import SCALES, YES_NO
-from flows.yaml_source import LINE_KEY, parse_yaml
+from flows.yaml_source import LINE_KEY, is_bookkeeping, key_line, parse_yaml
 
 BUNDLED_FLOWS = Path(__file__).parent / "library"
 CHANNEL_FAMILIES = ("sms", "kiosk")
@@ -68,11 +68,11 @@ class _Checker:
 
     def unknown_keys(self, data: dict, allowed: set, what: str, step: str | None):
         for key in data:
-            if key == LINE_KEY or key in allowed:
+            if is_bookkeeping(key) or key in allowed:
                 continue
             close = difflib.get_close_matches(str(key), sorted(allowed), n=1)
             hint = f" (did you mean '{close[0]}'?)" if close else ""
-            self.problem(f"unknown {what} '{key}'{hint}", data[LINE_KEY], step)
+            self.problem(f"unknown {what} '{key}'{hint}", key_line(data, key), step)
 
     def text(self, data: dict, key: str, step: str | None, required=True) -> str:
         value = data.get(key)
@@ -81,7 +81,7 @@ class _Checker:
                 self.problem(f"missing '{key}'", data.get(LINE_KEY), step)
             return ""
         if not isinstance(value, str | int | float):
-            self.problem(f"'{key}' must be text", data.get(LINE_KEY), step)
+            self.problem(f"'{key}' must be text", key_line(data, key), step)
             return ""
         return str(value).strip()
 
@@ -102,9 +102,8 @@ def parse_flow(text: str, file: str = "<flow>") -> Flow:
     try:
         data = parse_yaml(text)
     except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        line = mark.line + 1 if mark else None
-        reason = getattr(error, "problem", None) or "not valid YAML"
+        line = _yaml_error_line(error)
+        reason = _plain_yaml_problem(str(getattr(error, "problem", "") or ""))
         problem = FlowProblem(file, line, None, f"not valid YAML: {reason}")
         raise FlowError([problem]) from None
     if not isinstance(data, dict):
@@ -116,16 +115,46 @@ def parse_flow(text: str, file: str = "<flow>") -> Flow:
     return flow
 
 
+# PyYAML's words for the mistakes people make most, and what they mean.
+YAML_HINTS = (
+    ("end of stream", "a quote or bracket opened here is never closed"),
+    ("mapping values are not allowed", "a ':' inside text; put the text in quotes"),
+    ("cannot start any token", "a tab or stray character; indent with spaces"),
+    ("expected <block end>", "the indenting does not line up with the lines above"),
+    ("could not find expected ':'", "a line is missing its ':'"),
+)
+
+
+def _plain_yaml_problem(problem: str) -> str:
+    for words, hint in YAML_HINTS:
+        if words in problem:
+            return f"{hint} ({problem})"
+    return problem or "the file could not be read as YAML"
+
+
+def _yaml_error_line(error: yaml.YAMLError) -> int | None:
+    """Where to look: an unclosed quote or bracket is only noticed at the end of
+    the file, so then the line where it was opened is the one to fix."""
+    problem = getattr(error, "problem_mark", None)
+    context = getattr(error, "context_mark", None)
+    if context and "end of stream" in str(getattr(error, "problem", "")):
+        return context.line + 1
+    return problem.line + 1 if problem else None
+
+
 def _build_flow(data: dict, check: _Checker) -> Flow | None:
     check.unknown_keys(data, FLOW_KEYS, "setting", None)
     flow_id = check.text(data, "id", None)
     if flow_id and not SLUG.match(flow_id):
         check.problem(
-            f"id '{flow_id}' must use lower-case letters, digits and dashes", 1
+            f"id '{flow_id}' must use lower-case letters, digits and dashes",
+            key_line(data, "id"),
         )
     version = data.get("version")
     if not isinstance(version, int) or isinstance(version, bool) or version < 1:
-        check.problem("'version' must be a whole number from 1 up", data[LINE_KEY])
+        check.problem(
+            "'version' must be a whole number from 1 up", key_line(data, "version")
+        )
         version = 0
     title = check.text(data, "title", None)
     language = check.text(data, "language", None, required=False) or "en"
@@ -158,6 +187,7 @@ def _build_flow(data: dict, check: _Checker) -> Flow | None:
         thank_you=thank_you,
         triggers=tuple(t.strip().upper() for t in triggers),
         source=check.file,
+        line=key_line(data, "id"),
     )
 
 
@@ -313,7 +343,7 @@ def _build_branches(raw: dict, options, label: str, check: _Checker) -> dict:
     values = {option.value for option in options}
     result = {}
     for answer, target in branches.items():
-        if answer == LINE_KEY:
+        if is_bookkeeping(answer):
             continue
         answer = str(answer)
         if answer not in values:
@@ -402,7 +432,7 @@ def load_library(directories: list[Path]) -> dict[str, Flow]:
             problems.append(
                 FlowProblem(
                     str(path),
-                    1,
+                    flow.line,
                     None,
                     f"flow id '{flow.id}' is also used by {flows[flow.id].source}",
                 )

@@ -83,6 +83,7 @@ class Flow:
     thank_you: str
     triggers: tuple[str, ...] = ()
     source: str | None = None
+    line: int | None = None  # where the flow's id is written
 
     def step(self, step_id: str) -> Step:
         for step in self.steps:

@@ -10,7 +10,8 @@ import re
 
 import yaml
 
-LINE_KEY = "__line__"
+LINE_KEY = "__line__"  # the line a mapping starts on
+KEY_LINES = "__key_lines__"  # the line each of its keys is on
 
 
 class FlowYamlLoader(yaml.SafeLoader):
@@ -34,12 +35,25 @@ FlowYamlLoader.add_implicit_resolver(
 def _construct_mapping_with_line(loader, node, deep=False):
     mapping = yaml.SafeLoader.construct_mapping(loader, node, deep=True)
     mapping[LINE_KEY] = node.start_mark.line + 1
+    mapping[KEY_LINES] = {
+        loader.construct_object(key_node): key_node.start_mark.line + 1
+        for key_node, _value in node.value
+    }
     return mapping
 
 
 FlowYamlLoader.add_constructor(
     yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping_with_line
 )
+
+
+def is_bookkeeping(key) -> bool:
+    return key in (LINE_KEY, KEY_LINES)
+
+
+def key_line(mapping: dict, key: str) -> int | None:
+    """The line `key` is on, else the line its mapping starts on."""
+    return mapping.get(KEY_LINES, {}).get(key, mapping.get(LINE_KEY))
 
 
 def parse_yaml(text: str):

@@ -10,7 +10,7 @@ import logging
 import shutil
 import signal
 import sys
-import time
+import threading
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -129,9 +129,9 @@ def worker(ctx: click.Context, once: bool) -> None:
 
     app = _app(ctx)
     runtime = app.extensions["gateway"]
-    stopping = []
-    signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
-    while not stopping:
+    stopping = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopping.set())
+    while not stopping.is_set():
         db = connect(app.config["DATABASE"])
         try:
             closed = close_idle_conversations(db, runtime, utc_now())
@@ -141,7 +141,7 @@ def worker(ctx: click.Context, once: bool) -> None:
             log.info("closed %d quiet conversation(s) as partial", closed)
         if once:
             break
-        time.sleep(app.config["WORKER_INTERVAL"])
+        stopping.wait(app.config["WORKER_INTERVAL"])
 
 
 @cli.group()

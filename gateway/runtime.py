@@ -11,7 +11,7 @@ from pathlib import Path
 from flask import current_app
 
 from flows.engine import Context
-from flows.loader import load_library
+from flows.loader import FlowError, load_library
 from flows.model import Flow
 from flows.safeguarding import SafeguardingRules, load_rules
 from gateway import store
@@ -61,7 +61,12 @@ def load_runtime(config: dict) -> Runtime:
         store.set_meta(db, "site_name", config["SITE"])
     finally:
         db.close()
-    flows = load_library(flow_directories(config))
+    try:
+        flows = load_library(flow_directories(config))
+    except FlowError as error:
+        raise ConfigError(
+            f"Some flow files have errors, so the gateway will not start:\n{error}"
+        ) from None
     if config["DEFAULT_FLOW"] not in flows:
         raise ConfigError(
             f"GATEWAY_DEFAULT_FLOW is '{config['DEFAULT_FLOW']}', but there is no "

@@ -55,3 +55,16 @@ def test_migrations_apply_once(db):
     assert migrate(db) == []
     names = {row["name"] for row in db.query("SELECT name FROM migrations")}
     assert names == {migration.__name__ for migration in MIGRATIONS}
+
+
+def test_a_broken_flow_file_stops_the_app_with_its_problems(initialised, tmp_path):
+    extra = tmp_path / "our-flows"
+    extra.mkdir()
+    (extra / "broken.yaml").write_text(
+        "id: broken\nversion: 1\ntitle: Broken\nsteps:\n  - id: a\n    kind: txt\n"
+        "    text: Hello\n",
+        encoding="utf-8",
+    )
+    expected = r"broken.yaml:5: step 'a': unknown step kind"
+    with pytest.raises(ConfigError, match=expected):
+        create_app({**initialised, "FLOWS_PATH": str(extra)})
