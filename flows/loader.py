@@ -13,9 +13,17 @@ from pathlib import Path
 
 import yaml
 
+from flows.flow_graph import check_graph
 from flows.model import END, OPTION_KINDS, Flow, Option, Step, StepKind
 from flows.scales import SCALES, YES_NO
-from flows.yaml_source import LINE_KEY, is_bookkeeping, key_line, parse_yaml
+from flows.yaml_source import (
+    LINE_KEY,
+    is_bookkeeping,
+    key_line,
+    parse_yaml,
+    plain_yaml_problem,
+    yaml_error_line,
+)
 
 BUNDLED_FLOWS = Path(__file__).parent / "library"
 CHANNEL_FAMILIES = ("sms", "kiosk")
@@ -102,8 +110,8 @@ def parse_flow(text: str, file: str = "<flow>") -> Flow:
     try:
         data = parse_yaml(text)
     except yaml.YAMLError as error:
-        line = _yaml_error_line(error)
-        reason = _plain_yaml_problem(str(getattr(error, "problem", "") or ""))
+        line = yaml_error_line(error)
+        reason = plain_yaml_problem(str(getattr(error, "problem", "") or ""))
         problem = FlowProblem(file, line, None, f"not valid YAML: {reason}")
         raise FlowError([problem]) from None
     if not isinstance(data, dict):
@@ -113,33 +121,6 @@ def parse_flow(text: str, file: str = "<flow>") -> Flow:
     if checker.problems:
         raise FlowError(checker.problems)
     return flow
-
-
-# PyYAML's words for the mistakes people make most, and what they mean.
-YAML_HINTS = (
-    ("end of stream", "a quote or bracket opened here is never closed"),
-    ("mapping values are not allowed", "a ':' inside text; put the text in quotes"),
-    ("cannot start any token", "a tab or stray character; indent with spaces"),
-    ("expected <block end>", "the indenting does not line up with the lines above"),
-    ("could not find expected ':'", "a line is missing its ':'"),
-)
-
-
-def _plain_yaml_problem(problem: str) -> str:
-    for words, hint in YAML_HINTS:
-        if words in problem:
-            return f"{hint} ({problem})"
-    return problem or "the file could not be read as YAML"
-
-
-def _yaml_error_line(error: yaml.YAMLError) -> int | None:
-    """Where to look: an unclosed quote or bracket is only noticed at the end of
-    the file, so then the line where it was opened is the one to fix."""
-    problem = getattr(error, "problem_mark", None)
-    context = getattr(error, "context_mark", None)
-    if context and "end of stream" in str(getattr(error, "problem", "")):
-        return context.line + 1
-    return problem.line + 1 if problem else None
 
 
 def _build_flow(data: dict, check: _Checker) -> Flow | None:
@@ -173,7 +154,7 @@ def _build_flow(data: dict, check: _Checker) -> Flow | None:
         _build_step(raw, position, check) for position, raw in enumerate(raw_steps)
     ]
     steps = [step for step in steps if step is not None]
-    _check_graph(steps, check)
+    check_graph(steps, check)
     if not any(
         step.kind in OPTION_KINDS | {StepKind.NUMBER, StepKind.TEXT} for step in steps
     ):
@@ -358,50 +339,6 @@ def _build_branches(raw: dict, options, label: str, check: _Checker) -> dict:
             continue
         result[answer] = target
     return result
-
-
-def _check_graph(steps: list[Step], check: _Checker) -> None:
-    """Unique ids, targets that exist and lie ahead, and no step left unreachable."""
-    positions: dict[str, int] = {}
-    for position, step in enumerate(steps):
-        if step.id in positions:
-            check.problem(f"duplicate step id '{step.id}'", step.line, step.id)
-        positions.setdefault(step.id, position)
-    successors: dict[str, set[str]] = {}
-    for position, step in enumerate(steps):
-        targets = {*step.branches.values()}
-        if step.next is not None:
-            targets.add(step.next)
-        # A branch table with gaps falls back on the default next step.
-        if step.next is None:
-            following = steps[position + 1].id if position + 1 < len(steps) else END
-            targets.add(following)
-        successors[step.id] = set()
-        for target in targets:
-            if target == END:
-                continue
-            if target not in positions:
-                check.problem(f"goes to a missing step '{target}'", step.line, step.id)
-            elif positions[target] <= position:
-                check.problem(
-                    f"goes back to step '{target}'; flows only move forward, "
-                    "so nobody is caught in a loop",
-                    step.line,
-                    step.id,
-                )
-            else:
-                successors[step.id].add(target)
-    if not steps:
-        return
-    reached, frontier = {steps[0].id}, [steps[0].id]
-    while frontier:
-        for target in successors.get(frontier.pop(), ()):
-            if target not in reached:
-                reached.add(target)
-                frontier.append(target)
-    for step in steps:
-        if step.id not in reached:
-            check.problem("no answer leads to this step", step.line, step.id)
 
 
 def _slug(words: str) -> str:

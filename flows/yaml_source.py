@@ -59,3 +59,30 @@ def key_line(mapping: dict, key: str) -> int | None:
 def parse_yaml(text: str):
     """Parse flow YAML; raises yaml.YAMLError with a line on bad syntax."""
     return yaml.load(text, Loader=FlowYamlLoader)  # noqa: S506 - a SafeLoader
+
+
+# PyYAML's words for the mistakes people make most, and what they mean.
+YAML_HINTS = (
+    ("end of stream", "a quote or bracket opened here is never closed"),
+    ("mapping values are not allowed", "a ':' inside text; put the text in quotes"),
+    ("cannot start any token", "a tab or stray character; indent with spaces"),
+    ("expected <block end>", "the indenting does not line up with the lines above"),
+    ("could not find expected ':'", "a line is missing its ':'"),
+)
+
+
+def plain_yaml_problem(problem: str) -> str:
+    for words, hint in YAML_HINTS:
+        if words in problem:
+            return f"{hint} ({problem})"
+    return problem or "the file could not be read as YAML"
+
+
+def yaml_error_line(error: yaml.YAMLError) -> int | None:
+    """Where to look: an unclosed quote or bracket is only noticed at the end of
+    the file, so then the line where it was opened is the one to fix."""
+    problem = getattr(error, "problem_mark", None)
+    context = getattr(error, "context_mark", None)
+    if context and "end of stream" in str(getattr(error, "problem", "")):
+        return context.line + 1
+    return problem.line + 1 if problem else None
