@@ -73,6 +73,7 @@ def init(ctx: click.Context) -> None:
     config = _config(ctx)
     instance = Path(config["INSTANCE_PATH"])
     instance.mkdir(parents=True, exist_ok=True)
+    instance.chmod(0o700)
     made = []
     key_file = secret_key_file(instance)
     if not config["SECRET_KEY"] and not key_file.exists():

@@ -7,9 +7,10 @@ read-modify-write so concurrent writers queue instead of failing.
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 import sqlite_utils
@@ -20,13 +21,23 @@ BUSY_TIMEOUT_SECONDS = 30
 
 def connect(path: str | Path) -> sqlite_utils.Database:
     """A new connection to the gateway's database with the project's pragmas."""
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    _create_private(Path(path))
     conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_SECONDS)
     db = sqlite_utils.Database(conn)
     db.execute("PRAGMA journal_mode=WAL")
     db.execute("PRAGMA synchronous=FULL")
     db.execute("PRAGMA foreign_keys=ON")
     return db
+
+
+def _create_private(path: Path) -> None:
+    """Make the file readable by its owner only: it holds phone numbers.
+
+    SQLite gives the -wal and -shm files the same permissions as the database.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with suppress(FileExistsError):
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
 
 
 @contextmanager

@@ -16,9 +16,9 @@ from flows.model import Flow
 from flows.safeguarding import SafeguardingRules, load_rules
 from gateway import store
 from gateway.config import ConfigError, flow_directories, pseudonym_key_file
-from gateway.db import connect
+from gateway.db import connect, write_txn
 from gateway.i18n import load_catalogs, translator_for
-from gateway.migrations import migrate
+from gateway.migrations import migrate, pending
 from gateway.privacy import read_key
 
 
@@ -54,11 +54,16 @@ def load_runtime(config: dict) -> Runtime:
         )
     db = connect(database)
     try:
-        migrate(db)
+        # Reads first: a command must not queue behind a writer (or block a
+        # backup) just to learn that there is nothing to change.
+        if pending(db):
+            migrate(db)
         site_id = store.get_meta(db, "site_id")
         if site_id is None:
             raise ConfigError("This install has no site id. Run `gateway init` first.")
-        store.set_meta(db, "site_name", config["SITE"])
+        if store.get_meta(db, "site_name") != config["SITE"]:
+            with write_txn(db):
+                store.set_meta(db, "site_name", config["SITE"])
     finally:
         db.close()
     try:

@@ -104,19 +104,20 @@ def wait_for_http(url: str, timeout: float = 20.0) -> None:
 
 
 @pytest.fixture
-def served_gateway(gateway_env):
+def served_gateway(gateway_env, tmp_path):
     """`gateway serve` (waitress) running on 127.0.0.1; yields its base URL."""
     port = free_port()
-    process = subprocess.Popen(
-        [GATEWAY, "serve", "--host", "127.0.0.1", "--port", str(port)],
-        env=gateway_env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        wait_for_http(base + "/healthz")
-        yield base
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+    with (tmp_path / "serve.log").open("wb") as log:
+        process = subprocess.Popen(
+            [GATEWAY, "serve", "--host", "127.0.0.1", "--port", str(port)],
+            env=gateway_env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        base = f"http://127.0.0.1:{port}"
+        try:
+            wait_for_http(base + "/healthz")
+            yield base
+        finally:
+            process.terminate()
+            process.wait(timeout=10)

@@ -73,3 +73,14 @@ def test_init_makes_a_private_organisation_key(runtime, app):
     key_file = pseudonym_key_file(app.instance_path)
     assert runtime.pseudonym_key is not None and len(runtime.pseudonym_key) == 32
     assert oct(Path(key_file).stat().st_mode & 0o777) == oct(0o600)
+
+
+def test_the_database_and_instance_folder_are_private(app):
+    from pathlib import Path
+
+    database = Path(app.config["DATABASE"])
+    assert database.stat().st_mode & 0o777 == 0o600
+    assert Path(app.instance_path).stat().st_mode & 0o777 == 0o700
+    wal = database.with_name(database.name + "-wal")
+    if wal.exists():
+        assert wal.stat().st_mode & 0o777 == 0o600

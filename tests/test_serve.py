@@ -1,0 +1,120 @@
+"""The real web service: `gateway serve` and the Procfile's `waitress-serve`
+answer /healthz, and an uninitialised or freshly imported gateway touches no disk.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import subprocess
+import sys
+import urllib.request
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from gateway import create_app, store
+from gateway.config import ConfigError
+from gateway.conversations import answer, start_conversation
+from gateway.db import connect
+from tests.conftest import REPO, free_port, wait_for_http
+
+
+def get_health(base: str) -> dict:
+    url = base + "/healthz"
+    with urllib.request.urlopen(url, timeout=10) as reply:  # noqa: S310 - loopback
+        assert reply.status == 200
+        assert reply.headers.get_content_type() == "application/json"
+        return json.load(reply)
+
+
+def instance_db(env: dict):
+    return connect(Path(env["GATEWAY_INSTANCE_PATH"]) / "gateway.sqlite3")
+
+
+def test_healthz_reports_site_database_and_queue(served_gateway, gateway_env):
+    body = get_health(served_gateway)
+    db = instance_db(gateway_env)
+    try:
+        site_id = store.get_meta(db, "site_id")
+    finally:
+        db.close()
+
+    assert body["status"] == "ok"
+    assert body["version"]
+    assert body["site"]["id"] == site_id
+    assert body["database"] == {
+        "state": "ok", "journal_mode": "wal", "pending_migrations": [],
+    }
+    queued = body["queued"]
+    for name in ("open_conversations", "closed_responses", "open_alerts"):
+        assert isinstance(queued[name], int) and not isinstance(queued[name], bool)
+    assert queued == {"open_conversations": 0, "closed_responses": 0, "open_alerts": 0}
+
+
+def test_healthz_counts_a_completed_response(served_gateway, gateway_env):
+    before = get_health(served_gateway)["queued"]
+    runtime = create_app(
+        {"INSTANCE_PATH": gateway_env["GATEWAY_INSTANCE_PATH"]}
+    ).extensions["gateway"]
+    clock = datetime.now(UTC)
+    db = instance_db(gateway_env)
+    try:
+        turn = start_conversation(db, runtime, channel="sms", now=clock)
+        mid = get_health(served_gateway)["queued"]
+        for seconds, text in enumerate(["1", "quick and kind", "no"], 1):
+            turn = answer(db, runtime, turn.response_id, text,
+                          clock + timedelta(seconds=seconds))
+    finally:
+        db.close()
+    assert turn.outcome.done
+
+    after = get_health(served_gateway)["queued"]
+    assert mid["open_conversations"] == before["open_conversations"] + 1
+    assert after["closed_responses"] == before["closed_responses"] + 1
+    assert after["open_conversations"] == before["open_conversations"]
+
+
+def test_procfile_web_command_starts(gateway_env):
+    procfile = (REPO / "Procfile").read_text(encoding="utf-8").splitlines()
+    [web] = [line.split(":", 1)[1] for line in procfile if line.startswith("web:")]
+    words = shlex.split(web)
+    assert words[0] == "waitress-serve"
+    assert "--call" in words
+    assert words[words.index("--call") + 1] == "gateway:create_app"
+
+    port = free_port()
+    waitress_serve = str(Path(sys.executable).with_name("waitress-serve"))
+    process = subprocess.Popen(
+        [waitress_serve, f"--listen=127.0.0.1:{port}", "--call", "gateway:create_app"],
+        env=gateway_env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        wait_for_http(base + "/healthz")
+        body = get_health(base)
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+    assert body["status"] == "ok"
+    assert body["database"]["state"] == "ok"
+
+
+@pytest.mark.parametrize("secret_key", [None, "set-by-environment"])
+def test_create_app_before_init_says_run_init(test_config, secret_key):
+    if secret_key:
+        test_config["SECRET_KEY"] = secret_key
+    with pytest.raises(ConfigError, match="gateway init"):
+        create_app(test_config)
+    assert not Path(test_config["INSTANCE_PATH"]).exists()
+
+
+def test_importing_the_gateway_creates_no_files(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GATEWAY_")}
+    subprocess.run(
+        [sys.executable, "-c", "import gateway, gateway.cli, flows.engine"],
+        cwd=tmp_path, env=env, check=True, capture_output=True,
+    )
+    assert list(tmp_path.iterdir()) == []
