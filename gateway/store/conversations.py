@@ -1,13 +1,8 @@
-"""All SQL the gateway runs: participants, conversations, responses, answers, alerts.
-
-Functions take a sqlite-utils Database and return plain data. Writers expect
-to run inside `db.write_txn`; the caller owns the transaction.
-"""
+"""SQL for conversations in progress: responses, their answers, sessions and alerts."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 import sqlite_utils
@@ -24,50 +19,6 @@ class OpenSession:
     participant_id: str | None
     state: SessionState
     is_test: bool
-
-
-# Meta: this install's identity -------------------------------------------------
-
-
-def get_meta(db: Database, key: str) -> str | None:
-    rows = list(db.query("SELECT value FROM meta WHERE key = ?", [key]))
-    return rows[0]["value"] if rows else None
-
-
-def set_meta(db: Database, key: str, value: str) -> None:
-    db.execute(
-        "INSERT INTO meta (key, value) VALUES (?, ?) "
-        "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-        [key, value],
-    )
-
-
-def set_meta_once(db: Database, key: str, value: str) -> str:
-    """Set `key` unless it is set already; return the value that holds."""
-    db.execute("INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)", [key, value])
-    return get_meta(db, key)
-
-
-# Participants -----------------------------------------------------------------
-
-
-def ensure_participant(
-    db: Database,
-    participant_id: str,
-    now: str,
-    phone: str | None = None,
-    is_test: bool = False,
-) -> None:
-    db.execute(
-        "INSERT OR IGNORE INTO participants (id, created_at, is_test) VALUES (?, ?, ?)",
-        [participant_id, now, int(is_test)],
-    )
-    if phone is not None:
-        db.execute(
-            "INSERT INTO participant_numbers (participant_id, phone) VALUES (?, ?) "
-            "ON CONFLICT (participant_id) DO UPDATE SET phone = excluded.phone",
-            [participant_id, phone],
-        )
 
 
 # Conversations ------------------------------------------------------------------
@@ -214,68 +165,3 @@ def _open_session(row: dict) -> OpenSession:
         state=SessionState.from_dict(json.loads(row["state"])),
         is_test=bool(row["is_test"]),
     )
-
-
-# Reading responses ----------------------------------------------------------------
-
-
-def closed_responses(
-    db: Database,
-    *,
-    since: str | None = None,
-    include_test: bool = False,
-    flow_id: str | None = None,
-) -> Iterator[dict]:
-    """Closed responses, oldest first, each with its answers keyed by step id."""
-    clauses, params = ["r.status != 'open'"], []
-    if since:
-        clauses.append("r.closed_at >= ?")
-        params.append(since)
-    if not include_test:
-        clauses.append("r.is_test = 0")
-    if flow_id:
-        clauses.append("r.flow_id = ?")
-        params.append(flow_id)
-    where = " AND ".join(clauses)
-    rows = db.query(
-        f"""SELECT r.id, r.flow_id, r.flow_version, r.channel, r.language, r.kiosk,
-                r.site_id, m.value AS site, r.started_at, r.closed_at, r.status,
-                r.close_reason, r.is_test
-            FROM responses r LEFT JOIN meta m ON m.key = 'site_name'
-            WHERE {where} ORDER BY r.id""",  # noqa: S608 - clauses are fixed text
-        params,
-    )
-    for row in rows:
-        row["is_test"] = bool(row["is_test"])
-        row["answers"] = {
-            answer.pop("step_id"): answer
-            for answer in db.query(
-                """SELECT step_id, value, raw, prompt, state, answered_at
-                   FROM answers WHERE response_id = ? ORDER BY position""",
-                [row["id"]],
-            )
-        }
-        yield row
-
-
-def alerts_for(db: Database, response_id: str) -> list[dict]:
-    return list(
-        db.query(
-            "SELECT * FROM alerts WHERE response_id = ? ORDER BY id", [response_id]
-        )
-    )
-
-
-def queue_counts(db: Database) -> dict:
-    """What is waiting: open conversations, closed responses and open alerts."""
-    row = next(
-        db.query("""
-        SELECT
-          (SELECT count(*) FROM sessions) AS open_conversations,
-          (SELECT count(*) FROM responses WHERE status != 'open' AND is_test = 0)
-              AS closed_responses,
-          (SELECT count(*) FROM alerts WHERE status = 'open' AND is_test = 0)
-              AS open_alerts
-    """)
-    )
-    return dict(row)
