@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8080
 
-.PHONY: run test install install-test
+.PHONY: run test install install-test messages
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,3 +28,9 @@ run: install
 test: install-test
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
+
+# After changing any wording: refresh the template and every language's catalog.
+messages: install-test
+	$(BIN)/pybabel extract -F babel.cfg -c "TRANSLATORS:" --no-wrap --sort-by-file \
+		--project="Co-production gateway" -o translations/messages.pot .
+	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-wrap

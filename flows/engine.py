@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from flows.answers import interpret
 from flows.model import (
     END,
+    OPENING,
     QUESTION_KINDS,
     Alert,
     Answer,
@@ -53,8 +54,20 @@ def parse_iso(text: str) -> datetime:
 
 
 def start_session(
-    flow: Flow, channel: str, language: str, now: datetime, ctx: Context = Context()
+    flow: Flow,
+    channel: str,
+    language: str,
+    now: datetime,
+    ctx: Context = Context(),
+    opening_text: str | None = None,
 ) -> Outcome:
+    """Begin a flow. `opening_text` is what the person sent that started it: kept
+    by the caller, never taken as an answer, but checked for disclosures of harm."""
+    replies, alerts = [], []
+    match = ctx.rules.check(opening_text) if ctx.rules and opening_text else None
+    if match:
+        alerts.append(Alert(match.category, OPENING, match.phrase))
+        replies.append(Reply("signpost"))
     state = SessionState(
         flow_id=flow.id,
         flow_version=flow.version,
@@ -64,7 +77,7 @@ def start_session(
         last_activity_at=iso(now),
         current_step=None,
     )
-    return _move_to(flow, state, flow.steps[0].id, now, [], [], ctx)
+    return _move_to(flow, state, flow.steps[0].id, now, replies, alerts, ctx)
 
 
 def advance_session(

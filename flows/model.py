@@ -26,6 +26,9 @@ OPTION_KINDS = frozenset(
 )
 
 END = "end"  # branch target meaning "finish the flow"
+# Where an alert on the message that started a conversation is filed. Step ids
+# begin with a letter or digit, so this can never clash with one.
+OPENING = "_opening"
 
 
 class AnswerState(StrEnum):

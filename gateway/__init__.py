@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from importlib.metadata import PackageNotFoundError, version
 
+from babel.support import NullTranslations
 from flask import Flask
 
 from gateway.config import ConfigError, load_config, secret_key_file
@@ -20,7 +21,9 @@ except PackageNotFoundError:  # running from a checkout that is not installed
 
 
 def create_app(test_config: dict | None = None) -> Flask:
-    from gateway import health
+    from werkzeug.middleware.proxy_fix import ProxyFix
+
+    from gateway import health, sms
     from gateway.db import close_db
     from gateway.runtime import load_runtime
 
@@ -29,10 +32,42 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config.update(config)
     app.config["SECRET_KEY"] = _secret_key(app)
     logging.getLogger("gateway").setLevel(app.config["LOG_LEVEL"].upper())
-    app.extensions["gateway"] = load_runtime(app.config)
+    runtime = load_runtime(app.config)
+    app.extensions["gateway"] = runtime
+    proxies = app.config["TRUST_PROXY"]
+    if proxies:
+        # Twilio signs the public https URL; rebuild it from the proxy's headers.
+        app.wsgi_app = ProxyFix(
+            app.wsgi_app,
+            x_for=proxies,
+            x_proto=proxies,
+            x_host=proxies,
+            x_port=proxies,
+            x_prefix=proxies,
+        )
+    app.jinja_env.add_extension("jinja2.ext.i18n")
+    app.jinja_env.install_gettext_translations(
+        runtime.catalogs.get(app.config["DEFAULT_LANGUAGE"], NullTranslations()),
+        newstyle=True,
+    )
     app.teardown_appcontext(close_db)
     app.register_blueprint(health.bp)
+    app.register_blueprint(sms.bp)
+    _warn_about_sms_setup(app)
     return app
+
+
+def _warn_about_sms_setup(app: Flask) -> None:
+    log = logging.getLogger("gateway")
+    if app.config["TWILIO_AUTH_TOKEN"]:
+        return
+    if app.config["SMS_INSECURE_DEV"]:
+        log.warning(
+            "GATEWAY_SMS_INSECURE_DEV is on: the SMS webhook accepts unsigned "
+            "requests. Never use this where the internet can reach the gateway."
+        )
+    else:
+        log.info("No TWILIO_AUTH_TOKEN: the SMS webhook refuses every request.")
 
 
 def _secret_key(app: Flask) -> str:

@@ -33,6 +33,37 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _flag(text: str) -> bool:
+    lowered = text.strip().lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off"):
+        return False
+    raise ValueError("use 1 or 0")
+
+
+def _positive_float(text: str) -> float:
+    value = float(text)
+    if value <= 0:
+        raise ValueError("must be more than 0")
+    return value
+
+
+def _non_negative_int(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise ValueError("must be 0 or more")
+    return value
+
+
+def _hours_span(text: str) -> str:
+    """'21:00-09:00': checked here, read by gateway.quiet_hours."""
+    from gateway.quiet_hours import parse_span
+
+    parse_span(text)
+    return text
+
+
 SETTINGS: tuple[Setting, ...] = (
     Setting(
         "GATEWAY_INSTANCE_PATH",
@@ -97,8 +128,104 @@ SETTINGS: tuple[Setting, ...] = (
         "GATEWAY_WORKER_INTERVAL",
         "WORKER_INTERVAL",
         30,
-        "Seconds between passes of `gateway worker` (closing expired conversations).",
+        "Seconds between passes of `gateway worker` when it has nothing to send.",
         _positive_int,
+    ),
+    Setting(
+        "TWILIO_ACCOUNT_SID",
+        "TWILIO_ACCOUNT_SID",
+        None,
+        "Twilio account SID (starts AC). Without it, messages wait in the "
+        "outbox, shown by `gateway outbox`.",
+    ),
+    Setting(
+        "TWILIO_AUTH_TOKEN",
+        "TWILIO_AUTH_TOKEN",
+        None,
+        "Twilio auth token: signs webhooks and sends messages. Without it "
+        "the SMS webhook refuses every request.",
+        secret=True,
+    ),
+    Setting(
+        "GATEWAY_TWILIO_MESSAGING_SERVICE_SID",
+        "TWILIO_MESSAGING_SERVICE_SID",
+        None,
+        "Send through this Twilio Messaging Service (starts MG).",
+    ),
+    Setting(
+        "GATEWAY_TWILIO_FROM_NUMBER",
+        "TWILIO_FROM_NUMBER",
+        None,
+        "Or send from this number, in +44 form, if there is no Messaging Service.",
+    ),
+    Setting(
+        "GATEWAY_TWILIO_API_BASE",
+        "TWILIO_API_BASE",
+        None,
+        "Another base URL for Twilio's REST API: a Twilio-compatible "
+        "provider, or a test server.",
+    ),
+    Setting(
+        "GATEWAY_PUBLIC_URL",
+        "PUBLIC_URL",
+        None,
+        "This gateway's public https address, for delivery status callbacks "
+        "(such as https://feedback.example.nhs.uk).",
+    ),
+    Setting(
+        "GATEWAY_TRUST_PROXY",
+        "TRUST_PROXY",
+        0,
+        "How many reverse proxies stand in front of the gateway. Their "
+        "X-Forwarded-* headers rebuild the public URL that Twilio signed.",
+        _non_negative_int,
+    ),
+    Setting(
+        "GATEWAY_SMS_INSECURE_DEV",
+        "SMS_INSECURE_DEV",
+        False,
+        "Development only: accept unsigned SMS webhooks when there is no "
+        "auth token. Logs a warning at start.",
+        _flag,
+    ),
+    Setting(
+        "GATEWAY_SMS_FLOOD_PER_MINUTE",
+        "SMS_FLOOD_PER_MINUTE",
+        10,
+        "Messages a minute from one phone that get answers. More are kept "
+        "but not answered.",
+        _positive_int,
+    ),
+    Setting(
+        "GATEWAY_DEFAULT_COUNTRY_CODE",
+        "DEFAULT_COUNTRY_CODE",
+        "44",
+        "Country code for numbers written without one, such as 07700 900123.",
+    ),
+    Setting(
+        "GATEWAY_OUTBOX_RATE",
+        "OUTBOX_RATE",
+        1.0,
+        "Messages a second the worker sends (Twilio allows one a second "
+        "from a UK long code).",
+        _positive_float,
+    ),
+    Setting(
+        "GATEWAY_OUTBOX_GIVE_UP_HOURS",
+        "OUTBOX_GIVE_UP_HOURS",
+        24,
+        "Hours of failed tries after which a message is marked failed.",
+        _positive_int,
+    ),
+    Setting(
+        "GATEWAY_QUIET_HOURS",
+        "QUIET_HOURS",
+        "21:00-09:00",
+        "Local hours when ordinary messages wait. Alerts still go. Empty for none.",
+        _hours_span,
+    ),
+    Setting(
+        "GATEWAY_TIMEZONE", "TIMEZONE", "Europe/London", "Time zone for quiet hours."
     ),
     Setting(
         "GATEWAY_LOG_LEVEL",

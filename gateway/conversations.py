@@ -59,8 +59,13 @@ def start_conversation(
     language: str | None = None,
     kiosk: str | None = None,
     is_test: bool = False,
+    opening_text: str | None = None,
 ) -> Turn:
-    """Begin a flow; a person's unfinished conversation on this channel closes first."""
+    """Begin a flow; a person's unfinished conversation on this channel closes first.
+
+    `opening_text` is the message that started it (unprompted feedback, a late
+    reply): kept with the response, checked for harm, never taken as an answer.
+    """
     flow = runtime.flow(flow_id)
     language = language or runtime.config["DEFAULT_LANGUAGE"]
     with write_txn(db):
@@ -68,7 +73,9 @@ def start_conversation(
             previous = store.find_open_session(db, participant_id, channel)
             if previous is not None:
                 _close(db, runtime, previous, now, "restarted")
-        outcome = start_session(flow, channel, language, now, runtime.context(language))
+        outcome = start_session(
+            flow, channel, language, now, runtime.context(language), opening_text
+        )
         response_id = store.create_response(
             db,
             site_id=runtime.site_id,
@@ -76,9 +83,11 @@ def start_conversation(
             state=outcome.state,
             kiosk=kiosk,
             is_test=is_test,
+            opening_text=opening_text,
         )
         session = store.OpenSession(response_id, participant_id, outcome.state, is_test)
         store.save_session(db, session)
+        store.add_alerts(db, response_id, outcome.alerts, iso(now), is_test)
     return Turn(response_id, flow, outcome)
 
 

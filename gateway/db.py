@@ -7,6 +7,7 @@ read-modify-write so concurrent writers queue instead of failing.
 
 from __future__ import annotations
 
+import itertools
 import os
 import sqlite3
 from collections.abc import Iterator
@@ -17,6 +18,7 @@ import sqlite_utils
 from flask import current_app, g
 
 BUSY_TIMEOUT_SECONDS = 30
+_savepoints = itertools.count()
 
 
 def connect(path: str | Path) -> sqlite_utils.Database:
@@ -42,7 +44,22 @@ def _create_private(path: Path) -> None:
 
 @contextmanager
 def write_txn(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Database]:
-    """One atomic read-modify-write: takes the write lock before the first read."""
+    """One atomic read-modify-write: takes the write lock before the first read.
+
+    Inside another write_txn it becomes a savepoint, so a step can fail and be
+    undone while the outer transaction (an inbound message's record) commits.
+    """
+    if db.conn.in_transaction:
+        savepoint = f"step_{next(_savepoints)}"
+        db.execute(f"SAVEPOINT {savepoint}")
+        try:
+            yield db
+        except BaseException:
+            db.execute(f"ROLLBACK TO {savepoint}")
+            db.execute(f"RELEASE {savepoint}")
+            raise
+        db.execute(f"RELEASE {savepoint}")
+        return
     db.execute("BEGIN IMMEDIATE")
     try:
         yield db

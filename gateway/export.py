@@ -28,6 +28,7 @@ FIELDS = (
     "status",
     "close_reason",
     "is_test",
+    "opening_text",
 )
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 

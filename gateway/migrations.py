@@ -81,7 +81,61 @@ def create_core_tables(db: sqlite_utils.Database) -> None:
         )""")
 
 
-MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (create_core_tables,)
+def add_sms_tables(db: sqlite_utils.Database) -> None:
+    db.execute("ALTER TABLE participants ADD COLUMN opted_out_at TEXT")
+    db.execute("ALTER TABLE participants ADD COLUMN privacy_notice_at TEXT")
+    # What the person sent that started a conversation: unprompted feedback or
+    # a late reply. Kept, never taken as an answer to the first question.
+    db.execute("ALTER TABLE responses ADD COLUMN opening_text TEXT")
+    db.execute("""
+        CREATE TABLE inbound_messages (
+            message_sid TEXT PRIMARY KEY,   -- Twilio's id: a retry is a no-op
+            participant_id TEXT REFERENCES participants(id),
+            received_at TEXT NOT NULL,
+            body TEXT NOT NULL,
+            media_count INTEGER NOT NULL DEFAULT 0,
+            handling TEXT NOT NULL,
+            response_id TEXT REFERENCES responses(id),
+            reply TEXT                      -- the TwiML we answered with
+        )""")
+    db.execute("""
+        CREATE INDEX inbound_by_participant
+        ON inbound_messages(participant_id, received_at)""")
+    # Rows name the participant, never a copied number: it is looked up at send.
+    db.execute("""
+        CREATE TABLE outbox (
+            id TEXT PRIMARY KEY,            -- UUIDv7
+            participant_id TEXT NOT NULL REFERENCES participants(id),
+            kind TEXT NOT NULL,             -- invite, alert, message
+            priority INTEGER NOT NULL DEFAULT 0,
+            flow_id TEXT,
+            body TEXT,                      -- an invite's is written when it is sent
+            response_id TEXT REFERENCES responses(id),
+            status TEXT NOT NULL DEFAULT 'queued',
+            attempts INTEGER NOT NULL DEFAULT 0,
+            created_at TEXT NOT NULL,
+            next_attempt_at TEXT NOT NULL,
+            sent_at TEXT,
+            updated_at TEXT NOT NULL,
+            provider_sid TEXT UNIQUE,
+            last_error TEXT,
+            is_test INTEGER NOT NULL DEFAULT 0
+        )""")
+    db.execute("CREATE INDEX outbox_due ON outbox(status, priority, next_attempt_at)")
+    db.execute("""
+        CREATE TABLE erasure_requests (
+            id TEXT PRIMARY KEY,
+            participant_id TEXT NOT NULL REFERENCES participants(id),
+            requested_at TEXT NOT NULL,
+            channel TEXT NOT NULL,
+            status TEXT NOT NULL DEFAULT 'open'
+        )""")
+
+
+MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (
+    create_core_tables,
+    add_sms_tables,
+)
 
 
 def applied(db: sqlite_utils.Database) -> set[str]:

@@ -5,7 +5,9 @@ Kept on `app.extensions["gateway"]` so views and commands share one copy.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 from flask import current_app
@@ -30,6 +32,8 @@ class Runtime:
     catalogs: dict
     site_id: str
     pseudonym_key: bytes | None
+    # The one clock the web views use; tests put a fake one here.
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
 
     def context(self, language: str) -> Context:
         return Context(translate=self.translate(language), rules=self.rules)

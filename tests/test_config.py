@@ -16,9 +16,9 @@ def test_the_readme_documents_every_setting():
     assert missing == []
 
 
-def test_every_setting_has_help_and_our_prefix():
+def test_every_setting_has_help_and_our_prefix_or_twilios():
     for setting in SETTINGS:
-        assert setting.env.startswith("GATEWAY_")
+        assert setting.env.startswith(("GATEWAY_", "TWILIO_"))
         assert setting.help.strip().endswith(".")
 
 

@@ -32,12 +32,13 @@ def create_response(
     state: SessionState,
     kiosk: str | None = None,
     is_test: bool = False,
+    opening_text: str | None = None,
 ) -> str:
     response_id = uuid7()
     db.execute(
         """INSERT INTO responses (id, site_id, participant_id, flow_id, flow_version,
-               channel, language, kiosk, started_at, status, is_test)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', ?)""",
+               channel, language, kiosk, started_at, status, is_test, opening_text)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', ?, ?)""",
         [
             response_id,
             site_id,
@@ -49,6 +50,7 @@ def create_response(
             kiosk,
             state.started_at,
             int(is_test),
+            opening_text,
         ],
     )
     return response_id

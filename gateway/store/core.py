@@ -38,8 +38,9 @@ def ensure_participant(
     now: str,
     phone: str | None = None,
     is_test: bool = False,
-) -> None:
-    db.execute(
+) -> bool:
+    """Make sure the participant exists; True if they are new."""
+    cursor = db.execute(
         "INSERT OR IGNORE INTO participants (id, created_at, is_test) VALUES (?, ?, ?)",
         [participant_id, now, int(is_test)],
     )
@@ -49,3 +50,4 @@ def ensure_participant(
             "ON CONFLICT (participant_id) DO UPDATE SET phone = excluded.phone",
             [participant_id, phone],
         )
+    return cursor.rowcount == 1

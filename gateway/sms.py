@@ -1,0 +1,98 @@
+"""The SMS channel's web endpoints: Twilio's webhooks and the local outbox page.
+
+Thin views: check the signature, parse the form, hand over, answer. The
+rules live in `gateway.sms_inbound` and the store.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+
+from flask import Blueprint, Response, abort, current_app, render_template, request
+from twilio.request_validator import RequestValidator
+
+from flows.engine import iso
+from gateway import store
+from gateway.db import get_db, write_txn
+from gateway.runtime import current_runtime
+from gateway.sms_inbound import InboundSms, handle_inbound
+
+bp = Blueprint("sms", __name__, url_prefix="/sms")
+log = logging.getLogger("gateway.sms")
+OPTED_OUT_ERROR = "21610"  # Twilio: the recipient has replied STOP
+
+
+def signature_is_valid() -> bool:
+    """Twilio signs the public URL it posted to; ProxyFix rebuilds it behind a proxy."""
+    token = current_app.config["TWILIO_AUTH_TOKEN"]
+    if not token:
+        return bool(current_app.config["SMS_INSECURE_DEV"])
+    signature = request.headers.get("X-Twilio-Signature", "")
+    return RequestValidator(token).validate(request.url, request.form, signature)
+
+
+@bp.post("/inbound")
+def inbound():
+    if not signature_is_valid():
+        abort(403)
+    form = request.form
+    message_sid = form.get("MessageSid") or form.get("SmsSid")
+    sender, body = form.get("From"), form.get("Body")
+    if not message_sid or not sender or body is None:
+        return Response(
+            "Missing MessageSid, From or Body.\n", 400, mimetype="text/plain"
+        )
+    message = InboundSms(message_sid, sender, body, _media_count(form))
+    runtime = current_runtime()
+    twiml = handle_inbound(get_db(), runtime, message, runtime.clock())
+    return Response(twiml, mimetype="text/xml")
+
+
+@bp.post("/status")
+def status():
+    """Delivery reports for what the outbox sent; a status never moves backwards."""
+    if not signature_is_valid():
+        abort(403)
+    form = request.form
+    message_sid = form.get("MessageSid") or form.get("SmsSid")
+    status_name = form.get("MessageStatus") or form.get("SmsStatus")
+    if not message_sid or not status_name:
+        return Response(
+            "Missing MessageSid or MessageStatus.\n", 400, mimetype="text/plain"
+        )
+    error_code = form.get("ErrorCode") or None
+    now = iso(current_runtime().clock())
+    db = get_db()
+    with write_txn(db):
+        store.apply_status(db, message_sid, status_name.lower(), error_code, now)
+        if error_code == OPTED_OUT_ERROR:
+            participant_id = store.participant_for_provider_sid(db, message_sid)
+            if participant_id:
+                store.set_opted_out(db, participant_id, now)
+                store.cancel_for_participant(db, participant_id, "opted out", now)
+    return Response(status=204)
+
+
+@bp.get("/outbox")
+def outbox_page():
+    """What waits to be sent, for a demo with no Twilio account. This machine only."""
+    if not ipaddress.ip_address(request.remote_addr or "0.0.0.0").is_loopback:  # noqa: S104
+        abort(404)
+    db = get_db()
+    return render_template(
+        "outbox.html",
+        messages=store.list_outbox(db),
+        counts=store.outbox_counts(db),
+        sending=bool(
+            current_app.config["TWILIO_ACCOUNT_SID"]
+            and current_app.config["TWILIO_AUTH_TOKEN"]
+        ),
+    )
+
+
+def _media_count(form) -> int:
+    try:
+        return max(0, int(form.get("NumMedia") or 0))
+    except ValueError:
+        return 0

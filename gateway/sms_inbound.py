@@ -1,0 +1,249 @@
+"""One inbound SMS, start to finish: keywords, opt-outs, floods, then the conversation.
+
+The message is recorded under its MessageSid in the same transaction as what
+it changes, so a retried webhook gets the same reply and changes nothing. The
+reply comes from local state only: nothing here waits on the network.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from twilio.twiml.messaging_response import MessagingResponse
+
+from flows.answers import normalise
+from flows.engine import iso
+from flows.render import signposting
+from gateway import store
+from gateway.conversations import ConversationClosed, answer, start_conversation
+from gateway.db import write_txn
+from gateway.privacy import InvalidNumber, pseudonym, to_e164
+from gateway.runtime import Runtime
+
+log = logging.getLogger("gateway.sms")
+
+OPT_OUT = {
+    "STOP",
+    "STOPALL",
+    "UNSUBSCRIBE",
+    "CANCEL",
+    "END",
+    "QUIT",
+    "REVOKE",
+    "OPTOUT",
+}
+OPT_IN = {"START", "UNSTOP"}  # and YES, from someone who has opted out
+HELP = {"HELP", "INFO"}
+
+
+@dataclass(frozen=True)
+class InboundSms:
+    message_sid: str
+    sender: str
+    body: str
+    media_count: int = 0
+
+
+@dataclass(frozen=True)
+class Handled:
+    reply: str | None  # None: send nothing back
+    handling: str  # what we did, kept with the message
+    response_id: str | None = None
+
+
+def handle_inbound(db, runtime: Runtime, message: InboundSms, now: datetime) -> str:
+    """Record and act on one message; return the TwiML to answer Twilio with."""
+    with write_txn(db):
+        seen = store.inbound_reply(db, message.message_sid)
+        if seen is not None:
+            return seen["reply"]
+        participant_id, handled = _handle(db, runtime, message, now)
+        twiml = to_twiml(handled.reply)
+        store.record_inbound(
+            db,
+            message_sid=message.message_sid,
+            participant_id=participant_id,
+            received_at=iso(now),
+            body=message.body,
+            media_count=message.media_count,
+            handling=handled.handling,
+            response_id=handled.response_id,
+            reply=twiml,
+        )
+    return twiml
+
+
+def to_twiml(text: str | None) -> str:
+    response = MessagingResponse()
+    if text:
+        response.message(text)
+    return str(response)
+
+
+def keyword(body: str) -> str | None:
+    """The message as a keyword, if it is a single word: ' Stop! ' is STOP."""
+    words = normalise(body).split()
+    return words[0].upper() if len(words) == 1 else None
+
+
+def _handle(db, runtime, message, now) -> tuple[str | None, Handled]:
+    try:
+        phone = to_e164(message.sender, runtime.config["DEFAULT_COUNTRY_CODE"])
+    except InvalidNumber:
+        # Short codes and named senders are machines: answering may start a loop.
+        return None, Handled(None, "ignored_sender")
+    participant_id = pseudonym(runtime.pseudonym_key, phone)
+    store.ensure_participant(db, participant_id, iso(now), phone=phone)
+    try:
+        with write_txn(db):  # a savepoint: a failure here still keeps the message
+            handled = _decide(db, runtime, participant_id, message, now)
+            handled = _with_privacy_line(db, runtime, participant_id, handled, now)
+    except Exception:
+        log.exception("could not act on an inbound message; it is kept")
+        _ = runtime.translate(runtime.config["DEFAULT_LANGUAGE"])
+        reply = _(
+            "Sorry, something went wrong. We have kept your message. "
+            "Please try again later."
+        )
+        handled = Handled(reply, "error")
+    return participant_id, handled
+
+
+def _decide(
+    db, runtime: Runtime, participant_id: str, message: InboundSms, now: datetime
+) -> Handled:
+    _ = runtime.translate(runtime.config["DEFAULT_LANGUAGE"])
+    word = keyword(message.body)
+    opted_out = store.participant(db, participant_id)["opted_out_at"] is not None
+    if word in OPT_OUT:
+        return _opt_out(db, runtime, participant_id, now)
+    if word in OPT_IN or (word == "YES" and opted_out):
+        store.set_opted_out(db, participant_id, None)
+        return Handled(
+            _("Welcome back. You will get our messages again. Text HELP for help."),
+            "opt_in",
+        )
+    if opted_out:
+        return Handled(None, "while_opted_out")  # kept; we may not reply
+    if _is_flood(db, runtime, participant_id, now):
+        return _flood(db, runtime, participant_id, message, now)
+    if word in HELP:
+        return Handled(_help_text(runtime, _), "help")
+    if word == "DELETE":
+        store.request_erasure(db, participant_id, iso(now), "sms")
+        return Handled(
+            _(
+                "Thank you. We will delete your number and your answers "
+                "within one month."
+            ),
+            "erasure_request",
+        )
+    if message.media_count and not message.body.strip():
+        return Handled(
+            _("Sorry, we cannot see pictures. Please reply with words or a number."),
+            "media_only",
+        )
+    open_session = store.find_open_session(db, participant_id, "sms")
+    if word == "RESTART":
+        flow_id = open_session.state.flow_id if open_session else None
+        return _start(db, runtime, participant_id, now, flow_id, None, "restart")
+    trigger = _trigger_flow(runtime, word)
+    if trigger:
+        return _start(
+            db, runtime, participant_id, now, trigger, message.body, "started"
+        )
+    if open_session is not None:
+        try:
+            turn = answer(db, runtime, open_session.response_id, message.body, now)
+            return Handled(turn.as_text(runtime), "answer", turn.response_id)
+        except ConversationClosed:
+            pass  # it had expired, or its flow changed: this starts a new one
+    opening = message.body if message.body.strip() else None
+    return _start(db, runtime, participant_id, now, None, opening, "started")
+
+
+def _start(db, runtime, participant_id, now, flow_id, opening, handling) -> Handled:
+    turn = start_conversation(
+        db,
+        runtime,
+        channel="sms",
+        now=now,
+        participant_id=participant_id,
+        flow_id=flow_id,
+        opening_text=opening,
+    )
+    return Handled(turn.as_text(runtime), handling, turn.response_id)
+
+
+def _opt_out(db, runtime, participant_id: str, now: datetime) -> Handled:
+    """Twilio answers STOP itself, so we say nothing, and never write again."""
+    store.set_opted_out(db, participant_id, iso(now))
+    store.cancel_for_participant(db, participant_id, "opted out", iso(now))
+    session = store.find_open_session(db, participant_id, "sms")
+    if session is not None:
+        from gateway.conversations import close_conversation
+
+        close_conversation(db, runtime, session.response_id, now, "opted_out")
+    return Handled(None, "opt_out")
+
+
+def _is_flood(db, runtime, participant_id: str, now: datetime) -> bool:
+    recent = store.messages_since(db, participant_id, iso(now - timedelta(minutes=1)))
+    return recent >= runtime.config["SMS_FLOOD_PER_MINUTE"]
+
+
+def _flood(db, runtime, participant_id, message, now) -> Handled:
+    """Kept but not answered; a disclosure of harm is still answered at once."""
+    _ = runtime.translate(runtime.config["DEFAULT_LANGUAGE"])
+    match = runtime.rules.check(message.body)
+    if match:
+        return Handled(signposting(_), "flood")
+    recent = store.messages_since(db, participant_id, iso(now - timedelta(minutes=1)))
+    if recent == runtime.config["SMS_FLOOD_PER_MINUTE"]:  # say so once per flood
+        return Handled(
+            _("You have sent a lot of messages. Please wait a minute, then reply."),
+            "flood",
+        )
+    return Handled(None, "flood")
+
+
+def _with_privacy_line(
+    db, runtime, participant_id, handled: Handled, now: datetime
+) -> Handled:
+    """The first reply a person ever gets says what we keep and how to stop."""
+    if handled.reply is None:
+        return handled
+    if store.participant(db, participant_id)["privacy_notice_at"] is not None:
+        return handled
+    store.mark_privacy_notice(db, participant_id, iso(now))
+    return Handled(
+        f"{privacy_line(runtime)}\n\n{handled.reply}",
+        handled.handling,
+        handled.response_id,
+    )
+
+
+def privacy_line(runtime: Runtime) -> str:
+    _ = runtime.translate(runtime.config["DEFAULT_LANGUAGE"])
+    return _(
+        "We keep your answers, not your name. Text STOP to end. "
+        "Text DELETE to remove your answers."
+    )
+
+
+def _help_text(runtime: Runtime, _) -> str:
+    return _(
+        "This is %(site)s. We want to hear what you think. Reply with a number "
+        "or a few words. Text RESTART to start again. Text STOP to end."
+    ) % {"site": runtime.config["SITE"]}
+
+
+def _trigger_flow(runtime: Runtime, word: str | None) -> str | None:
+    if word is None:
+        return None
+    for flow in runtime.flows.values():
+        if word in flow.triggers:
+            return flow.id
+    return None

@@ -1,0 +1,186 @@
+"""SQL for the outbox: messages waiting to be sent, their tries and delivery status.
+
+Our own states are `pending` (waiting its turn) and `claimed` (being sent; if
+the sender dies the claim lapses and it is tried again). After that the row
+follows Twilio's lifecycle, and a status only ever moves forward.
+"""
+
+from __future__ import annotations
+
+import sqlite_utils
+
+from gateway.ids import uuid7
+
+Database = sqlite_utils.Database
+
+# Twilio's message statuses in the order they happen; the last ones are final.
+STATUS_RANK = {
+    "pending": 0,
+    "claimed": 1,
+    "accepted": 2,
+    "scheduled": 2,
+    "queued": 3,
+    "sending": 4,
+    "sent": 5,
+    "delivered": 6,
+    "undelivered": 6,
+    "failed": 6,
+    "canceled": 6,
+    "cancelled": 6,
+    "read": 7,
+}
+
+
+def enqueue(
+    db: Database,
+    *,
+    participant_id: str,
+    kind: str,
+    now: str,
+    body: str | None = None,
+    flow_id: str | None = None,
+    priority: int = 0,
+    is_test: bool = False,
+) -> str:
+    message_id = uuid7()
+    db.execute(
+        """INSERT INTO outbox (id, participant_id, kind, priority, flow_id, body,
+               status, created_at, next_attempt_at, updated_at, is_test)
+           VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?)""",
+        [
+            message_id,
+            participant_id,
+            kind,
+            priority,
+            flow_id,
+            body,
+            now,
+            now,
+            now,
+            int(is_test),
+        ],
+    )
+    return message_id
+
+
+def next_due(db: Database, now: str, include_ordinary: bool) -> dict | None:
+    """What to send next: priority first, then oldest; never to opted-out people."""
+    ordinary = "" if include_ordinary else "AND o.priority > 0"
+    rows = list(
+        db.query(
+            f"""SELECT o.* FROM outbox o JOIN participants p ON p.id = o.participant_id
+                WHERE o.status IN ('pending', 'claimed') AND o.next_attempt_at <= ?
+                  AND p.opted_out_at IS NULL {ordinary}
+                ORDER BY o.priority DESC, o.id LIMIT 1""",  # noqa: S608 - fixed text
+            [now],
+        )
+    )
+    return rows[0] if rows else None
+
+
+def claim(db: Database, message_id: str, now: str, lease_until: str) -> None:
+    db.execute(
+        """UPDATE outbox SET status = 'claimed', attempts = attempts + 1,
+               next_attempt_at = ?, updated_at = ? WHERE id = ?""",
+        [lease_until, now, message_id],
+    )
+
+
+def set_body(db: Database, message_id: str, body: str, response_id: str | None) -> None:
+    db.execute(
+        "UPDATE outbox SET body = ?, response_id = ? WHERE id = ?",
+        [body, response_id, message_id],
+    )
+
+
+def mark_sent(
+    db: Database, message_id: str, provider_sid: str, status: str, now: str
+) -> None:
+    status = status if status in STATUS_RANK and STATUS_RANK[status] > 1 else "queued"
+    db.execute(
+        """UPDATE outbox SET status = ?, provider_sid = ?, sent_at = ?, updated_at = ?,
+               last_error = NULL WHERE id = ?""",
+        [status, provider_sid, now, now, message_id],
+    )
+
+
+def schedule_retry(
+    db: Database, message_id: str, when: str, error: str, now: str
+) -> None:
+    db.execute(
+        """UPDATE outbox SET status = 'pending', next_attempt_at = ?, last_error = ?,
+               updated_at = ? WHERE id = ?""",
+        [when, error, now, message_id],
+    )
+
+
+def mark_failed(db: Database, message_id: str, error: str, now: str) -> None:
+    db.execute(
+        "UPDATE outbox SET status = 'failed', last_error = ?, updated_at = ? "
+        "WHERE id = ?",
+        [error, now, message_id],
+    )
+
+
+def cancel_for_participant(
+    db: Database, participant_id: str, reason: str, now: str
+) -> int:
+    cursor = db.execute(
+        """UPDATE outbox SET status = 'cancelled', last_error = ?, updated_at = ?
+           WHERE participant_id = ? AND status IN ('pending', 'claimed')""",
+        [reason, now, participant_id],
+    )
+    return cursor.rowcount
+
+
+def apply_status(
+    db: Database, provider_sid: str, status: str, error_code: str | None, now: str
+) -> bool:
+    """Record a delivery status from Twilio, unless a later one is known already."""
+    if status not in STATUS_RANK:
+        return False
+    rows = list(
+        db.query("SELECT id, status FROM outbox WHERE provider_sid = ?", [provider_sid])
+    )
+    if not rows or STATUS_RANK[status] <= STATUS_RANK.get(rows[0]["status"], 0):
+        return False
+    db.execute(
+        """UPDATE outbox SET status = ?, last_error = coalesce(?, last_error),
+               updated_at = ? WHERE id = ?""",
+        [
+            status,
+            f"Twilio error {error_code}" if error_code else None,
+            now,
+            rows[0]["id"],
+        ],
+    )
+    return True
+
+
+def list_outbox(db: Database, status: str | None = None, limit: int = 200) -> list:
+    where, params = ("WHERE status = ?", [status]) if status else ("", [])
+    return list(
+        db.query(
+            f"""SELECT id, substr(participant_id, 1, 12) AS participant, kind, priority,
+                    status, attempts, next_attempt_at, sent_at, last_error,
+                    coalesce(body, '(the first question of ' || flow_id || ')') AS body
+                FROM outbox {where} ORDER BY priority DESC, id LIMIT ?""",  # noqa: S608
+            [*params, limit],
+        )
+    )
+
+
+def outbox_counts(db: Database) -> dict:
+    return {
+        row["status"]: row["n"]
+        for row in db.query("SELECT status, count(*) AS n FROM outbox GROUP BY status")
+    }
+
+
+def participant_for_provider_sid(db: Database, provider_sid: str) -> str | None:
+    rows = list(
+        db.query(
+            "SELECT participant_id FROM outbox WHERE provider_sid = ?", [provider_sid]
+        )
+    )
+    return rows[0]["participant_id"] if rows else None

@@ -1,0 +1,109 @@
+"""SQL for the SMS channel: inbound messages by MessageSid, opt-outs, erasure requests.
+
+The raw phone number is read here (`phone_for`) and nowhere else.
+"""
+
+from __future__ import annotations
+
+import sqlite_utils
+
+from gateway.ids import uuid7
+
+Database = sqlite_utils.Database
+
+
+def inbound_reply(db: Database, message_sid: str) -> dict | None:
+    """The message already recorded under this MessageSid, with the reply it got."""
+    rows = list(
+        db.query(
+            "SELECT handling, reply FROM inbound_messages WHERE message_sid = ?",
+            [message_sid],
+        )
+    )
+    return rows[0] if rows else None
+
+
+def record_inbound(
+    db: Database,
+    *,
+    message_sid: str,
+    participant_id: str | None,
+    received_at: str,
+    body: str,
+    media_count: int,
+    handling: str,
+    response_id: str | None,
+    reply: str,
+) -> None:
+    db.execute(
+        """INSERT INTO inbound_messages (message_sid, participant_id, received_at,
+               body, media_count, handling, response_id, reply)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?)""",
+        [
+            message_sid,
+            participant_id,
+            received_at,
+            body,
+            media_count,
+            handling,
+            response_id,
+            reply,
+        ],
+    )
+
+
+def messages_since(db: Database, participant_id: str, since: str) -> int:
+    row = next(
+        db.query(
+            """SELECT count(*) AS n FROM inbound_messages
+               WHERE participant_id = ? AND received_at >= ?""",
+            [participant_id, since],
+        )
+    )
+    return row["n"]
+
+
+def participant(db: Database, participant_id: str) -> dict | None:
+    rows = list(
+        db.query(
+            """SELECT id, created_at, opted_out_at, privacy_notice_at, is_test
+               FROM participants WHERE id = ?""",
+            [participant_id],
+        )
+    )
+    return rows[0] if rows else None
+
+
+def set_opted_out(db: Database, participant_id: str, when: str | None) -> None:
+    """Record an opt-out at `when`, or an opt-in again with None."""
+    db.execute(
+        "UPDATE participants SET opted_out_at = ? WHERE id = ?", [when, participant_id]
+    )
+
+
+def mark_privacy_notice(db: Database, participant_id: str, when: str) -> None:
+    db.execute(
+        "UPDATE participants SET privacy_notice_at = ? WHERE id = ?",
+        [when, participant_id],
+    )
+
+
+def request_erasure(db: Database, participant_id: str, when: str, channel: str) -> str:
+    request_id = uuid7()
+    db.execute(
+        """INSERT INTO erasure_requests (id, participant_id, requested_at, channel)
+           VALUES (?, ?, ?, ?)""",
+        [request_id, participant_id, when, channel],
+    )
+    return request_id
+
+
+def phone_for(db: Database, participant_id: str) -> str | None:
+    """The number to text this participant on: only read to send a message."""
+    rows = list(
+        db.query(
+            "SELECT phone FROM participant_numbers WHERE participant_id = ?",
+            [participant_id],
+        )
+    )
+    return rows[0]["phone"] if rows else None
