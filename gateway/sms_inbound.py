@@ -8,7 +8,7 @@ reply comes from local state only: nothing here waits on the network.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from twilio.twiml.messaging_response import MessagingResponse
@@ -99,7 +99,11 @@ def _handle(db, runtime, message, now) -> tuple[str | None, Handled]:
     try:
         with write_txn(db):  # a savepoint: a failure here still keeps the message
             handled = _decide(db, runtime, participant_id, message, now)
-            handled = _with_privacy_line(db, runtime, participant_id, handled, now)
+            if handled.reply:
+                reply = with_privacy_line(
+                    db, runtime, participant_id, handled.reply, now
+                )
+                handled = replace(handled, reply=reply)
     except Exception:
         log.exception("could not act on an inbound message; it is kept")
         _ = runtime.translate(runtime.config["DEFAULT_LANGUAGE"])
@@ -209,20 +213,14 @@ def _flood(db, runtime, participant_id, message, now) -> Handled:
     return Handled(None, "flood")
 
 
-def _with_privacy_line(
-    db, runtime, participant_id, handled: Handled, now: datetime
-) -> Handled:
-    """The first reply a person ever gets says what we keep and how to stop."""
-    if handled.reply is None:
-        return handled
+def with_privacy_line(
+    db, runtime: Runtime, participant_id: str, text: str, now: datetime
+) -> str:
+    """The first message a person ever gets says what we keep and how to stop."""
     if store.participant(db, participant_id)["privacy_notice_at"] is not None:
-        return handled
+        return text
     store.mark_privacy_notice(db, participant_id, iso(now))
-    return Handled(
-        f"{privacy_line(runtime)}\n\n{handled.reply}",
-        handled.handling,
-        handled.response_id,
-    )
+    return f"{privacy_line(runtime)}\n\n{text}"
 
 
 def privacy_line(runtime: Runtime) -> str:

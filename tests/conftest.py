@@ -121,3 +121,62 @@ def served_gateway(gateway_env, tmp_path):
         finally:
             process.terminate()
             process.wait(timeout=10)
+
+
+# SMS --------------------------------------------------------------------------
+
+TWILIO_TOKEN = "test-auth-token"  # noqa: S105 - a test value
+
+
+@pytest.fixture
+def fake_twilio():
+    """A fake Twilio REST API on 127.0.0.1: `.messages`, `.attempts`, `.then(...)`."""
+    from tests.fake_twilio import FakeTwilio
+
+    fake = FakeTwilio(auth_token=TWILIO_TOKEN)
+    fake.base_url = fake.start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture
+def sms_config(test_config, fake_twilio) -> dict:
+    """Settings for an install with the SMS channel on, sending to the fake Twilio."""
+    return {
+        **test_config,
+        "TWILIO_ACCOUNT_SID": fake_twilio.account_sid,
+        "TWILIO_AUTH_TOKEN": TWILIO_TOKEN,
+        "TWILIO_FROM_NUMBER": "+447700900000",
+        "TWILIO_API_BASE": fake_twilio.base_url,
+        "QUIET_HOURS": "",
+    }
+
+
+@pytest.fixture
+def sms_app(initialised, sms_config):
+    return create_app(sms_config)
+
+
+@pytest.fixture
+def sms_post(sms_app):
+    """Post a webhook to the app signed with twilio's own RequestValidator."""
+    from twilio.request_validator import RequestValidator
+
+    client = sms_app.test_client()
+    validator = RequestValidator(TWILIO_TOKEN)
+
+    def post(
+        path: str,
+        data: dict,
+        *,
+        sign: bool = True,
+        url: str | None = None,
+        headers: dict | None = None,
+    ):
+        url = url or f"http://localhost{path}"
+        headers = dict(headers or {})
+        if sign:
+            headers["X-Twilio-Signature"] = validator.compute_signature(url, data)
+        return client.post(path, data=data, headers=headers)
+
+    return post

@@ -1,0 +1,37 @@
+"""The `gateway` command: set up, serve, check flows, simulate, export, back up, invite.
+
+One verb per command, grouped in modules by area and added here, so `gateway
+--help` lists everything. Commands build the app through `create_app`, so they
+use exactly the settings, flows and store the web service uses.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import click
+
+from gateway import __version__
+from gateway.cli.data_commands import backup, export, simulate
+from gateway.cli.flow_commands import flows
+from gateway.cli.setup_commands import init, serve, worker
+from gateway.cli.sms_commands import invite, outbox
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="gateway")
+@click.pass_context
+def cli(ctx: click.Context) -> None:
+    """Offline-first SMS and kiosk feedback for co-production.
+
+    Start with `gateway init`, then `gateway serve`. Settings are GATEWAY_*
+    environment variables: see the README.
+    """
+    ctx.ensure_object(dict)
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s"
+    )
+
+
+for command in (init, serve, worker, flows, simulate, export, backup, invite, outbox):
+    cli.add_command(command)

@@ -1,0 +1,29 @@
+"""What every command shares: building the app or reading settings, and the clock."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import click
+
+from gateway import create_app
+from gateway.config import ConfigError, load_config
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def app_from(ctx: click.Context):
+    """The app as `gateway serve` builds it; a setup problem is a clear error."""
+    try:
+        return create_app((ctx.obj or {}).get("test_config"))
+    except ConfigError as error:
+        raise click.ClickException(str(error)) from None
+
+
+def config_from(ctx: click.Context) -> dict:
+    try:
+        return load_config(overrides=(ctx.obj or {}).get("test_config"))
+    except ConfigError as error:
+        raise click.ClickException(str(error)) from None

@@ -1,0 +1,119 @@
+"""Setting up and running an install: `gateway init`, `serve` and `worker`."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from pathlib import Path
+
+import click
+
+from gateway import store
+from gateway.cli.base import app_from, config_from, utc_now
+from gateway.config import pseudonym_key_file, secret_key_file
+
+log = logging.getLogger("gateway")
+
+
+@click.command()
+@click.pass_context
+def init(ctx: click.Context) -> None:
+    """Set up this install: folder, keys, database and site id. Safe to run again."""
+    from gateway.db import connect, write_txn
+    from gateway.ids import uuid7
+    from gateway.migrations import migrate
+    from gateway.privacy import new_key, write_key
+
+    config = config_from(ctx)
+    instance = Path(config["INSTANCE_PATH"])
+    instance.mkdir(parents=True, exist_ok=True)
+    instance.chmod(0o700)
+    made = []
+    key_file = secret_key_file(instance)
+    if not config["SECRET_KEY"] and not key_file.exists():
+        key_file.write_text(new_key().hex() + "\n", encoding="ascii")
+        key_file.chmod(0o600)
+        made.append("a secret key")
+    pseudonym_file = pseudonym_key_file(instance)
+    if not pseudonym_file.exists():
+        write_key(pseudonym_file, new_key())
+        made.append("the organisation's pseudonym key")
+    db = connect(config["DATABASE"])
+    try:
+        ran = migrate(db)
+        with write_txn(db):
+            site_id = store.set_meta_once(db, "site_id", uuid7())
+            store.set_meta(db, "site_name", config["SITE"])
+    finally:
+        db.close()
+    if ran:
+        made.append(f"the database ({len(ran)} migration(s))")
+    click.echo(f"Site '{config['SITE']}' ({site_id})")
+    click.echo(f"Database: {config['DATABASE']}")
+    click.echo(
+        "Made " + ", ".join(made) + "." if made else "Already set up: nothing to do."
+    )
+
+
+@click.command()
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address to listen on. Use 0.0.0.0 for tablets on the network.",
+)
+@click.option("--port", default=8080, show_default=True, type=int)
+@click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 64))
+@click.pass_context
+def serve(ctx: click.Context, host: str, port: int, threads: int) -> None:
+    """Serve the gateway with waitress."""
+    import waitress
+
+    app = app_from(ctx)
+    click.echo(f"Serving on http://{host}:{port}/ (Ctrl+C to stop)")
+    waitress.serve(app, host=host, port=port, threads=threads, ident="gateway")
+
+
+@click.command()
+@click.option("--once", is_flag=True, help="Do one pass and stop.")
+@click.pass_context
+def worker(ctx: click.Context, once: bool) -> None:
+    """Background work: send the outbox, close conversations that have gone quiet."""
+    from gateway.conversations import close_idle_conversations
+    from gateway.db import connect
+    from gateway.outbox import OutboxWorker
+    from gateway.twilio_sender import TwilioSender, can_send
+
+    app = app_from(ctx)
+    runtime = app.extensions["gateway"]
+    sender = TwilioSender(app.config) if can_send(app.config) else None
+    if sender is None:
+        log.info("No Twilio account set up: messages wait in `gateway outbox`.")
+    stopping = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopping.set())
+    while not stopping.is_set():
+        db = connect(app.config["DATABASE"])
+        try:
+            closed = close_idle_conversations(db, runtime, utc_now())
+            outcomes = {}
+            if sender is not None:
+                outbox = OutboxWorker(
+                    db,
+                    runtime,
+                    sender,
+                    utc_now,
+                    sleep=stopping.wait,
+                    keep_going=lambda: not stopping.is_set(),
+                )
+                outcomes = outbox.send_due()
+        finally:
+            db.close()
+        if closed:
+            log.info("closed %d quiet conversation(s) as partial", closed)
+        if outcomes:
+            log.info("outbox: %s", ", ".join(f"{n} {k}" for k, n in outcomes.items()))
+        if once:
+            break
+        if not outcomes:
+            stopping.wait(app.config["WORKER_INTERVAL"])

@@ -1,0 +1,85 @@
+"""SMS commands: `gateway invite` queues invitations; `gateway outbox` shows them."""
+
+from __future__ import annotations
+
+import click
+
+from gateway import store
+from gateway.cli.base import app_from, utc_now
+
+
+@click.command()
+@click.argument("flow_id")
+@click.option(
+    "--to-file",
+    "to_file",
+    required=True,
+    type=click.File("r", encoding="utf-8-sig"),
+    help="A CSV file of phone numbers: a column headed phone, number or "
+    "mobile, or else the first column.",
+)
+@click.pass_context
+def invite(ctx: click.Context, flow_id: str, to_file) -> None:
+    """Queue a text inviting each number in a file to answer FLOW_ID.
+
+    The worker sends them at the set rate, outside quiet hours. Duplicates,
+    invalid numbers and people who opted out are skipped and reported by line.
+    """
+    from gateway.db import connect
+    from gateway.invitations import numbers_in, queue_invitations
+
+    app = app_from(ctx)
+    runtime = app.extensions["gateway"]
+    if flow_id not in runtime.flows:
+        raise click.ClickException(
+            f"No flow called '{flow_id}'. "
+            f"Flows here: {', '.join(sorted(runtime.flows))}."
+        )
+    numbers = list(numbers_in(to_file))
+    db = connect(app.config["DATABASE"])
+    try:
+        with click.progressbar(
+            numbers, label="Queueing invitations", file=click.get_text_stream("stderr")
+        ) as rows:
+            report = queue_invitations(db, runtime, flow_id, rows, utc_now())
+    finally:
+        db.close()
+    click.echo(f"Queued {report.queued} invitation(s) to '{flow_id}'.")
+    for label, lines in (
+        ("duplicate", report.duplicate_lines),
+        ("not a phone number", report.invalid_lines),
+        ("opted out", report.opted_out_lines),
+    ):
+        if lines:
+            shown = ", ".join(str(line) for line in lines[:20])
+            more = f" and {len(lines) - 20} more" if len(lines) > 20 else ""
+            click.echo(f"Skipped {len(lines)} {label}: line {shown}{more}.")
+
+
+@click.command()
+@click.option("--status", help="Only messages with this status, such as pending.")
+@click.option("--limit", default=50, show_default=True, type=click.IntRange(1))
+@click.pass_context
+def outbox(ctx: click.Context, status: str | None, limit: int) -> None:
+    """Show what is waiting to be sent, by participant pseudonym, never number."""
+    from gateway.db import connect
+
+    app = app_from(ctx)
+    db = connect(app.config["DATABASE"])
+    try:
+        counts = store.outbox_counts(db)
+        messages = store.list_outbox(db, status, limit)
+    finally:
+        db.close()
+    if not counts:
+        click.echo("The outbox is empty.")
+        return
+    click.echo(", ".join(f"{name}: {n}" for name, n in sorted(counts.items())))
+    for message in messages:
+        lane = "priority " if message["priority"] else ""
+        click.echo(
+            f"\n{message['participant']}  {lane}{message['kind']}  {message['status']}"
+            f"  tries {message['attempts']}"
+            + (f"  ({message['last_error']})" if message["last_error"] else "")
+        )
+        click.echo("  " + message["body"].replace("\n", "\n  "))
