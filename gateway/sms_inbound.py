@@ -15,6 +15,7 @@ from twilio.twiml.messaging_response import MessagingResponse
 
 from flows.answers import normalise
 from flows.engine import iso
+from flows.model import OPENING, Alert
 from flows.render import signposting
 from gateway import store
 from gateway.conversations import ConversationClosed, answer, start_conversation
@@ -131,8 +132,9 @@ def _decide(
         )
     if opted_out:
         return Handled(None, "while_opted_out")  # kept; we may not reply
-    if _is_flood(db, runtime, participant_id, now):
-        return _flood(db, runtime, participant_id, message, now)
+    recent = store.messages_since(db, participant_id, iso(now - timedelta(minutes=1)))
+    if recent >= runtime.config["SMS_FLOOD_PER_MINUTE"]:
+        return _flood(db, runtime, participant_id, message, recent, now)
     if word in HELP:
         return Handled(_help_text(runtime, _), "help")
     if word == "DELETE":
@@ -193,18 +195,27 @@ def _opt_out(db, runtime, participant_id: str, now: datetime) -> Handled:
     return Handled(None, "opt_out")
 
 
-def _is_flood(db, runtime, participant_id: str, now: datetime) -> bool:
-    recent = store.messages_since(db, participant_id, iso(now - timedelta(minutes=1)))
-    return recent >= runtime.config["SMS_FLOOD_PER_MINUTE"]
-
-
-def _flood(db, runtime, participant_id, message, now) -> Handled:
+def _flood(
+    db,
+    runtime: Runtime,
+    participant_id: str,
+    message: InboundSms,
+    recent: int,
+    now: datetime,
+) -> Handled:
     """Kept but not answered; a disclosure of harm is still answered at once."""
     _ = runtime.translate(runtime.config["DEFAULT_LANGUAGE"])
     match = runtime.rules.check(message.body)
     if match:
-        return Handled(signposting(_), "flood")
-    recent = store.messages_since(db, participant_id, iso(now - timedelta(minutes=1)))
+        session = store.find_open_session(db, participant_id, "sms")
+        if session is not None:
+            alert = Alert(
+                match.category, session.state.current_step or OPENING, match.phrase
+            )
+            store.add_alerts(
+                db, session.response_id, (alert,), iso(now), session.is_test
+            )
+        return Handled(signposting(_), "flood", session and session.response_id)
     if recent == runtime.config["SMS_FLOOD_PER_MINUTE"]:  # say so once per flood
         return Handled(
             _("You have sent a lot of messages. Please wait a minute, then reply."),
