@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 
 from flows.model import OPTION_KINDS, AnswerState, Option, Step, StepKind
 
@@ -53,6 +54,7 @@ class Interpretation:
     state: AnswerState = AnswerState.ANSWERED
 
 
+@lru_cache(maxsize=8192)  # option words and synonyms recur on every answer
 def normalise(text: str) -> str:
     """Lower-case, accent-free, punctuation-free words separated by single spaces."""
     text = EMOJI_MODIFIERS.sub("", text)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from functools import lru_cache
 
 from flows.answers import interpret
 from flows.model import (
@@ -45,6 +46,7 @@ def channel_family(channel: str) -> str:
     return "kiosk" if channel == "kiosk" else "sms"
 
 
+@lru_cache(maxsize=256)  # one turn writes the same instant several times
 def iso(moment: datetime) -> str:
     return moment.isoformat(timespec="seconds").replace("+00:00", "Z")
 

@@ -25,31 +25,37 @@ class RuleMatch:
 
 @dataclass(frozen=True)
 class SafeguardingRules:
-    patterns: tuple[tuple[str, str, re.Pattern], ...]
+    """Every phrase in one pattern, so a message is searched once, not per phrase."""
+
+    pattern: re.Pattern
+    phrases: dict[str, tuple[str, str]]  # normalised words -> (category, phrase)
 
     def check(self, text: str) -> RuleMatch | None:
         """The first rule `text` matches, or None."""
-        said = normalise(text)
-        for category, phrase, pattern in self.patterns:
-            if pattern.search(said):
-                return RuleMatch(category, phrase)
-        return None
+        found = self.pattern.search(normalise(text))
+        if found is None:
+            return None
+        return RuleMatch(*self.phrases[found.group(1)])
 
 
 def parse_rules(data: dict) -> SafeguardingRules:
     if not isinstance(data, dict) or not data:
         raise ValueError("safeguarding rules must map categories to phrase lists")
-    patterns = []
-    for category, phrases in data.items():
-        if not isinstance(phrases, list) or not phrases:
+    phrases: dict[str, tuple[str, str]] = {}
+    for category, listed in data.items():
+        if not isinstance(listed, list) or not listed:
             raise ValueError(f"safeguarding category '{category}' has no phrases")
-        for phrase in phrases:
+        for phrase in listed:
             words = normalise(str(phrase))
             if not words:
                 raise ValueError(f"empty phrase in safeguarding category '{category}'")
-            pattern = re.compile(r"(?<!\w)" + re.escape(words) + r"(?!\w)")
-            patterns.append((str(category), str(phrase), pattern))
-    return SafeguardingRules(tuple(patterns))
+            phrases.setdefault(words, (str(category), str(phrase)))
+    # Longest first, so "kill myself" wins over a shorter phrase inside it.
+    alternatives = "|".join(
+        re.escape(w) for w in sorted(phrases, key=len, reverse=True)
+    )
+    pattern = re.compile(r"(?<!\w)(" + alternatives + r")(?!\w)")
+    return SafeguardingRules(pattern, phrases)
 
 
 def load_rules(path: str | Path | None = None) -> SafeguardingRules:

@@ -26,6 +26,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from gateway import health, sms
     from gateway.db import close_db
     from gateway.runtime import load_runtime
+    from gateway.sms_writer import InboundWriter
 
     config = load_config(overrides=test_config)
     app = Flask(__name__, instance_path=config["INSTANCE_PATH"])
@@ -34,6 +35,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     logging.getLogger("gateway").setLevel(app.config["LOG_LEVEL"].upper())
     runtime = load_runtime(app.config)
     app.extensions["gateway"] = runtime
+    app.extensions["sms_writer"] = InboundWriter(app.config["DATABASE"], runtime)
     proxies = app.config["TRUST_PROXY"]
     if proxies:
         # Twilio signs the public https URL; rebuild it from the proxy's headers.

@@ -24,6 +24,7 @@ class Setting:
     help: str
     parse: Callable[[str], object] = str
     secret: bool = False
+    empty_allowed: bool = False  # an empty value means "none", not the default
 
 
 def _positive_int(text: str) -> int:
@@ -223,6 +224,7 @@ SETTINGS: tuple[Setting, ...] = (
         "21:00-09:00",
         "Local hours when ordinary messages wait. Alerts still go. Empty for none.",
         _hours_span,
+        empty_allowed=True,
     ),
     Setting(
         "GATEWAY_TIMEZONE", "TIMEZONE", "Europe/London", "Time zone for quiet hours."
@@ -245,7 +247,7 @@ def load_config(
     config: dict = {}
     for setting in SETTINGS:
         raw = environ.get(setting.env)
-        if raw is None or raw == "":
+        if raw is None or (raw == "" and not setting.empty_allowed):
             config[setting.key] = setting.default
             continue
         try:

@@ -94,14 +94,31 @@ def start_conversation(
 def answer(db, runtime: Runtime, response_id: str, text: str, now: datetime) -> Turn:
     """Apply one answer to an open conversation; raise ConversationClosed if none.
 
-    A conversation found expired, or begun on a flow that has since changed, is
-    closed as partial (committed) before ConversationClosed is raised.
+    Loading and advancing share one transaction, so two answers arriving at
+    once are taken in turn; a close is committed before the exception is raised.
     """
     with write_txn(db):
         session = store.load_session(db, response_id)
         if session is None:
-            raise ConversationClosed(response_id)
-        state = session.state
+            closed = ConversationClosed(response_id)
+        else:
+            try:
+                return continue_conversation(db, runtime, session, text, now)
+            except ConversationClosed as error:
+                closed = error
+    raise closed
+
+
+def continue_conversation(
+    db, runtime: Runtime, session: store.OpenSession, text: str, now: datetime
+) -> Turn:
+    """Apply one answer to a conversation already loaded in this transaction.
+
+    A conversation found expired, or begun on a flow that has since changed, is
+    closed as partial (committed) before ConversationClosed is raised.
+    """
+    state, response_id = session.state, session.response_id
+    with write_txn(db):
         flow = runtime.flows.get(state.flow_id)
         ended = None
         if flow is None or flow.version != state.flow_version:
@@ -119,6 +136,7 @@ def answer(db, runtime: Runtime, response_id: str, text: str, now: datetime) -> 
                 store.OpenSession(
                     response_id, session.participant_id, outcome.state, session.is_test
                 ),
+                before=state,
             )
             store.add_alerts(db, response_id, outcome.alerts, iso(now), session.is_test)
     if ended:
@@ -160,6 +178,7 @@ def _close(
         store.OpenSession(
             session.response_id, session.participant_id, state, session.is_test
         ),
+        before=session.state,
     )
 
 

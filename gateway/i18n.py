@@ -30,6 +30,9 @@ def load_catalogs(directory: Path = TRANSLATIONS) -> dict[str, NullTranslations]
     return catalogs
 
 
+ENGLISH_MSGIDS = NullTranslations()
+
+
 def translator_for(catalogs: dict[str, NullTranslations], language: str):
     """The gettext function for `language`, or English msgids if it has no catalog."""
-    return catalogs.get(language, NullTranslations()).gettext
+    return catalogs.get(language, ENGLISH_MSGIDS).gettext

@@ -41,9 +41,22 @@ class Sent:
     status: str
 
 
+class _HeaderKeepingHttpClient(TwilioHttpClient):
+    """Twilio's HTTP client, remembering the last answer's headers: a 429 says in
+    Retry-After how long to wait, and TwilioRestException does not carry it."""
+
+    last_headers = None
+
+    def request(self, *args, **kwargs):
+        self.last_headers = None
+        response = super().request(*args, **kwargs)
+        self.last_headers = response.headers
+        return response
+
+
 class TwilioSender:
     def __init__(self, config: dict):
-        self._http = TwilioHttpClient(timeout=TIMEOUT_SECONDS)
+        self._http = _HeaderKeepingHttpClient(timeout=TIMEOUT_SECONDS)
         self._client = Client(
             config["TWILIO_ACCOUNT_SID"],
             config["TWILIO_AUTH_TOKEN"],
@@ -75,12 +88,16 @@ class TwilioSender:
             ) from None
         return Sent(message.sid, message.status or "queued")
 
+    def close(self) -> None:
+        if self._http.session is not None:
+            self._http.session.close()
+
     def _retry_after(self) -> float | None:
-        response = getattr(self._http, "last_response", None)
-        value = response.headers.get("Retry-After") if response is not None else None
+        headers = self._http.last_headers or {}
+        value = headers.get("Retry-After")
         try:
             return float(value) if value else None
-        except ValueError:
+        except ValueError:  # an HTTP date: waiting our own backoff is safe enough
             return None
 
 

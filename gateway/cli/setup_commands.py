@@ -71,6 +71,9 @@ def serve(ctx: click.Context, host: str, port: int, threads: int) -> None:
     import waitress
 
     app = app_from(ctx)
+    # SMS webhooks wait for their group commit, so under a text blast waitress's
+    # queue is routinely non-empty; its per-request warning only floods the log.
+    logging.getLogger("waitress.queue").setLevel(logging.ERROR)
     click.echo(f"Serving on http://{host}:{port}/ (Ctrl+C to stop)")
     waitress.serve(app, host=host, port=port, threads=threads, ident="gateway")
 

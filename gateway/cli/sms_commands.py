@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import click
 
 from gateway import store
@@ -39,7 +41,7 @@ def invite(ctx: click.Context, flow_id: str, to_file) -> None:
     db = connect(app.config["DATABASE"])
     try:
         with click.progressbar(
-            numbers, label="Queueing invitations", file=click.get_text_stream("stderr")
+            numbers, label="Queueing invitations", file=sys.stderr
         ) as rows:
             report = queue_invitations(db, runtime, flow_id, rows, utc_now())
     finally:

@@ -34,12 +34,12 @@ from gateway.store.responses import alerts_for, closed_responses, queue_counts
 from gateway.store.sms import (
     inbound_reply,
     mark_privacy_notice,
-    messages_since,
     participant,
     phone_for,
     record_inbound,
     request_erasure,
     set_opted_out,
+    sms_participant,
 )
 
 __all__ = [
@@ -63,7 +63,6 @@ __all__ = [
     "mark_failed",
     "mark_privacy_notice",
     "mark_sent",
-    "messages_since",
     "next_due",
     "outbox_counts",
     "participant",
@@ -78,4 +77,5 @@ __all__ = [
     "set_meta",
     "set_meta_once",
     "set_opted_out",
+    "sms_participant",
 ]

@@ -94,14 +94,39 @@ def idle_sessions(db: Database, channels: list[str], before: str) -> list[OpenSe
     return [_open_session(row) for row in rows]
 
 
-def save_session(db: Database, session: OpenSession) -> None:
-    """Store the conversation's state and answers; close the response if it ended."""
+def save_session(
+    db: Database, session: OpenSession, before: SessionState | None = None
+) -> None:
+    """Store the conversation's state and answers; close the response if it ended.
+
+    `before` is the state as it was loaded: only answers that changed since are
+    written, which on an SMS turn is one row rather than every row.
+    """
     state = session.state
-    db.execute("DELETE FROM answers WHERE response_id = ?", [session.response_id])
+    old = (
+        {a.step_id: (position, a) for position, a in enumerate(before.answers)}
+        if before
+        else None
+    )
+    if old is None:
+        db.execute("DELETE FROM answers WHERE response_id = ?", [session.response_id])
+        old = {}
+    kept = {answer.step_id for answer in state.answers}
+    for step_id in old.keys() - kept:  # "back" forgets an answer
+        db.execute(
+            "DELETE FROM answers WHERE response_id = ? AND step_id = ?",
+            [session.response_id, step_id],
+        )
     for position, answer in enumerate(state.answers):
+        if old.get(answer.step_id) == (position, answer):
+            continue
         db.execute(
             """INSERT INTO answers (response_id, step_id, position, value, raw, prompt,
-                   state, answered_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)""",
+                   state, answered_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+               ON CONFLICT (response_id, step_id) DO UPDATE SET
+                   position = excluded.position, value = excluded.value,
+                   raw = excluded.raw, prompt = excluded.prompt,
+                   state = excluded.state, answered_at = excluded.answered_at""",
             [
                 session.response_id,
                 answer.step_id,

@@ -52,15 +52,19 @@ def record_inbound(
     )
 
 
-def messages_since(db: Database, participant_id: str, since: str) -> int:
-    row = next(
+def sms_participant(db: Database, participant_id: str, since: str) -> dict | None:
+    """What an inbound message needs to know of its sender, in one read: opt-out,
+    whether they have had the privacy line, and how many messages since `since`."""
+    rows = list(
         db.query(
-            """SELECT count(*) AS n FROM inbound_messages
-               WHERE participant_id = ? AND received_at >= ?""",
-            [participant_id, since],
+            """SELECT p.opted_out_at, p.privacy_notice_at,
+                   (SELECT count(*) FROM inbound_messages m
+                    WHERE m.participant_id = p.id AND m.received_at >= ?) AS recent
+               FROM participants p WHERE p.id = ?""",
+            [since, participant_id],
         )
     )
-    return row["n"]
+    return rows[0] if rows else None
 
 
 def participant(db: Database, participant_id: str) -> dict | None:

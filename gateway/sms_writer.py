@@ -1,0 +1,106 @@
+"""Group commit for inbound SMS: one writer thread applies waiting messages together.
+
+Every webhook still waits until its own message is committed (durable before
+acknowledged). But after a text blast, messages that arrive together share
+one transaction and one fsync, and no request thread sleeps in SQLite's busy
+handler waiting for the write lock. Each message runs in its own savepoint,
+so one that fails is undone alone and the rest commit.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from gateway.db import connect, write_txn
+from gateway.runtime import Runtime
+from gateway.sms_inbound import InboundSms, handle_inbound
+
+log = logging.getLogger("gateway.sms")
+MAX_BATCH = 64
+IDLE_SECONDS = 5.0  # the thread (and its connection) ends when nothing arrives
+
+
+@dataclass
+class _Job:
+    message: InboundSms
+    now: datetime
+    done: threading.Event = field(default_factory=threading.Event)
+    twiml: str | None = None
+    error: BaseException | None = None
+
+
+class InboundWriter:
+    def __init__(self, database: str, runtime: Runtime):
+        self._database = database
+        self._runtime = runtime
+        self._jobs: queue.SimpleQueue[_Job] = queue.SimpleQueue()
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+
+    def submit(self, message: InboundSms, now: datetime) -> str:
+        """Record and act on one message; return its TwiML once it is on disk."""
+        job = _Job(message, now)
+        self._jobs.put(job)
+        self._ensure_running()
+        job.done.wait()
+        if job.error is not None:
+            raise job.error
+        return job.twiml
+
+    def _ensure_running(self) -> None:
+        with self._lock:
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(
+                    target=self._run, name="sms-writer", daemon=True
+                )
+                self._thread.start()
+
+    def _run(self) -> None:
+        db = connect(self._database)
+        try:
+            while True:
+                batch = self._next_batch()
+                if not batch:
+                    with self._lock:  # nothing came: stop, unless one just did
+                        if self._jobs.empty():
+                            self._thread = None
+                            return
+                    continue
+                self._apply(db, batch)
+        finally:
+            db.close()
+
+    def _next_batch(self) -> list[_Job]:
+        try:
+            batch = [self._jobs.get(timeout=IDLE_SECONDS)]
+        except queue.Empty:
+            return []
+        while len(batch) < MAX_BATCH:
+            try:
+                batch.append(self._jobs.get_nowait())
+            except queue.Empty:
+                break
+        return batch
+
+    def _apply(self, db, batch: list[_Job]) -> None:
+        try:
+            with write_txn(db):
+                for job in batch:
+                    try:  # each message is a savepoint of its own inside
+                        job.twiml = handle_inbound(
+                            db, self._runtime, job.message, job.now
+                        )
+                    except Exception as error:  # undone alone by its savepoint
+                        log.exception("an inbound message could not be recorded")
+                        job.error = error
+        except BaseException as error:  # the commit failed: nothing is on disk
+            log.exception("a batch of inbound messages could not be committed")
+            for job in batch:
+                job.error, job.twiml = error, None
+        finally:
+            for job in batch:
+                job.done.set()
