@@ -31,8 +31,11 @@ CONVERSATION = [  # what a resident texts, and the start of what they get back
 
 @pytest.fixture
 def sms_env(gateway_env) -> dict:
-    return {**gateway_env, "TWILIO_AUTH_TOKEN": TWILIO_TOKEN,
-            "TWILIO_ACCOUNT_SID": "AC" + "0" * 32}
+    return {
+        **gateway_env,
+        "TWILIO_AUTH_TOKEN": TWILIO_TOKEN,
+        "TWILIO_ACCOUNT_SID": "AC" + "0" * 32,
+    }
 
 
 @pytest.fixture
@@ -42,7 +45,9 @@ def sms_server(sms_env, tmp_path):
     with (tmp_path / "serve.log").open("wb") as log:
         process = subprocess.Popen(
             [GATEWAY, "serve", "--host", "127.0.0.1", "--port", str(port)],
-            env=sms_env, stdout=log, stderr=subprocess.STDOUT,
+            env=sms_env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
         base = f"http://127.0.0.1:{port}"
         try:
@@ -62,12 +67,19 @@ def served_db(sms_env):
 
 def text(url: str, body: str, phone: str = PHONE, sid: str | None = None):
     """Post one signed webhook as Twilio would; return (status, TwiML, messages)."""
-    params = {"MessageSid": sid or "SM" + uuid.uuid4().hex, "From": phone,
-              "To": "+447700900000", "Body": body, "NumMedia": "0"}
+    params = {
+        "MessageSid": sid or "SM" + uuid.uuid4().hex,
+        "From": phone,
+        "To": "+447700900000",
+        "Body": body,
+        "NumMedia": "0",
+    }
     signature = RequestValidator(TWILIO_TOKEN).compute_signature(url, params)
     request = urllib.request.Request(  # noqa: S310 - loopback http
-        url, data=urllib.parse.urlencode(params).encode(),
-        headers={"X-Twilio-Signature": signature}, method="POST",
+        url,
+        data=urllib.parse.urlencode(params).encode(),
+        headers={"X-Twilio-Signature": signature},
+        method="POST",
     )
     with urllib.request.urlopen(request, timeout=30) as reply:  # noqa: S310
         twiml = reply.read().decode()
@@ -98,8 +110,13 @@ def test_a_whole_conversation_is_exported_without_the_number(
     replies = converse(sms_server, PHONE)
     assert replies[0].startswith("We keep your answers, not your name.")
     assert all(not reply.startswith("We keep") for reply in replies[1:])
-    result = subprocess.run([GATEWAY, "export", "--format", "jsonl"], env=sms_env,
-                            capture_output=True, text=True, check=True)
+    result = subprocess.run(
+        [GATEWAY, "export", "--format", "jsonl"],
+        env=sms_env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     [line] = result.stdout.splitlines()
     record = json.loads(line)
     assert (record["channel"], record["status"]) == ("sms", "complete")
@@ -130,7 +147,8 @@ def test_a_retry_racing_the_original_is_answered_once(sms_server, served_db):
     assert "Please tell us why." in first[2][0]
     assert len(rows(served_db, "SELECT * FROM inbound_messages")) == 2
     assert rows(served_db, "SELECT step_id, raw FROM answers") == [
-        {"step_id": "overall", "raw": "1"}]
+        {"step_id": "overall", "raw": "1"}
+    ]
 
 
 def test_twenty_phones_at_once_each_complete_once(sms_server, served_db):
@@ -151,6 +169,45 @@ def test_twenty_phones_at_once_each_complete_once(sms_server, served_db):
     stored = rows(served_db, "SELECT response_id, step_id, raw FROM answers")
     assert len(stored) == 3 * len(phones)  # one per answer sent, none twice
     for response in responses:
-        mine = {a["step_id"]: a["raw"] for a in stored
-                if a["response_id"] == response["id"]}
+        mine = {
+            a["step_id"]: a["raw"] for a in stored if a["response_id"] == response["id"]
+        }
         assert mine == {"overall": "1", "why": "Kind staff", "contact": "yes"}
+
+
+@pytest.mark.parametrize("answers_before_kill", [1, 2, 3])
+def test_an_answer_that_got_a_reply_survives_a_killed_server(
+    sms_env, tmp_path, answers_before_kill
+):
+    """SIGKILL straight after a 200: every acknowledged answer is on disk."""
+    port = free_port()
+    with (tmp_path / "killed.log").open("wb") as log:
+        process = subprocess.Popen(
+            [GATEWAY, "serve", "--host", "127.0.0.1", "--port", str(port)],
+            env=sms_env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            wait_for_http(f"http://127.0.0.1:{port}/healthz")
+            url = f"http://127.0.0.1:{port}/sms/inbound"
+            for body, _expected in CONVERSATION[: answers_before_kill + 1]:
+                status, _twiml, _messages = text(url, body)
+                assert status == 200
+        finally:
+            process.kill()  # SIGKILL: no shutdown, no flush, no checkpoint
+            process.wait(timeout=10)
+    database = connect(Path(sms_env["GATEWAY_INSTANCE_PATH"]) / "gateway.sqlite3")
+    try:
+        stored = {
+            row["step_id"]: row["raw"]
+            for row in database.query(
+                "SELECT step_id, raw FROM answers WHERE state = 'answered'"
+            )
+        }
+        inbound = database["inbound_messages"].count
+    finally:
+        database.close()
+    expected = {"overall": "1", "why": "Kind staff", "contact": "yes"}
+    assert stored == dict(list(expected.items())[:answers_before_kill])
+    assert inbound == answers_before_kill + 1
