@@ -52,15 +52,10 @@ class _FormForValidator(dict):
 
 @bp.post("/inbound")
 def inbound():
-    if not signature_is_valid():
-        abort(403)
-    form = request.form
-    message_sid = form.get("MessageSid") or form.get("SmsSid")
-    sender, body = form.get("From"), form.get("Body")
+    form = _signed_form()
+    message_sid, sender, body = _message_sid(form), form.get("From"), form.get("Body")
     if not message_sid or not sender or body is None:
-        return Response(
-            "Missing MessageSid, From or Body.\n", 400, mimetype="text/plain"
-        )
+        return _missing("MessageSid, From or Body")
     message = InboundSms(message_sid, sender, body, _media_count(form))
     writer = current_app.extensions["sms_writer"]
     twiml = writer.submit(message, current_runtime().clock())
@@ -70,15 +65,11 @@ def inbound():
 @bp.post("/status")
 def status():
     """Delivery reports for what the outbox sent; a status never moves backwards."""
-    if not signature_is_valid():
-        abort(403)
-    form = request.form
-    message_sid = form.get("MessageSid") or form.get("SmsSid")
+    form = _signed_form()
+    message_sid = _message_sid(form)
     status_name = form.get("MessageStatus") or form.get("SmsStatus")
     if not message_sid or not status_name:
-        return Response(
-            "Missing MessageSid or MessageStatus.\n", 400, mimetype="text/plain"
-        )
+        return _missing("MessageSid or MessageStatus")
     error_code = form.get("ErrorCode") or None
     now = iso(current_runtime().clock())
     db = get_db()
@@ -107,6 +98,21 @@ def outbox_page():
             and current_app.config["TWILIO_AUTH_TOKEN"]
         ),
     )
+
+
+def _signed_form():
+    """The posted form, after refusing (403) anything Twilio did not sign."""
+    if not signature_is_valid():
+        abort(403)
+    return request.form
+
+
+def _message_sid(form) -> str | None:
+    return form.get("MessageSid") or form.get("SmsSid")  # SmsSid: older accounts
+
+
+def _missing(what: str) -> Response:
+    return Response(f"Missing {what}.\n", 400, mimetype="text/plain")
 
 
 def _media_count(form) -> int:

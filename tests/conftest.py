@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -103,24 +104,35 @@ def wait_for_http(url: str, timeout: float = 20.0) -> None:
             time.sleep(0.1)
 
 
-@pytest.fixture
-def served_gateway(gateway_env, tmp_path):
-    """`gateway serve` (waitress) running on 127.0.0.1; yields its base URL."""
+@contextmanager
+def serve_gateway(env: dict, log_path: Path):
+    """Run `gateway serve` (waitress) on 127.0.0.1; yield (base URL, process).
+
+    Stops it at the end unless the test already has (a SIGKILL, say).
+    """
     port = free_port()
-    with (tmp_path / "serve.log").open("wb") as log:
+    with log_path.open("wb") as log:
         process = subprocess.Popen(
             [GATEWAY, "serve", "--host", "127.0.0.1", "--port", str(port)],
-            env=gateway_env,
+            env=env,
             stdout=log,
             stderr=subprocess.STDOUT,
         )
         base = f"http://127.0.0.1:{port}"
         try:
             wait_for_http(base + "/healthz")
-            yield base
+            yield base, process
         finally:
-            process.terminate()
+            if process.poll() is None:
+                process.terminate()
             process.wait(timeout=10)
+
+
+@pytest.fixture
+def served_gateway(gateway_env, tmp_path):
+    """`gateway serve` (waitress) running on 127.0.0.1; yields its base URL."""
+    with serve_gateway(gateway_env, tmp_path / "serve.log") as (base, _process):
+        yield base
 
 
 # SMS --------------------------------------------------------------------------
@@ -155,6 +167,13 @@ def sms_config(test_config, fake_twilio) -> dict:
 @pytest.fixture
 def sms_app(initialised, sms_config):
     return create_app(sms_config)
+
+
+@pytest.fixture
+def sms_db(sms_app):
+    database = connect(sms_app.config["DATABASE"])
+    yield database
+    database.close()
 
 
 @pytest.fixture

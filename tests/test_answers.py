@@ -85,8 +85,19 @@ def test_scale_answers_people_type(overall, said, value):
 
 @pytest.mark.parametrize(
     "said",
-    ["7", "0", "", "   ", "\n\t", "très bien", "tres bien", "very", "1 Poor",
-     "not very good", "1000"],
+    [
+        "7",
+        "0",
+        "",
+        "   ",
+        "\n\t",
+        "très bien",
+        "tres bien",
+        "very",
+        "1 Poor",
+        "not very good",
+        "1000",
+    ],
 )
 def test_scale_answers_that_are_not_valid(overall, said):
     assert interpret(overall, said) is None
@@ -236,8 +247,10 @@ def test_text_is_trimmed_of_surrounding_space(demo):
         ("Café", "cafe"),
         ("Don\u2019t know", "dont know"),
         ("a\tb\nc", "a b c"),
-        ("\N{THUMBS UP SIGN}\N{EMOJI MODIFIER FITZPATRICK TYPE-3}",
-         "\N{THUMBS UP SIGN}"),
+        (
+            "\N{THUMBS UP SIGN}\N{EMOJI MODIFIER FITZPATRICK TYPE-3}",
+            "\N{THUMBS UP SIGN}",
+        ),
         ("ÉCOLE", "ecole"),
         ("#1.", "1"),
         ("", ""),

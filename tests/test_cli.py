@@ -95,15 +95,19 @@ def test_init_twice_changes_nothing(runner, initialised, db):
 
 
 @pytest.mark.parametrize("secret_key", [None, "set-by-environment"])
-@pytest.mark.parametrize("args", [
-    ["serve", "--port", "1"],
-    ["worker", "--once"],
-    ["simulate", "friends-and-family"],
-    ["export"],
-    ["backup", "BACKUP"],
-])
-def test_commands_before_init_say_run_init(runner, test_config, tmp_path, args,
-                                           secret_key):
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["serve", "--port", "1"],
+        ["worker", "--once"],
+        ["simulate", "friends-and-family"],
+        ["export"],
+        ["backup", "BACKUP"],
+    ],
+)
+def test_commands_before_init_say_run_init(
+    runner, test_config, tmp_path, args, secret_key
+):
     if secret_key:
         test_config["SECRET_KEY"] = secret_key
     args = [str(tmp_path / "backup") if arg == "BACKUP" else arg for arg in args]
@@ -124,20 +128,25 @@ def test_flows_check_passes_bundled_flows(runner):
     assert any("friends-and-family" in line for line in ok_lines)
 
 
-@pytest.mark.parametrize(("find", "replace", "line", "step", "message"), [
-    ("kind: scael", "kind: scael", 5, "first", "unknown step kind 'scael'"),
-    ("kind: scael", "kind: scale\n    scale: nope", 5, "first", "nope"),
-    ("    text: Why?\n", "    nxt: first\n", 8, "second", "missing 'text'"),
-])
-def test_flows_check_names_file_line_and_step(runner, tmp_path, find, replace, line,
-                                              step, message):
+@pytest.mark.parametrize(
+    ("find", "replace", "line", "step", "message"),
+    [
+        ("kind: scael", "kind: scael", 5, "first", "unknown step kind 'scael'"),
+        ("kind: scael", "kind: scale\n    scale: nope", 5, "first", "nope"),
+        ("    text: Why?\n", "    nxt: first\n", 8, "second", "missing 'text'"),
+    ],
+)
+def test_flows_check_names_file_line_and_step(
+    runner, tmp_path, find, replace, line, step, message
+):
     bad = tmp_path / "bad.yaml"
     bad.write_text(BROKEN_FLOW.replace(find, replace), encoding="utf-8")
     result = runner.invoke(["flows", "check", str(bad)])
     assert result.exit_code != 0
     errors = [e for e in result.stderr.splitlines() if e.startswith("error:")]
-    assert any(f"{bad}:{line}:" in e and f"step '{step}'" in e and message in e
-               for e in errors), result.stderr
+    assert any(
+        f"{bad}:{line}:" in e and f"step '{step}'" in e and message in e for e in errors
+    ), result.stderr
 
 
 @pytest.mark.parametrize("as_folder", [False, True])
@@ -173,8 +182,18 @@ def test_simulated_conversation_is_exported_as_test_data(runner, initialised):
 def test_csv_export_columns(runner, initialised):
     simulate(runner, "friends-and-family", FFT_ANSWERS)
     header, rows = export_csv(runner, "--include-test")
-    for column in ("id", "flow", "flow_version", "channel", "language", "site",
-                   "started_at", "completed_at", "overall", "overall.state"):
+    for column in (
+        "id",
+        "flow",
+        "flow_version",
+        "channel",
+        "language",
+        "site",
+        "started_at",
+        "completed_at",
+        "overall",
+        "overall.state",
+    ):
         assert column in header
     assert header.index("overall.state") == header.index("overall") + 1
     assert rows[0]["overall"] == "very_good"
@@ -215,8 +234,9 @@ def test_simulate_unknown_flow_lists_flows(runner, initialised):
 @pytest.mark.parametrize("fmt", ["csv", "jsonl"])
 def test_export_since_a_future_date_gives_nothing(runner, initialised, fmt):
     simulate(runner, "friends-and-family", FFT_ANSWERS)
-    result = runner.invoke(["export", "--format", fmt, "--include-test",
-                            "--since", "2999-01-01"])
+    result = runner.invoke(
+        ["export", "--format", fmt, "--include-test", "--since", "2999-01-01"]
+    )
     assert result.exit_code == 0, result.output
     assert len(result.stdout.splitlines()) == (1 if fmt == "csv" else 0)
     assert "Exported 0 response(s)" in result.stderr
@@ -264,8 +284,10 @@ def test_backup_copies_database_and_keys(runner, initialised, tmp_path):
     result = runner.invoke(["backup", str(target)])
     assert result.exit_code == 0, result.output
 
-    with closing(sqlite3.connect(target / "gateway.sqlite3")) as copy, \
-            closing(sqlite3.connect(database_path(initialised))) as live:
+    with (
+        closing(sqlite3.connect(target / "gateway.sqlite3")) as copy,
+        closing(sqlite3.connect(database_path(initialised))) as live,
+    ):
         assert copy.execute("PRAGMA integrity_check").fetchone() == ("ok",)
         query = "SELECT id, status FROM responses ORDER BY id"
         assert copy.execute(query).fetchall() == live.execute(query).fetchall() != []
@@ -302,13 +324,16 @@ def test_backup_while_a_write_transaction_is_open(runner, initialised, tmp_path)
 
 
 @pytest.mark.parametrize("channel", ["sms", "simulator"])
-@pytest.mark.parametrize(("hours", "idle", "fresh"), [
-    (None, timedelta(hours=25), timedelta(hours=23)),
-    (1, timedelta(hours=2), timedelta(minutes=10)),
-])
-def test_worker_once_closes_quiet_conversations(runner, test_config, runtime, db,
-                                                keep_sigterm, channel, hours, idle,
-                                                fresh):
+@pytest.mark.parametrize(
+    ("hours", "idle", "fresh"),
+    [
+        (None, timedelta(hours=25), timedelta(hours=23)),
+        (1, timedelta(hours=2), timedelta(minutes=10)),
+    ],
+)
+def test_worker_once_closes_quiet_conversations(
+    runner, test_config, runtime, db, keep_sigterm, channel, hours, idle, fresh
+):
     if hours:
         test_config["SMS_SESSION_HOURS"] = hours
     clock = datetime.now(UTC)

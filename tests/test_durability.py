@@ -46,29 +46,41 @@ def stored_answers(env: dict) -> tuple[list[dict], list[dict]]:
     db = connect(database(env))
     try:
         responses = list(db.query("SELECT * FROM responses ORDER BY id"))
-        answers = list(db.query(
-            "SELECT response_id, step_id, value, raw, state FROM answers"
-        ))
+        answers = list(
+            db.query("SELECT response_id, step_id, value, raw, state FROM answers")
+        )
         sessions = list(db.query("SELECT response_id FROM sessions"))
     finally:
         db.close()
     for response in responses:
-        response["answers"] = {a["step_id"]: a for a in answers
-                               if a["response_id"] == response["id"]}
+        response["answers"] = {
+            a["step_id"]: a for a in answers if a["response_id"] == response["id"]
+        }
         response["has_session"] = {"response_id": response["id"]} in sessions
     return responses, answers
 
 
-@pytest.mark.parametrize(("typed", "next_question", "expected"), [
-    (["2"], "Please tell us why", {"overall": "good"}),
-    (["2", "the nurses listened"], "Can we text you",
-     {"overall": "good", "why": "the nurses listened"}),
-])
-def test_answer_that_got_a_reply_survives_sigkill(gateway_env, typed, next_question,
-                                                  expected):
+@pytest.mark.parametrize(
+    ("typed", "next_question", "expected"),
+    [
+        (["2"], "Please tell us why", {"overall": "good"}),
+        (
+            ["2", "the nurses listened"],
+            "Can we text you",
+            {"overall": "good", "why": "the nurses listened"},
+        ),
+    ],
+)
+def test_answer_that_got_a_reply_survives_sigkill(
+    gateway_env, typed, next_question, expected
+):
     process = subprocess.Popen(
-        [GATEWAY, "simulate", "friends-and-family"], env=gateway_env, bufsize=0,
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+        [GATEWAY, "simulate", "friends-and-family"],
+        env=gateway_env,
+        bufsize=0,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
     )
     try:
         read_until(process, "Overall, how was your experience")
@@ -92,8 +104,12 @@ def test_answer_that_got_a_reply_survives_sigkill(gateway_env, typed, next_quest
     assert set(response["answers"]) == set(expected)
 
     fresh = subprocess.run(
-        [GATEWAY, "simulate", "friends-and-family"], env=gateway_env, text=True,
-        input="1\nlovely\nno\n", capture_output=True, check=False,
+        [GATEWAY, "simulate", "friends-and-family"],
+        env=gateway_env,
+        text=True,
+        input="1\nlovely\nno\n",
+        capture_output=True,
+        check=False,
     )
     assert fresh.returncode == 0, fresh.stderr
     assert "Thank you" in fresh.stdout

@@ -12,8 +12,7 @@ EMOJI = "\N{GRINNING FACE}"  # outside the BMP: two UTF-16 units
 
 def flow_with(kind_and_text: str) -> str:
     return (
-        "id: demo\nversion: 1\ntitle: Demo\nsteps:\n"
-        f"  - id: the-step\n{kind_and_text}"
+        f"id: demo\nversion: 1\ntitle: Demo\nsteps:\n  - id: the-step\n{kind_and_text}"
     )
 
 
@@ -36,14 +35,31 @@ def flow_with(kind_and_text: str) -> str:
         ("\u0639" * 71, "UCS-2", 71, 2),
         ("\u2019" + "a" * 69, "UCS-2", 70, 1),
     ],
-    ids=["160", "161", "306", "307", "gsm-accents", "euro", "80-euros",
-         "81-euros", "brackets", "emoji", "68+emoji", "69+emoji", "arabic-70",
-         "arabic-71", "curly-quote"],
+    ids=[
+        "160",
+        "161",
+        "306",
+        "307",
+        "gsm-accents",
+        "euro",
+        "80-euros",
+        "81-euros",
+        "brackets",
+        "emoji",
+        "68+emoji",
+        "69+emoji",
+        "arabic-70",
+        "arabic-71",
+        "curly-quote",
+    ],
 )
 def test_sms_segments(text, encoding, characters, count):
     segments = sms_segments(text)
     assert (segments.encoding, segments.characters, segments.count) == (
-        encoding, characters, count)
+        encoding,
+        characters,
+        count,
+    )
 
 
 def test_one_emoji_turns_a_single_gsm_message_into_three():
@@ -53,7 +69,8 @@ def test_one_emoji_turns_a_single_gsm_message_into_three():
 
 
 @pytest.mark.parametrize(
-    "flow", sorted(load_library([BUNDLED_FLOWS]).values(), key=lambda f: f.id),
+    "flow",
+    sorted(load_library([BUNDLED_FLOWS]).values(), key=lambda f: f.id),
     ids=lambda flow: flow.id,
 )
 def test_bundled_flows_need_no_advice(flow):
@@ -87,8 +104,9 @@ def test_options_count_towards_the_length():
     options = "".join(
         f"      - Option number {n} with quite a few words\n" for n in range(1, 6)
     )
-    flow = parse_flow(flow_with(
-        f"    kind: choice\n    text: Which one?\n    options:\n{options}"))
+    flow = parse_flow(
+        flow_with(f"    kind: choice\n    text: Which one?\n    options:\n{options}")
+    )
     advice = check_flow_wording(flow)
     assert [a.step for a in advice] == ["the-step"]
     assert "SMS segments" in advice[0].message

@@ -76,8 +76,9 @@ def run(flow, inputs, channel="sms"):
     """Start a session and send each input, a minute apart; the last Outcome."""
     outcome = start_session(flow, channel, "en", NOW)
     for minute, text in enumerate(inputs, 1):
-        outcome = advance_session(flow, outcome.state, text,
-                                  NOW + timedelta(minutes=minute))
+        outcome = advance_session(
+            flow, outcome.state, text, NOW + timedelta(minutes=minute)
+        )
     return outcome
 
 
@@ -91,23 +92,33 @@ def test_every_step_kind_in_turn():
     assert kinds(outcome) == ["message", "question"]
     assert outcome.replies[0].step_id == "welcome"
     assert outcome.replies[1].params == {"number": 1, "total": 6}
-    steps = [("colour", "blue", "blue"), ("mood", "okay", "ok"),
-             ("happy", "yep", "yes"), ("count", "4", "4"),
-             ("note", "More tea", "More tea"), ("share", "no", "no")]
+    steps = [
+        ("colour", "blue", "blue"),
+        ("mood", "okay", "ok"),
+        ("happy", "yep", "yes"),
+        ("count", "4", "4"),
+        ("note", "More tea", "More tea"),
+        ("share", "no", "no"),
+    ]
     for step_id, said, _ in steps:
         assert outcome.state.current_step == step_id
         outcome = advance_session(flow, outcome.state, said, NOW)
     assert kinds(outcome) == ["thank_you"]
     answers = {a.step_id: (a.value, a.state) for a in outcome.state.answers}
-    assert answers == {step_id: (value, AnswerState.ANSWERED)
-                       for step_id, _, value in steps}
+    assert answers == {
+        step_id: (value, AnswerState.ANSWERED) for step_id, _, value in steps
+    }
     assert "welcome" not in answers
 
 
 @pytest.mark.parametrize(
     ("meals", "next_step"),
-    [("bad", "meals-better"), ("3", "meals-better"), ("good", "activities"),
-     ("ok", "activities")],
+    [
+        ("bad", "meals-better"),
+        ("3", "meals-better"),
+        ("good", "activities"),
+        ("ok", "activities"),
+    ],
 )
 def test_meals_branch(home, meals, next_step):
     outcome = run(home, [meals])
@@ -159,7 +170,10 @@ def test_second_invalid_answer_moves_on(fft):
     assert outcome.state.current_step == "why"
     answer = outcome.state.answer_for("overall")
     assert (answer.value, answer.raw, answer.state) == (
-        None, "apple", AnswerState.NO_ANSWER)
+        None,
+        "apple",
+        AnswerState.NO_ANSWER,
+    )
 
 
 def test_answer_keeps_value_raw_prompt_and_state(fft):
@@ -171,8 +185,14 @@ def test_answer_keeps_value_raw_prompt_and_state(fft):
     assert answer.at == "2024-05-01T09:01:00Z"
     lines = answer.prompt.splitlines()
     assert lines[0] == "Overall, how was your experience of our service?"
-    assert lines[1:] == ["1 Very good", "2 Good", "3 Neither good nor poor",
-                         "4 Poor", "5 Very poor", "6 Don't know"]
+    assert lines[1:] == [
+        "1 Very good",
+        "2 Good",
+        "3 Neither good nor poor",
+        "4 Poor",
+        "5 Very poor",
+        "6 Don't know",
+    ]
 
 
 def test_kiosk_prompt_is_the_question_alone(fft):
@@ -197,8 +217,12 @@ def test_completion(fft):
 
 @pytest.mark.parametrize(
     ("idle", "expired"),
-    [(DAY - timedelta(seconds=1), False), (DAY, True), (DAY * 3, True),
-     (timedelta(0), False)],
+    [
+        (DAY - timedelta(seconds=1), False),
+        (DAY, True),
+        (DAY * 3, True),
+        (timedelta(0), False),
+    ],
 )
 def test_expiry_after_a_day_idle(fft, idle, expired):
     state = run(fft, ["1"]).state
@@ -218,9 +242,11 @@ def test_close_session_is_partial(fft):
     assert closed.close_reason == "expired"
     assert closed.current_step is None
     states = {a.step_id: a.state for a in closed.answers}
-    assert states == {"overall": AnswerState.ANSWERED,
-                      "why": AnswerState.NOT_REACHED,
-                      "contact": AnswerState.NOT_REACHED}
+    assert states == {
+        "overall": AnswerState.ANSWERED,
+        "why": AnswerState.NOT_REACHED,
+        "contact": AnswerState.NOT_REACHED,
+    }
 
 
 def test_closed_session_cannot_go_on(fft):
@@ -246,7 +272,10 @@ def test_decline_records_rather_not_say(fft):
     outcome = decline_step(fft, start.state, NOW)
     answer = outcome.state.answer_for("overall")
     assert (answer.value, answer.raw, answer.state) == (
-        None, None, AnswerState.RATHER_NOT_SAY)
+        None,
+        None,
+        AnswerState.RATHER_NOT_SAY,
+    )
     assert "1 Very good" in answer.prompt
     assert outcome.state.current_step == "why"
 
@@ -297,7 +326,8 @@ def test_engine_is_pure(fft, before, said):
 
 def test_start_is_pure(home):
     assert start_session(home, "kiosk", "en", NOW) == start_session(
-        home, "kiosk", "en", NOW)
+        home, "kiosk", "en", NOW
+    )
 
 
 def test_state_round_trips_through_json(home):
@@ -306,7 +336,8 @@ def test_state_round_trips_through_json(home):
     restored = SessionState.from_dict(json.loads(json.dumps(state.to_dict())))
     assert restored == state
     assert advance_session(home, restored, "2", NOW) == advance_session(
-        home, state, "2", NOW)
+        home, state, "2", NOW
+    )
 
 
 def test_finished_state_round_trips_through_json(fft):

@@ -89,75 +89,154 @@ def test_bundled_care_home_branch_keys_are_words():
 
 # (case, steps, step id, text on the reported line, words in the message)
 VALIDATION_CASES = [
-    ("unknown-kind", "- {id: q1, kind: question, text: Hi}",
-     "q1", "id: q1", "unknown step kind 'question'"),
-    ("duplicate-id", """
+    (
+        "unknown-kind",
+        "- {id: q1, kind: question, text: Hi}",
+        "q1",
+        "id: q1",
+        "unknown step kind 'question'",
+    ),
+    (
+        "duplicate-id",
+        """
         - {id: q1, kind: text, text: One}
         - {id: q1, kind: text, text: Two}
-     """, "q1", "Two", "duplicate step id 'q1'"),
-    ("missing-target", """
+     """,
+        "q1",
+        "Two",
+        "duplicate step id 'q1'",
+    ),
+    (
+        "missing-target",
+        """
         - id: q1
           kind: yesno
           text: Are you well?
           branch:
             no: nowhere
         - {id: q2, kind: text, text: Why}
-     """, "q1", "id: q1", "goes to a missing step 'nowhere'"),
-    ("unreachable", """
+     """,
+        "q1",
+        "id: q1",
+        "goes to a missing step 'nowhere'",
+    ),
+    (
+        "unreachable",
+        """
         - {id: q1, kind: text, text: Hi, next: end}
         - {id: q2, kind: text, text: Never asked}
-     """, "q2", "id: q2", "no answer leads to this step"),
-    ("no-options", "- {id: q1, kind: choice, text: Pick, options: []}",
-     "q1", "id: q1", "a choice needs a list of 'options'"),
+     """,
+        "q2",
+        "id: q2",
+        "no answer leads to this step",
+    ),
+    (
+        "no-options",
+        "- {id: q1, kind: choice, text: Pick, options: []}",
+        "q1",
+        "id: q1",
+        "a choice needs a list of 'options'",
+    ),
     ("missing-text", "- {id: q1, kind: text}", "q1", "id: q1", "missing 'text'"),
-    ("unknown-setting", """
+    (
+        "unknown-setting",
+        """
         - id: q1
           kind: text
           text: Hi
           nxt: end
-     """, "q1", "nxt: end", "unknown setting 'nxt' (did you mean 'next'?)"),
-    ("unknown-option-setting", """
+     """,
+        "q1",
+        "nxt: end",
+        "unknown setting 'nxt' (did you mean 'next'?)",
+    ),
+    (
+        "unknown-option-setting",
+        """
         - id: q1
           kind: choice
           text: Drink?
           options:
             - words: Tea
               synonym: [cuppa]
-     """, "q1", "synonym: [cuppa]", "unknown option setting 'synonym' (did you mean"),
-    ("branch-not-an-answer", """
+     """,
+        "q1",
+        "synonym: [cuppa]",
+        "unknown option setting 'synonym' (did you mean",
+    ),
+    (
+        "branch-not-an-answer",
+        """
         - id: q1
           kind: yesno
           text: Are you well?
           branch:
             maybe: q2
         - {id: q2, kind: text, text: Why}
-     """, "q1", "id: q1", "branch on 'maybe', which is not an answer here"),
-    ("next-backwards", """
+     """,
+        "q1",
+        "id: q1",
+        "branch on 'maybe', which is not an answer here",
+    ),
+    (
+        "next-backwards",
+        """
         - {id: q1, kind: text, text: One}
         - {id: q2, kind: text, text: Two, next: q1}
-     """, "q2", "id: q2", "goes back to step 'q1'"),
-    ("branch-backwards", """
+     """,
+        "q2",
+        "id: q2",
+        "goes back to step 'q1'",
+    ),
+    (
+        "branch-backwards",
+        """
         - {id: q1, kind: text, text: One}
         - id: q2
           kind: yesno
           text: Again?
           branch:
             yes: q1
-     """, "q2", "id: q2", "goes back to step 'q1'"),
-    ("min-over-max", "- {id: q1, kind: number, text: How many, min: 10, max: 1}",
-     "q1", "id: q1", "'min' is bigger than 'max'"),
-    ("unknown-scale", "- {id: q1, kind: scale, scale: five-stars, text: Rate}",
-     "q1", "id: q1", "unknown scale 'five-stars'"),
-    ("unknown-channel", "- {id: q1, kind: text, channels: [web], text: Hi}",
-     "q1", "id: q1", "unknown channel 'web'"),
-    ("ambiguous-synonym", """
+     """,
+        "q2",
+        "id: q2",
+        "goes back to step 'q1'",
+    ),
+    (
+        "min-over-max",
+        "- {id: q1, kind: number, text: How many, min: 10, max: 1}",
+        "q1",
+        "id: q1",
+        "'min' is bigger than 'max'",
+    ),
+    (
+        "unknown-scale",
+        "- {id: q1, kind: scale, scale: five-stars, text: Rate}",
+        "q1",
+        "id: q1",
+        "unknown scale 'five-stars'",
+    ),
+    (
+        "unknown-channel",
+        "- {id: q1, kind: text, channels: [web], text: Hi}",
+        "q1",
+        "id: q1",
+        "unknown channel 'web'",
+    ),
+    (
+        "ambiguous-synonym",
+        """
         - id: drink
           kind: choice
           text: What would you like?
           options:
             - {words: Tea, synonyms: [Hot drink]}
             - {words: Coffee, synonyms: [hot-drink]}
-     """, "drink", "id: drink", "could mean 'tea' or 'coffee'"),
+     """,
+        "drink",
+        "id: drink",
+        "could mean 'tea' or 'coffee'",
+    ),
 ]
 
 
@@ -166,8 +245,9 @@ VALIDATION_CASES = [
     [case[1:] for case in VALIDATION_CASES],
     ids=[case[0] for case in VALIDATION_CASES],
 )
-def test_validation_error_names_file_line_and_step(write, steps, step_id, needle,
-                                                   words):
+def test_validation_error_names_file_line_and_step(
+    write, steps, step_id, needle, words
+):
     text = flow_text(steps)
     path = write(text)
     line = line_of(text, needle)
@@ -181,8 +261,10 @@ def test_validation_error_names_file_line_and_step(write, steps, step_id, needle
 
 
 def test_unknown_flow_setting_suggests_the_right_one(write):
-    path = write("id: demo\nversion: 1\ntitel: Demo\nsteps:\n"
-                 "  - id: q1\n    kind: text\n    text: Hi\n")
+    path = write(
+        "id: demo\nversion: 1\ntitel: Demo\nsteps:\n"
+        "  - id: q1\n    kind: text\n    text: Hi\n"
+    )
     with pytest.raises(FlowError) as caught:
         load_flow(path)
     assert f"{path}:3: unknown setting 'titel' (did you mean 'title'?)" in str(
@@ -208,8 +290,9 @@ def test_invalid_yaml_reports_the_line(write, text, line):
     assert str(problem).startswith(f"{path}:{line}: not valid YAML")
 
 
-@pytest.mark.parametrize("text", ["- one\n- two\n", "just some words\n", ""],
-                         ids=["list", "string", "empty"])
+@pytest.mark.parametrize(
+    "text", ["- one\n- two\n", "just some words\n", ""], ids=["list", "string", "empty"]
+)
 def test_document_that_is_not_a_mapping_is_refused(write, text):
     path = write(text)
     with pytest.raises(FlowError) as caught:
@@ -269,9 +352,7 @@ def test_library_refuses_two_files_with_one_flow_id(write):
     second = write(GOOD.format(id="same"), "b.yaml")
     with pytest.raises(FlowError) as caught:
         load_library([first.parent])
-    assert str(caught.value) == (
-        f"{second}:1: flow id 'same' is also used by {first}"
-    )
+    assert str(caught.value) == (f"{second}:1: flow id 'same' is also used by {first}")
 
 
 def test_duplicate_flow_id_points_at_the_id_line(write):
@@ -315,10 +396,14 @@ def test_malformed_file_yields_no_flow_at_all():
 @pytest.mark.parametrize(
     ("problem", "expected"),
     [
-        (FlowProblem("flows/a.yaml", 12, "meals", "missing 'text'"),
-         "flows/a.yaml:12: step 'meals': missing 'text'"),
-        (FlowProblem("a.yaml", 1, None, "a flow must be a mapping"),
-         "a.yaml:1: a flow must be a mapping"),
+        (
+            FlowProblem("flows/a.yaml", 12, "meals", "missing 'text'"),
+            "flows/a.yaml:12: step 'meals': missing 'text'",
+        ),
+        (
+            FlowProblem("a.yaml", 1, None, "a flow must be a mapping"),
+            "a.yaml:1: a flow must be a mapping",
+        ),
         (FlowProblem("a.yaml", None, None, "cannot read"), "a.yaml: cannot read"),
     ],
 )

@@ -13,7 +13,7 @@ import pytest
 
 from flows.engine import iso, parse_iso
 from gateway import create_app, outbox, store
-from gateway.db import connect, write_txn
+from gateway.db import write_txn
 from gateway.invitations import queue_invitations
 from gateway.privacy import pseudonym
 from gateway.sms_inbound import privacy_line
@@ -39,10 +39,8 @@ class FakeClock:
 
 
 @pytest.fixture
-def db(sms_app):
-    database = connect(sms_app.config["DATABASE"])
-    yield database
-    database.close()
+def db(sms_db):
+    return sms_db
 
 
 @pytest.fixture

@@ -84,8 +84,11 @@ def test_a_short_rule_does_not_match_inside_a_word():
     assert rules.check("he hit") is not None
 
 
-@pytest.mark.parametrize(("category", "phrase"), BUNDLED_PHRASES,
-                         ids=[phrase for _, phrase in BUNDLED_PHRASES])
+@pytest.mark.parametrize(
+    ("category", "phrase"),
+    BUNDLED_PHRASES,
+    ids=[phrase for _, phrase in BUNDLED_PHRASES],
+)
 def test_every_bundled_phrase_matches_in_a_sentence(rules, category, phrase):
     match = rules.check(f"Honestly, {phrase.upper()}!")
     assert match is not None
@@ -108,7 +111,10 @@ def test_second_disclosure_still_signposts_and_moves_on(fft, rules):
     state = advance_session(fft, state, "he hits me", NOW, ctx).state
     outcome = advance_session(fft, state, "I want to die", NOW, ctx)
     assert [reply.kind for reply in outcome.replies] == [
-        "signpost", "moving_on", "question"]
+        "signpost",
+        "moving_on",
+        "question",
+    ]
     assert [alert.category for alert in outcome.alerts] == ["self_harm"]
     assert outcome.state.status is ResponseStatus.OPEN
     assert outcome.state.current_step == "why"

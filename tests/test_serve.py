@@ -46,7 +46,9 @@ def test_healthz_reports_site_database_and_queue(served_gateway, gateway_env):
     assert body["version"]
     assert body["site"]["id"] == site_id
     assert body["database"] == {
-        "state": "ok", "journal_mode": "wal", "pending_migrations": [],
+        "state": "ok",
+        "journal_mode": "wal",
+        "pending_migrations": [],
     }
     queued = body["queued"]
     for name in ("open_conversations", "closed_responses", "open_alerts"):
@@ -65,8 +67,9 @@ def test_healthz_counts_a_completed_response(served_gateway, gateway_env):
         turn = start_conversation(db, runtime, channel="sms", now=clock)
         mid = get_health(served_gateway)["queued"]
         for seconds, text in enumerate(["1", "quick and kind", "no"], 1):
-            turn = answer(db, runtime, turn.response_id, text,
-                          clock + timedelta(seconds=seconds))
+            turn = answer(
+                db, runtime, turn.response_id, text, clock + timedelta(seconds=seconds)
+            )
     finally:
         db.close()
     assert turn.outcome.done
@@ -89,7 +92,9 @@ def test_procfile_web_command_starts(gateway_env):
     waitress_serve = str(Path(sys.executable).with_name("waitress-serve"))
     process = subprocess.Popen(
         [waitress_serve, f"--listen=127.0.0.1:{port}", "--call", "gateway:create_app"],
-        env=gateway_env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        env=gateway_env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     try:
         base = f"http://127.0.0.1:{port}"
@@ -115,6 +120,9 @@ def test_importing_the_gateway_creates_no_files(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith("GATEWAY_")}
     subprocess.run(
         [sys.executable, "-c", "import gateway, gateway.cli, flows.engine"],
-        cwd=tmp_path, env=env, check=True, capture_output=True,
+        cwd=tmp_path,
+        env=env,
+        check=True,
+        capture_output=True,
     )
     assert list(tmp_path.iterdir()) == []

@@ -14,7 +14,6 @@ import pytest
 from twilio.request_validator import RequestValidator
 
 from gateway import create_app, store
-from gateway.db import connect
 from tests.conftest import TWILIO_TOKEN
 
 PHONE, DIGITS = "+447700900123", "7700900123"  # DIGITS: however it is written
@@ -33,8 +32,13 @@ _sids = itertools.count(1)
 
 def form(body: str, phone: str = PHONE, sid: str | None = None, **extra) -> dict:
     sid = sid or f"SM{next(_sids):032x}"
-    return {"MessageSid": sid, "From": phone, "To": "+447700900000", "Body": body,
-            **extra}
+    return {
+        "MessageSid": sid,
+        "From": phone,
+        "To": "+447700900000",
+        "Body": body,
+        **extra,
+    }
 
 
 def said(response) -> list[str]:
@@ -65,8 +69,9 @@ def count(db, table: str) -> int:
 
 
 def stored_nothing(db) -> bool:
-    return not any(count(db, table) for table in
-                   ("inbound_messages", "responses", "participants"))
+    return not any(
+        count(db, table) for table in ("inbound_messages", "responses", "participants")
+    )
 
 
 def responses(db) -> list[dict]:
@@ -91,15 +96,9 @@ def clock(sms_app, now) -> list:
 
 
 @pytest.fixture
-def sms_db(sms_app):
-    database = connect(sms_app.config["DATABASE"])
-    yield database
-    database.close()
-
-
-@pytest.fixture
 def send(sms_post, clock):
     """Text the gateway as Twilio would deliver it; every reply must be a 200."""
+
     def send(body: str, phone: str = PHONE, **fields):
         response = sms_post(INBOUND, form(body, phone, **fields))
         assert response.status_code == 200, response.data
@@ -147,8 +146,9 @@ def test_behind_a_proxy_the_signed_public_url_is_accepted(sms_config, sms_post, 
     [(False, False, 403), (False, True, 403), (True, False, 200)],
 )
 def test_without_an_auth_token(initialised, sms_db, insecure_dev, signed, status):
-    app = create_app({**initialised, "TWILIO_AUTH_TOKEN": None,
-                      "SMS_INSECURE_DEV": insecure_dev})
+    app = create_app(
+        {**initialised, "TWILIO_AUTH_TOKEN": None, "SMS_INSECURE_DEV": insecure_dev}
+    )
     data, validator = form("Hi"), RequestValidator(TWILIO_TOKEN)
     signature = validator.compute_signature(LOCAL_URL, data)
     headers = {"X-Twilio-Signature": signature} if signed else {}
@@ -168,11 +168,25 @@ def test_a_retried_message_gets_the_same_reply_and_counts_once(send, sms_db):
     [response] = responses(sms_db)
     got = answered(sms_db, response["id"])
     assert {step: row["raw"] for step, row in got.items()} == {
-        "overall": "1", "why": "Kind staff"}
+        "overall": "1",
+        "why": "Kind staff",
+    }
 
 
-@pytest.mark.parametrize("word", ["stop", "Stop!", " STOPALL ", "unsubscribe",
-                                  "Cancel.", "END", "quit", "Revoke", "OPTOUT"])
+@pytest.mark.parametrize(
+    "word",
+    [
+        "stop",
+        "Stop!",
+        " STOPALL ",
+        "unsubscribe",
+        "Cancel.",
+        "END",
+        "quit",
+        "Revoke",
+        "OPTOUT",
+    ],
+)
 def test_every_opt_out_word_ends_everything(word, send, sms_db):
     send("Hi")
     send("1")
@@ -198,13 +212,21 @@ def test_opting_back_in_is_welcomed(word, send, sms_db):
     assert FIRST_QUESTION in said(send("Hello again"))[0]
 
 
-@pytest.mark.parametrize("text, extra, reply, then", [
-    ("HELP", {}, "Text STOP to end", REPROMPT),
-    ("info?", {}, "Text STOP to end", REPROMPT),
-    ("", {"NumMedia": "1", "MediaUrl0": "https://api.twilio.com/m.jpg"},
-     "we cannot see pictures", REPROMPT),
-    ("😀", {}, REPROMPT, MOVING_ON),  # a smiley is not a score: nudged once
-], ids=["help", "info", "picture", "smiley"])
+@pytest.mark.parametrize(
+    "text, extra, reply, then",
+    [
+        ("HELP", {}, "Text STOP to end", REPROMPT),
+        ("info?", {}, "Text STOP to end", REPROMPT),
+        (
+            "",
+            {"NumMedia": "1", "MediaUrl0": "https://api.twilio.com/m.jpg"},
+            "we cannot see pictures",
+            REPROMPT,
+        ),
+        ("😀", {}, REPROMPT, MOVING_ON),  # a smiley is not a score: nudged once
+    ],
+    ids=["help", "info", "picture", "smiley"],
+)
 def test_help_pictures_and_smileys_are_not_answers(
     text, extra, reply, then, send, sms_db
 ):
@@ -222,14 +244,18 @@ def test_delete_records_an_erasure_request(send, sms_db):
     [person] = rows(sms_db, "SELECT id FROM participants")
     sql = "SELECT participant_id, channel, status FROM erasure_requests"
     assert rows(sms_db, sql) == [
-        {"participant_id": person["id"], "channel": "sms", "status": "open"}]
+        {"participant_id": person["id"], "channel": "sms", "status": "open"}
+    ]
 
 
-@pytest.mark.parametrize("word, flow_id, question", [
-    ("restart", "friends-and-family", FIRST_QUESTION),
-    ("HOME", "care-home-life", "How are the meals?"),
-    ("fft", "friends-and-family", FIRST_QUESTION),
-])
+@pytest.mark.parametrize(
+    "word, flow_id, question",
+    [
+        ("restart", "friends-and-family", FIRST_QUESTION),
+        ("HOME", "care-home-life", "How are the meals?"),
+        ("fft", "friends-and-family", FIRST_QUESTION),
+    ],
+)
 def test_restart_and_trigger_words_start_afresh_and_are_not_answers(
     word, flow_id, question, send, sms_db
 ):
@@ -243,9 +269,7 @@ def test_restart_and_trigger_words_start_afresh_and_are_not_answers(
     assert answered(sms_db, new["id"]) == {}
 
 
-def test_unprompted_feedback_opens_and_is_kept_but_not_an_answer(
-    send, sms_db, runner
-):
+def test_unprompted_feedback_opens_and_is_kept_but_not_an_answer(send, sms_db, runner):
     opening = "The waiting room was freezing"
     assert FIRST_QUESTION in said(send(opening))[0]
     [response] = responses(sms_db)
@@ -286,7 +310,8 @@ def test_a_disclosure_in_an_opening_message_is_signposted_first(known, send, sms
     assert (PRIVACY in reply) is not known
     [response] = responses(sms_db)
     assert rows(sms_db, "SELECT response_id, step_id, category FROM alerts") == [
-        {"response_id": response["id"], "step_id": "_opening", "category": "self_harm"}]
+        {"response_id": response["id"], "step_id": "_opening", "category": "self_harm"}
+    ]
 
 
 def test_a_flood_is_kept_but_only_the_first_messages_answered(sms_config, sms_db, now):
@@ -304,7 +329,9 @@ def test_a_flood_is_kept_but_only_the_first_messages_answered(sms_config, sms_db
     got = answered(sms_db, response["id"])
     assert response["status"] == "open"
     assert {step: row["value"] for step, row in got.items()} == {
-        "overall": "very_good", "why": "Kind staff"}
+        "overall": "very_good",
+        "why": "Kind staff",
+    }
     other = said(post(form("Hi", "+447700900456")))[0]
     assert other.startswith(PRIVACY) and FIRST_QUESTION in other
 
@@ -328,19 +355,26 @@ def test_a_national_number_is_the_same_person(send, sms_db):
 def test_a_machine_sender_is_kept_but_never_answered(sender, send, sms_db):
     assert said(send("Your code is 1234", sender)) == []
     assert rows(sms_db, "SELECT participant_id, handling FROM inbound_messages") == [
-        {"participant_id": None, "handling": "ignored_sender"}]
+        {"participant_id": None, "handling": "ignored_sender"}
+    ]
     assert count(sms_db, "responses") == count(sms_db, "participants") == 0
 
 
-@pytest.mark.parametrize("before, text, extra, step, value", [
-    pytest.param(["1", "Kind staff"], "YES", {}, "contact", "yes", id="yes-opted-in"),
-    pytest.param(["1"], "stop please", {}, "why", "stop please", id="two-words"),
-    pytest.param(["1", "Kind staff"], "👍", {}, "contact", "yes", id="thumbs-up"),
-    pytest.param(["1"], "SGVsbG8gd29ybGQ=", {}, "why", "SGVsbG8gd29ybGQ=",
-                 id="base64-text"),
-    pytest.param([], "2", {"NumMedia": "abc"}, "overall", "good", id="bad-media"),
-    pytest.param(["1"], LONG, {}, "why", LONG[:500], id="1600-characters"),
-])
+@pytest.mark.parametrize(
+    "before, text, extra, step, value",
+    [
+        pytest.param(
+            ["1", "Kind staff"], "YES", {}, "contact", "yes", id="yes-opted-in"
+        ),
+        pytest.param(["1"], "stop please", {}, "why", "stop please", id="two-words"),
+        pytest.param(["1", "Kind staff"], "👍", {}, "contact", "yes", id="thumbs-up"),
+        pytest.param(
+            ["1"], "SGVsbG8gd29ybGQ=", {}, "why", "SGVsbG8gd29ybGQ=", id="base64-text"
+        ),
+        pytest.param([], "2", {"NumMedia": "abc"}, "overall", "good", id="bad-media"),
+        pytest.param(["1"], LONG, {}, "why", LONG[:500], id="1600-characters"),
+    ],
+)
 def test_answers_that_look_odd_or_like_keywords_are_answers(
     before, text, extra, step, value, send, sms_db
 ):

@@ -18,7 +18,7 @@ import pytest
 from twilio.request_validator import RequestValidator
 
 from gateway.db import connect
-from tests.conftest import GATEWAY, TWILIO_TOKEN, free_port, wait_for_http
+from tests.conftest import GATEWAY, TWILIO_TOKEN, serve_gateway
 
 PHONE = "+447700900123"
 CONVERSATION = [  # what a resident texts, and the start of what they get back
@@ -41,21 +41,8 @@ def sms_env(gateway_env) -> dict:
 @pytest.fixture
 def sms_server(sms_env, tmp_path):
     """`gateway serve` with the SMS channel on; yields the webhook's URL."""
-    port = free_port()
-    with (tmp_path / "serve.log").open("wb") as log:
-        process = subprocess.Popen(
-            [GATEWAY, "serve", "--host", "127.0.0.1", "--port", str(port)],
-            env=sms_env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        base = f"http://127.0.0.1:{port}"
-        try:
-            wait_for_http(base + "/healthz")
-            yield base + "/sms/inbound"
-        finally:
-            process.terminate()
-            process.wait(timeout=10)
+    with serve_gateway(sms_env, tmp_path / "serve.log") as (base, _process):
+        yield base + "/sms/inbound"
 
 
 @pytest.fixture
@@ -180,23 +167,11 @@ def test_an_answer_that_got_a_reply_survives_a_killed_server(
     sms_env, tmp_path, answers_before_kill
 ):
     """SIGKILL straight after a 200: every acknowledged answer is on disk."""
-    port = free_port()
-    with (tmp_path / "killed.log").open("wb") as log:
-        process = subprocess.Popen(
-            [GATEWAY, "serve", "--host", "127.0.0.1", "--port", str(port)],
-            env=sms_env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        try:
-            wait_for_http(f"http://127.0.0.1:{port}/healthz")
-            url = f"http://127.0.0.1:{port}/sms/inbound"
-            for body, _expected in CONVERSATION[: answers_before_kill + 1]:
-                status, _twiml, _messages = text(url, body)
-                assert status == 200
-        finally:
-            process.kill()  # SIGKILL: no shutdown, no flush, no checkpoint
-            process.wait(timeout=10)
+    with serve_gateway(sms_env, tmp_path / "killed.log") as (base, process):
+        for body, _expected in CONVERSATION[: answers_before_kill + 1]:
+            status, _twiml, _messages = text(base + "/sms/inbound", body)
+            assert status == 200
+        process.kill()  # SIGKILL: no shutdown, no flush, no checkpoint
     database = connect(Path(sms_env["GATEWAY_INSTANCE_PATH"]) / "gateway.sqlite3")
     try:
         stored = {

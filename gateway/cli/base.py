@@ -27,3 +27,12 @@ def config_from(ctx: click.Context) -> dict:
         return load_config(overrides=(ctx.obj or {}).get("test_config"))
     except ConfigError as error:
         raise click.ClickException(str(error)) from None
+
+
+def require_flow(runtime, flow_id: str) -> None:
+    """Refuse an unknown flow id, naming the flows there are."""
+    if flow_id not in runtime.flows:
+        raise click.ClickException(
+            f"No flow called '{flow_id}'. "
+            f"Flows here: {', '.join(sorted(runtime.flows))}."
+        )

@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from gateway import store
-from gateway.cli.base import app_from, utc_now
+from gateway.cli.base import app_from, require_flow, utc_now
 from gateway.config import pseudonym_key_file, secret_key_file
 
 
@@ -27,11 +27,7 @@ def simulate(ctx: click.Context, flow_id: str, language: str | None) -> None:
 
     app = app_from(ctx)
     runtime = app.extensions["gateway"]
-    if flow_id not in runtime.flows:
-        raise click.ClickException(
-            f"No flow called '{flow_id}'. "
-            f"Flows here: {', '.join(sorted(runtime.flows))}."
-        )
+    require_flow(runtime, flow_id)
     interactive = sys.stdin.isatty()
     db = connect(app.config["DATABASE"])
     try:

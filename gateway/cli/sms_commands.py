@@ -7,7 +7,7 @@ import sys
 import click
 
 from gateway import store
-from gateway.cli.base import app_from, utc_now
+from gateway.cli.base import app_from, require_flow, utc_now
 
 
 @click.command()
@@ -32,11 +32,7 @@ def invite(ctx: click.Context, flow_id: str, to_file) -> None:
 
     app = app_from(ctx)
     runtime = app.extensions["gateway"]
-    if flow_id not in runtime.flows:
-        raise click.ClickException(
-            f"No flow called '{flow_id}'. "
-            f"Flows here: {', '.join(sorted(runtime.flows))}."
-        )
+    require_flow(runtime, flow_id)
     numbers = list(numbers_in(to_file))
     db = connect(app.config["DATABASE"])
     try:
