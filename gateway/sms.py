@@ -18,6 +18,7 @@ from gateway import store
 from gateway.db import get_db, write_txn
 from gateway.runtime import current_runtime
 from gateway.sms_inbound import InboundSms
+from gateway.sms_writer import WriterBusy
 
 bp = Blueprint("sms", __name__, url_prefix="/sms")
 log = logging.getLogger("gateway.sms")
@@ -58,7 +59,16 @@ def inbound():
         return _missing("MessageSid, From or Body")
     message = InboundSms(message_sid, sender, body, _media_count(form))
     writer = current_app.extensions["sms_writer"]
-    twiml = writer.submit(message, current_runtime().clock())
+    try:
+        twiml = writer.submit(message, current_runtime().clock())
+    except WriterBusy:
+        log.warning("an inbound message waited too long to be written; 503")
+        return Response(
+            "Busy. Please retry.\n",
+            503,
+            mimetype="text/plain",
+            headers={"Retry-After": "5"},
+        )
     return Response(twiml, mimetype="text/xml")
 
 

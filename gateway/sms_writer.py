@@ -22,6 +22,14 @@ from gateway.sms_inbound import InboundSms, handle_inbound
 log = logging.getLogger("gateway.sms")
 MAX_BATCH = 64
 IDLE_SECONDS = 5.0  # the thread (and its connection) ends when nothing arrives
+# Twilio gives up on a webhook after 15 seconds. A request still waiting after
+# this long is answered 503; if its message is written later, Twilio's retry
+# (same MessageSid) gets the stored reply, so nothing doubles.
+WAIT_SECONDS = 12.0
+
+
+class WriterBusy(Exception):
+    """The message was not written in time; it may still be, exactly once."""
 
 
 @dataclass
@@ -46,7 +54,8 @@ class InboundWriter:
         job = _Job(message, now)
         self._jobs.put(job)
         self._ensure_running()
-        job.done.wait()
+        if not job.done.wait(WAIT_SECONDS):
+            raise WriterBusy(message.message_sid)
         if job.error is not None:
             raise job.error
         return job.twiml
@@ -60,7 +69,12 @@ class InboundWriter:
                 self._thread.start()
 
     def _run(self) -> None:
-        db = connect(self._database)
+        try:
+            db = connect(self._database)
+        except Exception as error:  # no disk, no database: fail what waits
+            log.exception("the SMS writer could not open the database")
+            self._fail_waiting(error)
+            return
         try:
             while True:
                 batch = self._next_batch()
@@ -71,8 +85,20 @@ class InboundWriter:
                             return
                     continue
                 self._apply(db, batch)
+        except BaseException as error:  # never leave a webhook waiting forever
+            log.exception("the SMS writer stopped")
+            self._fail_waiting(error)
+            raise
         finally:
             db.close()
+
+    def _fail_waiting(self, error: BaseException) -> None:
+        with self._lock:
+            self._thread = None
+            while not self._jobs.empty():
+                job = self._jobs.get_nowait()
+                job.error = error
+                job.done.set()
 
     def _next_batch(self) -> list[_Job]:
         try:
