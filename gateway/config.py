@@ -57,6 +57,16 @@ def _non_negative_int(text: str) -> int:
     return value
 
 
+def _time_zone(text: str) -> str:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(text)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError("not a time zone name, such as Europe/London") from None
+    return text
+
+
 def _hours_span(text: str) -> str:
     """'21:00-09:00': checked here, read by gateway.quiet_hours."""
     from gateway.quiet_hours import parse_span
@@ -227,7 +237,11 @@ SETTINGS: tuple[Setting, ...] = (
         empty_allowed=True,
     ),
     Setting(
-        "GATEWAY_TIMEZONE", "TIMEZONE", "Europe/London", "Time zone for quiet hours."
+        "GATEWAY_TIMEZONE",
+        "TIMEZONE",
+        "Europe/London",
+        "Time zone for quiet hours.",
+        _time_zone,
     ),
     Setting(
         "GATEWAY_LOG_LEVEL",

@@ -95,7 +95,8 @@ def answer(db, runtime: Runtime, response_id: str, text: str, now: datetime) -> 
     """Apply one answer to an open conversation; raise ConversationClosed if none.
 
     Loading and advancing share one transaction, so two answers arriving at
-    once are taken in turn; a close is committed before the exception is raised.
+    once are taken in turn; a close is kept (the transaction commits) before the
+    exception is raised.
     """
     with write_txn(db):
         session = store.load_session(db, response_id)
@@ -115,7 +116,8 @@ def continue_conversation(
     """Apply one answer to a conversation already loaded in this transaction.
 
     A conversation found expired, or begun on a flow that has since changed, is
-    closed as partial (committed) before ConversationClosed is raised.
+    closed as partial, and kept with the caller's transaction, before
+    ConversationClosed is raised.
     """
     state, response_id = session.state, session.response_id
     with write_txn(db):
@@ -154,6 +156,48 @@ def close_conversation(
             return False
         _close(db, runtime, session, now, reason)
     return True
+
+
+def first_message(runtime: Runtime, flow_id: str, channel: str, now: datetime) -> str:
+    """What starting `flow_id` would say, without starting anything (an invitation
+    is worded before it is sent; its conversation starts once it has gone)."""
+    flow = runtime.flow(flow_id)
+    language = runtime.config["DEFAULT_LANGUAGE"]
+    outcome = start_session(flow, channel, language, now, runtime.context(language))
+    return Turn("", flow, outcome).as_text(runtime)
+
+
+def keep_message(
+    db,
+    runtime: Runtime,
+    *,
+    channel: str,
+    participant_id: str | None,
+    text: str,
+    now: datetime,
+    reason: str,
+) -> str:
+    """Keep a message that starts no conversation as a closed response of its own,
+    with any safeguarding alert it raises; return the response id."""
+    flow = runtime.flow()
+    language = runtime.config["DEFAULT_LANGUAGE"]
+    with write_txn(db):
+        outcome = start_session(
+            flow, channel, language, now, runtime.context(language), opening_text=text
+        )
+        response_id = store.create_response(
+            db,
+            site_id=runtime.site_id,
+            participant_id=participant_id,
+            state=outcome.state,
+            opening_text=text,
+        )
+        closed = close_session(flow, outcome.state, now, reason)
+        store.save_session(
+            db, store.OpenSession(response_id, participant_id, closed, False)
+        )
+        store.add_alerts(db, response_id, outcome.alerts, iso(now), False)
+    return response_id
 
 
 def close_idle_conversations(db, runtime: Runtime, now: datetime) -> int:

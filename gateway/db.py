@@ -70,10 +70,12 @@ def write_txn(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Database]:
     db.execute("BEGIN IMMEDIATE")
     try:
         yield db
+        db.conn.execute("COMMIT")
     except BaseException:
+        # Also when COMMIT itself fails (a full disk): a transaction left open
+        # would be joined, silently, by every later write on this connection.
         db.rollback()
         raise
-    db.conn.execute("COMMIT")
 
 
 @contextmanager

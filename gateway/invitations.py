@@ -8,6 +8,7 @@ for them.
 from __future__ import annotations
 
 import csv
+import itertools
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -20,6 +21,7 @@ from gateway.db import write_txn
 from gateway.privacy import InvalidNumber, pseudonym, to_e164
 from gateway.runtime import Runtime
 
+CHUNK = 1000  # numbers per transaction
 NUMBER_HEADINGS = re.compile(r"phone|number|mobile|tel", re.IGNORECASE)
 
 
@@ -29,6 +31,7 @@ class InvitationReport:
     duplicate_lines: list[int] = field(default_factory=list)
     invalid_lines: list[int] = field(default_factory=list)
     opted_out_lines: list[int] = field(default_factory=list)
+    already_queued_lines: list[int] = field(default_factory=list)
 
 
 def numbers_in(source: TextIO) -> Iterator[tuple[int, str]]:
@@ -53,31 +56,42 @@ def queue_invitations(
     numbers: Iterable[tuple[int, str]],
     now: datetime,
 ) -> InvitationReport:
-    """Queue one invitation per person; the whole list is queued, or none of it."""
+    """Queue one invitation per person, a chunk per transaction.
+
+    Chunks keep the write lock short, so texts coming in are not held up by a
+    long list. Running a list again is safe: people who already have an
+    invitation to this flow waiting are skipped.
+    """
     runtime.flow(flow_id)  # refuse an unknown flow before touching anything
     report, seen = InvitationReport(), set()
-    with write_txn(db):
-        for line, written in numbers:
-            try:
-                phone = to_e164(written, runtime.config["DEFAULT_COUNTRY_CODE"])
-            except InvalidNumber:
-                report.invalid_lines.append(line)
-                continue
-            participant_id = pseudonym(runtime.pseudonym_key, phone)
-            if participant_id in seen:
-                report.duplicate_lines.append(line)
-                continue
-            seen.add(participant_id)
-            store.ensure_participant(db, participant_id, iso(now), phone=phone)
-            if store.participant(db, participant_id)["opted_out_at"]:
-                report.opted_out_lines.append(line)
-                continue
-            store.enqueue(
-                db,
-                participant_id=participant_id,
-                kind="invite",
-                now=iso(now),
-                flow_id=flow_id,
-            )
-            report.queued += 1
+    rows = iter(numbers)
+    while chunk := list(itertools.islice(rows, CHUNK)):
+        with write_txn(db):
+            for line, written in chunk:
+                _queue_one(db, runtime, flow_id, line, written, now, report, seen)
     return report
+
+
+def _queue_one(db, runtime, flow_id, line, written, now, report, seen) -> None:
+    try:
+        phone = to_e164(written, runtime.config["DEFAULT_COUNTRY_CODE"])
+    except InvalidNumber:
+        report.invalid_lines.append(line)
+        return
+    participant_id = pseudonym(runtime.pseudonym_key, phone)
+    if participant_id in seen:
+        report.duplicate_lines.append(line)
+        return
+    seen.add(participant_id)
+    person = store.participant(db, participant_id)
+    if person is not None and person["opted_out_at"]:
+        report.opted_out_lines.append(line)  # and their number is not stored again
+        return
+    if person is not None and store.has_pending_invitation(db, participant_id, flow_id):
+        report.already_queued_lines.append(line)
+        return
+    store.ensure_participant(db, participant_id, iso(now), phone=phone)
+    store.enqueue(
+        db, participant_id=participant_id, kind="invite", now=iso(now), flow_id=flow_id
+    )
+    report.queued += 1

@@ -132,9 +132,16 @@ def add_sms_tables(db: sqlite_utils.Database) -> None:
         )""")
 
 
+def add_outbox_first_failure(db: sqlite_utils.Database) -> None:
+    # Giving up counts from the first failed try, not from when a message was
+    # queued: a backlog or a night of quiet hours is not a failure.
+    db.execute("ALTER TABLE outbox ADD COLUMN first_failed_at TEXT")
+
+
 MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (
     create_core_tables,
     add_sms_tables,
+    add_outbox_first_failure,
 )
 
 

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
+
+SPAN = re.compile(r"^\d{2}:\d{2}\s*-\s*\d{2}:\d{2}$")
 
 
 def parse_span(text: str) -> tuple[time, time] | None:
     """'21:00-09:00' as (start, end); an empty text means no quiet hours."""
     if not text.strip():
         return None
+    if not SPAN.match(text.strip()):
+        raise ValueError("write it as HH:MM-HH:MM, such as 21:00-09:00")
     try:
         start, end = (time.fromisoformat(part.strip()) for part in text.split("-"))
     except ValueError:

@@ -19,7 +19,9 @@ from flows.render import signposting
 from gateway import store
 from gateway.conversations import (
     ConversationClosed,
+    close_conversation,
     continue_conversation,
+    keep_message,
     start_conversation,
 )
 from gateway.db import savepoint, write_txn
@@ -61,25 +63,35 @@ class Handled:
 def handle_inbound(db, runtime: Runtime, message: InboundSms, now: datetime) -> str:
     """Record and act on one message; return the TwiML to answer Twilio with.
 
-    All of it is one savepoint, the record included, so it happens whole or
-    not at all. If acting on it fails, the message is still kept, as an error.
+    Acting on it is a savepoint with its record, so it happens whole or not at
+    all. If it fails, the message is still kept, with who sent it, and what
+    matters most still happens: a STOP still opts out, a disclosure of harm is
+    still signposted and alerted.
     """
     with write_txn(db):
         seen = store.inbound_reply(db, message.message_sid)
         if seen is not None:
             return seen["reply"]
+        participant_id, person = None, None
         try:
             with savepoint(db):
-                participant_id, handled = _handle(db, runtime, message, now)
+                participant_id, person = _identify(db, runtime, message, now)
+        except Exception:
+            log.exception("could not look up the sender of an inbound message")
+        if (
+            participant_id is None
+            and person is None
+            and not _is_person(runtime, message)
+        ):
+            return _record(db, message, now, None, Handled(None, "ignored_sender"))
+        try:
+            with savepoint(db):
+                handled = _handle(db, runtime, participant_id, person, message, now)
                 return _record(db, message, now, participant_id, handled)
         except Exception:
             log.exception("could not act on an inbound message; it is kept")
-        _ = runtime.translate(runtime.config["DEFAULT_LANGUAGE"])
-        sorry = _(
-            "Sorry, something went wrong. We have kept your message. "
-            "Please try again later."
-        )
-        return _record(db, message, now, None, Handled(sorry, "error"))
+        handled = _after_failure(db, runtime, participant_id, message, now)
+        return _record(db, message, now, participant_id, handled)
 
 
 def _record(
@@ -114,23 +126,70 @@ def keyword(body: str) -> str | None:
     return words[0].upper() if len(words) == 1 else None
 
 
-def _handle(db, runtime, message, now) -> tuple[str | None, Handled]:
+def _is_person(runtime: Runtime, message: InboundSms) -> bool:
+    try:
+        to_e164(message.sender, runtime.config["DEFAULT_COUNTRY_CODE"])
+    except InvalidNumber:
+        return False
+    return True
+
+
+def _identify(db, runtime, message, now) -> tuple[str | None, dict | None]:
+    """The sender's pseudonym and what we know of them; (None, None) for machines."""
     try:
         phone = to_e164(message.sender, runtime.config["DEFAULT_COUNTRY_CODE"])
     except InvalidNumber:
         # Short codes and named senders are machines: answering may start a loop.
-        return None, Handled(None, "ignored_sender")
+        return None, None
     participant_id = pseudonym(runtime.pseudonym_key, phone)
     since = iso(now - timedelta(minutes=1))
     person = store.sms_participant(db, participant_id, since)
     if person is None:
         store.ensure_participant(db, participant_id, iso(now), phone=phone)
         person = {"opted_out_at": None, "privacy_notice_at": None, "recent": 0}
+    return participant_id, person
+
+
+def _handle(db, runtime, participant_id, person, message, now) -> Handled:
     handled = _decide(db, runtime, participant_id, person, message, now)
     if handled.reply and person["privacy_notice_at"] is None:
         store.mark_privacy_notice(db, participant_id, iso(now))
         handled = replace(handled, reply=add_privacy_line(runtime, handled.reply))
-    return participant_id, handled
+    return handled
+
+
+def _after_failure(db, runtime, participant_id, message, now) -> Handled:
+    """Acting on a message failed: keep it, and still do what must not be missed."""
+    _ = runtime.translate(runtime.config["DEFAULT_LANGUAGE"])
+    if participant_id is not None and keyword(message.body) in OPT_OUT:
+        try:
+            with savepoint(db):
+                store.set_opted_out(db, participant_id, iso(now))
+                store.cancel_for_participant(db, participant_id, "opted out", iso(now))
+                return Handled(None, "opt_out")
+        except Exception:
+            log.exception("could not record an opt-out")
+    sorry = _(
+        "Sorry, something went wrong. We have kept your message. "
+        "Please try again later."
+    )
+    if not runtime.rules.check(message.body):
+        return Handled(sorry, "error")
+    response_id = None
+    try:
+        with savepoint(db):
+            response_id = keep_message(
+                db,
+                runtime,
+                channel="sms",
+                participant_id=participant_id,
+                text=message.body,
+                now=now,
+                reason="error",
+            )
+    except Exception:
+        log.exception("could not raise a safeguarding alert")
+    return Handled(f"{signposting(_)}\n\n{sorry}", "error", response_id)
 
 
 def _decide(
@@ -152,21 +211,19 @@ def _decide(
             _("Welcome back. You will get our messages again. Text HELP for help."),
             "opt_in",
         )
-    if opted_out:
-        return Handled(None, "while_opted_out")  # kept; we may not reply
+    if word == "DELETE":  # honoured whatever else is going on
+        store.request_erasure(db, participant_id, iso(now), "sms")
+        reply = _(
+            "Thank you. We will delete your number and your answers within one month."
+        )
+        return Handled(None if opted_out else reply, "erasure_request")
+    if opted_out:  # kept, and a disclosure still alerts; but we may not reply
+        response_id = _alert_without_reply(db, runtime, participant_id, message, now)
+        return Handled(None, "while_opted_out", response_id)
     if person["recent"] >= runtime.config["SMS_FLOOD_PER_MINUTE"]:
         return _flood(db, runtime, participant_id, message, person["recent"], now)
     if word in HELP:
         return Handled(_help_text(runtime, _), "help")
-    if word == "DELETE":
-        store.request_erasure(db, participant_id, iso(now), "sms")
-        return Handled(
-            _(
-                "Thank you. We will delete your number and your answers "
-                "within one month."
-            ),
-            "erasure_request",
-        )
     if message.media_count and not message.body.strip():
         return Handled(
             _("Sorry, we cannot see pictures. Please reply with words or a number."),
@@ -210,9 +267,11 @@ def _opt_out(db, runtime, participant_id: str, now: datetime) -> Handled:
     store.cancel_for_participant(db, participant_id, "opted out", iso(now))
     session = store.find_open_session(db, participant_id, "sms")
     if session is not None:
-        from gateway.conversations import close_conversation
-
-        close_conversation(db, runtime, session.response_id, now, "opted_out")
+        try:  # the opt-out stands even if closing the conversation fails
+            with savepoint(db):
+                close_conversation(db, runtime, session.response_id, now, "opted_out")
+        except Exception:
+            log.exception("opted out, but could not close the conversation")
     return Handled(None, "opt_out")
 
 
@@ -226,23 +285,37 @@ def _flood(
 ) -> Handled:
     """Kept but not answered; a disclosure of harm is still answered at once."""
     _ = runtime.translate(runtime.config["DEFAULT_LANGUAGE"])
-    match = runtime.rules.check(message.body)
-    if match:
-        session = store.find_open_session(db, participant_id, "sms")
-        if session is not None:
-            alert = Alert(
-                match.category, session.state.current_step or OPENING, match.phrase
-            )
-            store.add_alerts(
-                db, session.response_id, (alert,), iso(now), session.is_test
-            )
-        return Handled(signposting(_), "flood", session and session.response_id)
+    response_id = _alert_without_reply(db, runtime, participant_id, message, now)
+    if response_id is not None:
+        return Handled(signposting(_), "flood", response_id)
     if recent == runtime.config["SMS_FLOOD_PER_MINUTE"]:  # say so once per flood
         return Handled(
             _("You have sent a lot of messages. Please wait a minute, then reply."),
             "flood",
         )
     return Handled(None, "flood")
+
+
+def _alert_without_reply(db, runtime, participant_id, message, now) -> str | None:
+    """A message that is not answered in the usual way may still disclose harm:
+    raise the alert on the open conversation, or on a response that keeps it."""
+    match = runtime.rules.check(message.body)
+    if match is None:
+        return None
+    session = store.find_open_session(db, participant_id, "sms")
+    if session is None:
+        return keep_message(
+            db,
+            runtime,
+            channel="sms",
+            participant_id=participant_id,
+            text=message.body,
+            now=now,
+            reason="message_only",
+        )
+    alert = Alert(match.category, session.state.current_step or OPENING, match.phrase)
+    store.add_alerts(db, session.response_id, (alert,), iso(now), session.is_test)
+    return session.response_id
 
 
 def with_privacy_line(

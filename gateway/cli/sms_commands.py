@@ -47,6 +47,7 @@ def invite(ctx: click.Context, flow_id: str, to_file) -> None:
         ("duplicate", report.duplicate_lines),
         ("not a phone number", report.invalid_lines),
         ("opted out", report.opted_out_lines),
+        ("already invited and waiting", report.already_queued_lines),
     ):
         if lines:
             shown = ", ".join(str(line) for line in lines[:20])

@@ -105,12 +105,21 @@ def mark_sent(
 
 
 def schedule_retry(
-    db: Database, message_id: str, when: str, error: str, now: str
+    db: Database,
+    message_id: str,
+    when: str,
+    error: str,
+    now: str,
+    failed: bool = True,
 ) -> None:
+    """Back to pending until `when`; a failure starts the give-up clock."""
     db.execute(
         """UPDATE outbox SET status = 'pending', next_attempt_at = ?, last_error = ?,
-               updated_at = ? WHERE id = ?""",
-        [when, error, now, message_id],
+               updated_at = ?,
+               first_failed_at = CASE WHEN ? THEN coalesce(first_failed_at, ?)
+                                      ELSE first_failed_at END
+           WHERE id = ?""",
+        [when, error, now, int(failed), now, message_id],
     )
 
 
@@ -184,3 +193,14 @@ def participant_for_provider_sid(db: Database, provider_sid: str) -> str | None:
         )
     )
     return rows[0]["participant_id"] if rows else None
+
+
+def has_pending_invitation(db: Database, participant_id: str, flow_id: str) -> bool:
+    rows = list(
+        db.query(
+            """SELECT 1 FROM outbox WHERE participant_id = ? AND flow_id = ?
+               AND kind = 'invite' AND status IN ('pending', 'claimed') LIMIT 1""",
+            [participant_id, flow_id],
+        )
+    )
+    return bool(rows)
