@@ -60,13 +60,20 @@ class Handled:
     response_id: str | None = None
 
 
-def handle_inbound(db, runtime: Runtime, message: InboundSms, now: datetime) -> str:
+def handle_inbound(
+    db,
+    runtime: Runtime,
+    message: InboundSms,
+    now: datetime,
+    reply_by_outbox: bool = False,
+) -> str:
     """Record and act on one message; return the TwiML to answer Twilio with.
 
     Acting on it is a savepoint with its record, so it happens whole or not at
     all. If it fails, the message is still kept, with who sent it, and what
     matters most still happens: a STOP still opts out, a disclosure of harm is
-    still signposted and alerted.
+    still signposted and alerted. With `reply_by_outbox` (Twilio has stopped
+    waiting for this one), the reply is queued as a priority text instead.
     """
     with write_txn(db):
         seen = store.inbound_reply(db, message.message_sid)
@@ -83,21 +90,41 @@ def handle_inbound(db, runtime: Runtime, message: InboundSms, now: datetime) -> 
             and person is None
             and not _is_person(runtime, message)
         ):
-            return _record(db, message, now, None, Handled(None, "ignored_sender"))
+            return _record(
+                db, message, now, None, Handled(None, "ignored_sender"), reply_by_outbox
+            )
         try:
             with savepoint(db):
                 handled = _handle(db, runtime, participant_id, person, message, now)
-                return _record(db, message, now, participant_id, handled)
+                return _record(
+                    db, message, now, participant_id, handled, reply_by_outbox
+                )
         except Exception:
             log.exception("could not act on an inbound message; it is kept")
         handled = _after_failure(db, runtime, participant_id, message, now)
-        return _record(db, message, now, participant_id, handled)
+        return _record(db, message, now, participant_id, handled, reply_by_outbox)
 
 
 def _record(
-    db, message: InboundSms, now: datetime, participant_id: str | None, handled: Handled
+    db,
+    message: InboundSms,
+    now: datetime,
+    participant_id: str | None,
+    handled: Handled,
+    reply_by_outbox: bool = False,
 ) -> str:
-    twiml = to_twiml(handled.reply)
+    reply = handled.reply
+    if reply_by_outbox and reply and participant_id is not None:
+        store.enqueue(
+            db,
+            participant_id=participant_id,
+            kind="reply",
+            now=iso(now),
+            body=reply,
+            priority=1,
+        )
+        reply = None  # so a retry of this webhook cannot say it a second time
+    twiml = to_twiml(reply)
     store.record_inbound(
         db,
         message_sid=message.message_sid,

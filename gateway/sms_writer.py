@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import queue
+import sqlite3
 import threading
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -21,10 +22,12 @@ from gateway.sms_inbound import InboundSms, handle_inbound
 
 log = logging.getLogger("gateway.sms")
 MAX_BATCH = 64
+BUSY_CODES = {sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED}
 IDLE_SECONDS = 5.0  # the thread (and its connection) ends when nothing arrives
-# Twilio gives up on a webhook after 15 seconds. A request still waiting after
-# this long is answered 503; if its message is written later, Twilio's retry
-# (same MessageSid) gets the stored reply, so nothing doubles.
+# Twilio gives up on a webhook after 15 seconds. A request whose message has
+# not begun to be written by then is answered 503. The message is still
+# written, once, later; its reply then goes by the outbox, and the stored
+# TwiML is empty, so a retry from Twilio (same MessageSid) cannot double it.
 WAIT_SECONDS = 12.0
 
 
@@ -39,6 +42,8 @@ class _Job:
     done: threading.Event = field(default_factory=threading.Event)
     twiml: str | None = None
     error: BaseException | None = None
+    started: bool = False  # the writer has begun on it (under the writer's lock)
+    abandoned: bool = False  # its request stopped waiting: reply by the outbox
 
 
 class InboundWriter:
@@ -55,7 +60,11 @@ class InboundWriter:
         self._jobs.put(job)
         self._ensure_running()
         if not job.done.wait(WAIT_SECONDS):
-            raise WriterBusy(message.message_sid)
+            with self._lock:
+                job.abandoned = not job.started
+            if job.abandoned:
+                raise WriterBusy(message.message_sid)
+            job.done.wait()  # being written now: the commit is a moment away
         if job.error is not None:
             raise job.error
         return job.twiml
@@ -113,16 +122,19 @@ class InboundWriter:
         return batch
 
     def _apply(self, db, batch: list[_Job]) -> None:
+        """Write the batch and commit; if the database stays busy, keep trying:
+        a message is never dropped because another writer held the lock."""
         try:
-            with write_txn(db):
-                for job in batch:
-                    try:  # each message is a savepoint of its own inside
-                        job.twiml = handle_inbound(
-                            db, self._runtime, job.message, job.now
-                        )
-                    except Exception as error:  # undone alone by its savepoint
-                        log.exception("an inbound message could not be recorded")
-                        job.error = error
+            while True:
+                try:
+                    self._write(db, batch)
+                    return
+                except sqlite3.OperationalError as error:
+                    if error.sqlite_errorcode not in BUSY_CODES:
+                        raise
+                    log.warning("the database is busy; writing the batch again")
+                    for job in batch:
+                        job.twiml, job.error = None, None
         except BaseException as error:  # the commit failed: nothing is on disk
             log.exception("a batch of inbound messages could not be committed")
             for job in batch:
@@ -130,3 +142,21 @@ class InboundWriter:
         finally:
             for job in batch:
                 job.done.set()
+
+    def _write(self, db, batch: list[_Job]) -> None:
+        with write_txn(db):
+            for job in batch:
+                with self._lock:
+                    job.started = True
+                    by_outbox = job.abandoned
+                try:  # each message is a savepoint of its own inside
+                    job.twiml = handle_inbound(
+                        db,
+                        self._runtime,
+                        job.message,
+                        job.now,
+                        reply_by_outbox=by_outbox,
+                    )
+                except Exception as error:  # undone alone by its savepoint
+                    log.exception("an inbound message could not be recorded")
+                    job.error = error

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+import gateway.db
 from gateway import sms_writer
 from gateway.db import connect
 from gateway.sms_inbound import InboundSms
@@ -29,28 +30,38 @@ def wait_until(condition, attempts: int = 200) -> None:
     raise AssertionError("the condition never came true")
 
 
-def test_a_write_that_waits_too_long_answers_503_then_counts_once(
-    sms_app, sms_post, sms_db, monkeypatch
+@pytest.mark.parametrize("busy_timeout", [30, 0.1], ids=["lock-wait", "lock-retry"])
+def test_a_write_that_waits_too_long_answers_503_then_replies_by_text_once(
+    sms_app, sms_post, sms_db, monkeypatch, busy_timeout, caplog
 ):
+    """Twilio stops waiting at 15 s. The message is still written exactly once,
+    even when the lock is held past SQLite's busy timeout (the batch is tried
+    again, not dropped), and its reply goes by the outbox instead."""
     monkeypatch.setattr(sms_writer, "WAIT_SECONDS", 0.3)
+    monkeypatch.setattr(gateway.db, "BUSY_TIMEOUT_SECONDS", busy_timeout)
     blocker = connect(sms_app.config["DATABASE"])
     try:
         blocker.execute("BEGIN IMMEDIATE")  # another writer holds the lock
         busy = sms_post("/sms/inbound", MESSAGE)
         assert busy.status_code == 503
         assert busy.headers["Retry-After"] == "5"
+        time.sleep(0.5)  # long enough for the writer to be refused and retry
         blocker.conn.execute("COMMIT")
     finally:
         blocker.close()
-    # The message was still queued: it is written once the lock is free.
     wait_until(lambda: sms_db["inbound_messages"].count == 1)
-    retry = sms_post("/sms/inbound", MESSAGE)  # Twilio retries the same message
+    queued = list(sms_db.query("SELECT kind, priority, body FROM outbox"))
+    assert len(queued) == 1
+    assert queued[0]["kind"] == "reply" and queued[0]["priority"] == 1
+    assert "Overall, how was your experience" in queued[0]["body"]
+    retry = sms_post("/sms/inbound", MESSAGE)  # if Twilio retries the same message
     assert retry.status_code == 200
-    assert "Overall, how was your experience" in retry.get_data(as_text=True)
-    stored = next(sms_db.query("SELECT reply FROM inbound_messages"))["reply"]
-    assert retry.get_data(as_text=True) == stored
+    assert retry.get_data(as_text=True).endswith("<Response />")  # not said twice
     assert sms_db["inbound_messages"].count == 1
     assert sms_db["responses"].count == 1
+    assert sms_db["outbox"].count == 1
+    retried = any("database is busy" in r.getMessage() for r in caplog.records)
+    assert retried == (busy_timeout < 0.3)  # the short timeout forced a retry
 
 
 def test_a_database_that_cannot_be_opened_fails_the_webhook_at_once(sms_app, tmp_path):
