@@ -1,0 +1,267 @@
+"""The outbox when things go wrong: bad invitations, busy people, failing sends,
+a provider's Retry-After, lists run twice or very long, and settings written wrong.
+"""
+
+from __future__ import annotations
+
+import io
+import random
+from datetime import datetime, timedelta
+
+import pytest
+
+from flows.engine import iso, parse_iso
+from gateway import outbox, store
+from gateway.config import ConfigError, load_config
+from gateway.conversations import close_conversation, start_conversation
+from gateway.db import write_txn
+from gateway.invitations import numbers_in, queue_invitations
+from gateway.privacy import pseudonym
+from gateway.quiet_hours import quiet_until
+from gateway.twilio_sender import TwilioSender
+
+FLOW = "friends-and-family"
+FIRST_QUESTION = "Overall, how was your experience of our service?"
+
+
+class FakeClock:
+    def __init__(self, moment: datetime):
+        self.moment = moment
+
+    def now(self) -> datetime:
+        return self.moment
+
+    def advance(self, **delta) -> None:
+        self.moment += timedelta(**delta)
+
+
+@pytest.fixture
+def db(sms_db):
+    return sms_db
+
+
+@pytest.fixture
+def runtime(sms_app):
+    return sms_app.extensions["gateway"]
+
+
+@pytest.fixture
+def clock(now) -> FakeClock:
+    return FakeClock(now)
+
+
+@pytest.fixture
+def worker(sms_app, db, runtime, clock):
+    sender = TwilioSender(sms_app.config)
+    sleeps: list[float] = []
+    yield outbox.OutboxWorker(
+        db, runtime, sender, clock.now, sleeps.append, random.Random(1)
+    )
+    sender.close()  # the client keeps a pooled connection open
+
+
+def person(db, runtime, phone: str, now: datetime) -> str:
+    participant_id = pseudonym(runtime.pseudonym_key, phone)
+    with write_txn(db):
+        store.ensure_participant(db, participant_id, iso(now), phone=phone)
+    return participant_id
+
+
+def enqueue(db, participant_id: str, now: datetime, **fields) -> str:
+    with write_txn(db):
+        return store.enqueue(db, participant_id=participant_id, now=iso(now), **fields)
+
+
+def invite(db, runtime, phone: str, now: datetime) -> tuple[str, str]:
+    """Queue one invitation; return (participant id, outbox id)."""
+    report = queue_invitations(db, runtime, FLOW, [(1, phone)], now)
+    assert report.queued == 1
+    participant_id = pseudonym(runtime.pseudonym_key, phone)
+    [found] = db.query(
+        "SELECT id FROM outbox WHERE participant_id = ? AND kind = 'invite'",
+        [participant_id],
+    )
+    return participant_id, found["id"]
+
+
+def row(db, message_id: str) -> dict:
+    return next(db.query("SELECT * FROM outbox WHERE id = ?", [message_id]))
+
+
+def test_an_invitation_to_an_unloaded_flow_fails_alone(
+    db, runtime, worker, fake_twilio, clock
+):
+    broken = person(db, runtime, "+447700900401", clock.now())
+    bad = enqueue(db, broken, clock.now(), kind="invite", flow_id="no-such-flow")
+    other = person(db, runtime, "+447700900402", clock.now())
+    good = enqueue(db, other, clock.now(), kind="message", body="Thank you")
+    assert worker.send_due() == {"sent": 1}
+    assert [(m["to"], m["body"]) for m in fake_twilio.messages] == [
+        ("+447700900402", "Thank you")
+    ]
+    assert row(db, good)["status"] == "queued"
+    failed = row(db, bad)
+    assert failed["status"] == "failed" and "not loaded" in failed["last_error"]
+    clock.advance(days=1)
+    assert worker.send_due() == {}
+    assert len(fake_twilio.attempts) == 1
+
+
+def test_an_invitation_waits_while_its_person_is_mid_conversation(
+    db, runtime, worker, fake_twilio, clock
+):
+    participant_id, message_id = invite(db, runtime, "+447700900411", clock.now())
+    busy = start_conversation(
+        db, runtime, channel="sms", now=clock.now(), participant_id=participant_id
+    )
+    for _ in range(2):
+        assert worker.send_due() == {}
+        held = row(db, message_id)
+        assert held["status"] == "pending"
+        assert held["last_error"].startswith("waiting")
+        assert held["first_failed_at"] is None  # waiting is not failing
+        assert parse_iso(held["next_attempt_at"]) == clock.now() + timedelta(hours=1)
+        clock.advance(hours=1)
+    assert fake_twilio.attempts == []
+    open_now = store.find_open_session(db, participant_id, "sms")
+    assert open_now.response_id == busy.response_id  # their conversation untouched
+    close_conversation(db, runtime, busy.response_id, clock.now(), "expired")
+    assert worker.send_due() == {"sent": 1}
+    assert FIRST_QUESTION in fake_twilio.messages[0]["body"]
+    assert row(db, message_id)["first_failed_at"] is None
+
+
+def test_an_invitations_conversation_starts_only_once_it_is_sent(
+    db, runtime, worker, fake_twilio, clock
+):
+    participant_id, message_id = invite(db, runtime, "+447700900421", clock.now())
+    fake_twilio.then(status=500)
+    assert worker.send_due() == {"retry": 1}
+    assert store.find_open_session(db, participant_id, "sms") is None
+    assert store.participant(db, participant_id)["privacy_notice_at"] is None
+    assert row(db, message_id)["response_id"] is None
+    clock.moment = parse_iso(row(db, message_id)["next_attempt_at"])
+    assert worker.send_due() == {"sent": 1}
+    session = store.find_open_session(db, participant_id, "sms")
+    assert session is not None and session.state.flow_id == FLOW
+    sent = row(db, message_id)
+    assert sent["response_id"] == session.response_id
+    assert sent["body"] == fake_twilio.messages[0]["body"]
+    notice = store.participant(db, participant_id)["privacy_notice_at"]
+    assert notice == iso(clock.now())
+    [response] = db.query("SELECT status, opening_text FROM responses")
+    assert response == {"status": "open", "opening_text": None}
+
+
+def test_giving_up_counts_from_the_first_failure_not_from_queueing(
+    db, runtime, worker, fake_twilio, clock
+):
+    give_up = runtime.config["OUTBOX_GIVE_UP_HOURS"]
+    queued_at = clock.now() - timedelta(hours=give_up + 1)  # a long backlog
+    participant_id = person(db, runtime, "+447700900431", queued_at)
+    message_id = enqueue(db, participant_id, queued_at, kind="message", body="Hi")
+    for _ in range(3):
+        fake_twilio.then(status=500)
+    first_failure = clock.now()
+    assert worker.send_due() == {"retry": 1}
+    retried = row(db, message_id)
+    assert retried["status"] == "pending"
+    assert retried["first_failed_at"] == iso(first_failure)
+    clock.moment = first_failure + timedelta(hours=give_up - 1)
+    assert worker.send_due() == {"retry": 1}
+    assert row(db, message_id)["first_failed_at"] == iso(first_failure)
+    clock.moment = first_failure + timedelta(hours=give_up, seconds=1)
+    assert worker.send_due() == {"failed": 1}
+    failed = row(db, message_id)
+    assert failed["status"] == "failed" and "gave up" in failed["last_error"]
+    assert fake_twilio.messages == [] and len(fake_twilio.attempts) == 3
+
+
+@pytest.mark.parametrize("retry_after", [float("inf"), float("nan"), 10**9, 86_400.0])
+def test_retry_after_is_trusted_only_up_to_the_cap(retry_after):
+    wait = outbox.backoff_seconds(1, retry_after, random.Random(1))
+    assert 1 <= wait <= outbox.BACKOFF_CAP_SECONDS
+
+
+@pytest.mark.parametrize("retry_after", [120, 120.5, 3600])
+def test_a_reasonable_retry_after_is_waited_in_full(retry_after):
+    assert outbox.backoff_seconds(1, retry_after, random.Random(1)) >= retry_after
+
+
+def test_a_huge_retry_after_from_twilio_waits_at_most_the_cap(
+    db, runtime, worker, fake_twilio, clock
+):
+    participant_id = person(db, runtime, "+447700900441", clock.now())
+    message_id = enqueue(db, participant_id, clock.now(), kind="message", body="Hi")
+    fake_twilio.then(status=429, retry_after="999999999")
+    assert worker.send_due() == {"retry": 1}
+    wait = parse_iso(row(db, message_id)["next_attempt_at"]) - clock.now()
+    assert wait <= timedelta(seconds=outbox.BACKOFF_CAP_SECONDS)
+
+
+def count(db, table: str) -> int:
+    return next(db.query(f"SELECT count(*) AS n FROM {table}"))["n"]  # noqa: S608
+
+
+def test_running_the_same_list_again_queues_nothing_new(db, runtime, now):
+    text = "name,mobile\nA,07700 900451\nB,07700 900452\nC,+447700900453\n"
+    first = queue_invitations(db, runtime, FLOW, numbers_in(io.StringIO(text)), now)
+    assert first.queued == 3
+    again = queue_invitations(db, runtime, FLOW, numbers_in(io.StringIO(text)), now)
+    assert again.queued == 0
+    assert again.already_queued_lines == [2, 3, 4]
+    assert count(db, "outbox") == 3
+
+
+def test_an_opted_out_number_is_not_written_again(db, runtime, now):
+    phone = "+447700900461"
+    participant_id = person(db, runtime, phone, now)
+    with write_txn(db):
+        store.set_opted_out(db, participant_id, iso(now))
+        db.execute(
+            "DELETE FROM participant_numbers WHERE participant_id = ?", [participant_id]
+        )
+    report = queue_invitations(db, runtime, FLOW, [(1, "07700 900461")], now)
+    assert (report.queued, report.opted_out_lines) == (0, [1])
+    assert store.phone_for(db, participant_id) is None
+    assert count(db, "participant_numbers") == 0 and count(db, "outbox") == 0
+
+
+def test_a_long_list_is_queued_completely_a_chunk_at_a_time(db, runtime, now):
+    numbers = [f"+4477009{n:05d}" for n in range(2500)]
+    lines = list(enumerate(numbers, start=1))
+    lines.insert(1500, (1501, "not a number"))
+    lines.append((2502, numbers[0]))  # the same person twice
+    begins: list[str] = []
+    db.conn.set_trace_callback(begins.append)
+    try:
+        report = queue_invitations(db, runtime, FLOW, lines, now)
+    finally:
+        db.conn.set_trace_callback(None)
+    assert report.queued == 2500
+    assert (report.invalid_lines, report.duplicate_lines) == ([1501], [2502])
+    assert count(db, "outbox") == 2500 and count(db, "participant_numbers") == 2500
+    assert [s for s in begins if s.startswith("BEGIN")] == ["BEGIN IMMEDIATE"] * 3
+
+
+@pytest.mark.parametrize(
+    "variable, value",
+    [
+        ("GATEWAY_QUIET_HOURS", "21:00+01:00-09:00"),
+        ("GATEWAY_QUIET_HOURS", "9pm-9am"),
+        ("GATEWAY_QUIET_HOURS", "25:00-09:00"),
+        ("GATEWAY_TIMEZONE", "Mars/Base"),
+    ],
+)
+def test_settings_written_wrong_are_refused_by_name(tmp_path, variable, value):
+    environ = {"GATEWAY_INSTANCE_PATH": str(tmp_path), variable: value}
+    with pytest.raises(ConfigError, match=variable):
+        load_config(environ)
+
+
+def test_empty_quiet_hours_means_none(tmp_path, now):
+    environ = {"GATEWAY_INSTANCE_PATH": str(tmp_path), "GATEWAY_QUIET_HOURS": ""}
+    config = load_config(environ)
+    assert config["QUIET_HOURS"] == ""
+    late = now.replace(hour=23)
+    assert quiet_until(late, config["QUIET_HOURS"], config["TIMEZONE"]) is None
