@@ -6,6 +6,7 @@ import os
 import socket
 import subprocess
 import sys
+import textwrap
 import time
 import urllib.request
 from contextlib import contextmanager
@@ -67,6 +68,35 @@ def db(app):
     database = connect(app.config["DATABASE"])
     yield database
     database.close()
+
+
+# Flow files ---------------------------------------------------------------------
+
+FLOW_HEADER = "id: demo\nversion: 1\ntitle: Demo\nsteps:\n"
+
+
+def flow_text(steps: str) -> str:
+    """A flow file with the standard header and these (indented) steps."""
+    return (
+        FLOW_HEADER + textwrap.indent(textwrap.dedent(steps).strip("\n"), "  ") + "\n"
+    )
+
+
+def line_of(text: str, needle: str) -> int:
+    """1-based number of the first line containing `needle`."""
+    return next(n for n, line in enumerate(text.splitlines(), 1) if needle in line)
+
+
+@pytest.fixture
+def write_flow(tmp_path):
+    """Write flow text to a file in tmp_path; returns its path."""
+
+    def write(text: str, name: str = "demo.yaml"):
+        path = tmp_path / name
+        path.write_text(text, encoding="utf-8")
+        return path
+
+    return write
 
 
 @pytest.fixture
@@ -199,3 +229,24 @@ def sms_post(sms_app):
         return client.post(path, data=data, headers=headers)
 
     return post
+
+
+@pytest.fixture
+def sms_clock(sms_app, now) -> list:
+    """sms_clock[0] is the moment the app's views see; move it to move time."""
+    moment = [now]
+    sms_app.extensions["gateway"].clock = lambda: moment[0]
+    return moment
+
+
+@pytest.fixture
+def sms_send(sms_post, sms_clock):
+    """Text the gateway as Twilio would deliver it; every reply must be a 200."""
+    from tests.sms_helpers import INBOUND, PHONE, form
+
+    def send(body: str, phone: str = PHONE, **fields):
+        response = sms_post(INBOUND, form(body, phone, **fields))
+        assert response.status_code == 200, response.data
+        return response
+
+    return send

@@ -1,13 +1,11 @@
 """The SMS webhook as Twilio and a resident texting see it: signatures, retries,
-keywords, floods and odd input, with the phone number kept in one place only.
+unprompted and late messages, floods and odd input, the number kept in one place.
 """
 
 from __future__ import annotations
 
-import itertools
 import json
 import logging
-import xml.etree.ElementTree as ET
 from datetime import timedelta
 
 import pytest
@@ -15,106 +13,38 @@ from twilio.request_validator import RequestValidator
 
 from gateway import create_app, store
 from tests.conftest import TWILIO_TOKEN
-
-PHONE, DIGITS = "+447700900123", "7700900123"  # DIGITS: however it is written
-INBOUND, LOCAL_URL = "/sms/inbound", "http://localhost/sms/inbound"
-PUBLIC_URL = "https://feedback.example.org/sms/inbound"
-FORWARDED = {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "feedback.example.org"}
-PRIVACY = "We keep your answers, not your name."
-FIRST_QUESTION = "Overall, how was your experience of our service?"
-WHY, CONTACT = "Please tell us why.", "Can we text you"
-REPROMPT = "Sorry, I did not understand. Please reply with a number from 1 to 6."
-MOVING_ON = "That is OK. We will go on to the next question."
-SIGNPOST = "You can talk to someone now. Samaritans: call 116 123"
-LONG = ("The staff were kind but the wait was long. " * 40)[:1600]
-_sids = itertools.count(1)
-
-
-def form(body: str, phone: str = PHONE, sid: str | None = None, **extra) -> dict:
-    sid = sid or f"SM{next(_sids):032x}"
-    return {
-        "MessageSid": sid,
-        "From": phone,
-        "To": "+447700900000",
-        "Body": body,
-        **extra,
-    }
-
-
-def said(response) -> list[str]:
-    """What the person is sent: the text of each <Message> in the TwiML."""
-    root = ET.fromstring(response.data)  # noqa: S314 - our own app's TwiML
-    assert root.tag == "Response"
-    return [message.text or "" for message in root.iter("Message")]
-
-
-def poster(app, token: str = TWILIO_TOKEN):
-    """Like sms_post, for an app made in the test: post() signs as Twilio would."""
-    client, validator = app.test_client(), RequestValidator(token)
-
-    def post(data: dict, *, url: str = LOCAL_URL, headers: dict | None = None):
-        signature = validator.compute_signature(url, data)
-        headers = {**(headers or {}), "X-Twilio-Signature": signature}
-        return client.post(INBOUND, data=data, headers=headers)
-
-    return post
-
-
-def rows(db, sql: str, params=()) -> list[dict]:
-    return list(db.query(sql, params))
-
-
-def count(db, table: str) -> int:
-    return rows(db, f"SELECT count(*) AS n FROM {table}")[0]["n"]  # noqa: S608
-
-
-def stored_nothing(db) -> bool:
-    return not any(
-        count(db, table) for table in ("inbound_messages", "responses", "participants")
-    )
-
-
-def responses(db) -> list[dict]:
-    return rows(db, "SELECT * FROM responses ORDER BY id")
-
-
-def answered(db, response_id: str) -> dict:
-    sql = "SELECT * FROM answers WHERE response_id = ? AND state != 'not_reached'"
-    return {row["step_id"]: row for row in rows(db, sql, [response_id])}
-
-
-def opted_out(db) -> list:
-    return [row["opted_out_at"] for row in rows(db, "SELECT * FROM participants")]
-
-
-@pytest.fixture
-def clock(sms_app, now) -> list:
-    """clock[0] is the moment the app's views see; move it to move time."""
-    moment = [now]
-    sms_app.extensions["gateway"].clock = lambda: moment[0]
-    return moment
-
-
-@pytest.fixture
-def send(sms_post, clock):
-    """Text the gateway as Twilio would deliver it; every reply must be a 200."""
-
-    def send(body: str, phone: str = PHONE, **fields):
-        response = sms_post(INBOUND, form(body, phone, **fields))
-        assert response.status_code == 200, response.data
-        return response
-
-    return send
+from tests.sms_helpers import (
+    CONTACT,
+    DIGITS,
+    FIRST_QUESTION,
+    FORWARDED,
+    INBOUND,
+    LOCAL_URL,
+    LONG,
+    PHONE,
+    PRIVACY,
+    PUBLIC_URL,
+    SIGNPOST,
+    WHY,
+    answered,
+    count,
+    form,
+    poster,
+    responses,
+    rows,
+    said,
+    stored_nothing,
+)
 
 
 def test_a_signed_message_is_answered_and_only_the_first_says_what_we_keep(
-    send, sms_db
+    sms_send, sms_db
 ):
-    response = send("Hi")
+    response = sms_send("Hi")
     assert response.mimetype == "text/xml"
     first = said(response)[0]
     assert first.startswith(PRIVACY) and FIRST_QUESTION in first
-    assert PRIVACY not in said(send("1"))[0]
+    assert PRIVACY not in said(sms_send("1"))[0]
     assert count(sms_db, "inbound_messages") == 2
 
 
@@ -157,14 +87,14 @@ def test_without_an_auth_token(initialised, sms_db, insecure_dev, signed, status
     assert count(sms_db, "inbound_messages") == (status == 200)
 
 
-def test_a_retried_message_gets_the_same_reply_and_counts_once(send, sms_db):
-    send("Hi")
-    first = send("1", sid="SMretried")
-    again = send("1", sid="SMretried")
+def test_a_retried_message_gets_the_same_reply_and_counts_once(sms_send, sms_db):
+    sms_send("Hi")
+    first = sms_send("1", sid="SMretried")
+    again = sms_send("1", sid="SMretried")
     assert again.data == first.data
     assert WHY in said(first)[0]
     assert count(sms_db, "inbound_messages") == 2
-    assert CONTACT in said(send("Kind staff"))[0]  # moved on once, not twice
+    assert CONTACT in said(sms_send("Kind staff"))[0]  # moved on once, not twice
     [response] = responses(sms_db)
     got = answered(sms_db, response["id"])
     assert {step: row["raw"] for step, row in got.items()} == {
@@ -173,110 +103,16 @@ def test_a_retried_message_gets_the_same_reply_and_counts_once(send, sms_db):
     }
 
 
-@pytest.mark.parametrize(
-    "word",
-    [
-        "stop",
-        "Stop!",
-        " STOPALL ",
-        "unsubscribe",
-        "Cancel.",
-        "END",
-        "quit",
-        "Revoke",
-        "OPTOUT",
-    ],
-)
-def test_every_opt_out_word_ends_everything(word, send, sms_db):
-    send("Hi")
-    send("1")
-    response = send(word)
-    assert said(response) == [] and b"<Response />" in response.data
-    assert opted_out(sms_db) == ["2026-11-23T10:00:00Z"]
-    [closed] = responses(sms_db)
-    assert (closed["status"], closed["close_reason"]) == ("partial", "opted_out")
-    before = rows(sms_db, "SELECT * FROM answers")
-    assert said(send("2")) == []
-    assert rows(sms_db, "SELECT * FROM answers") == before
-    assert count(sms_db, "responses") == 1
-    last = "SELECT body, handling FROM inbound_messages ORDER BY rowid DESC LIMIT 1"
-    assert rows(sms_db, last) == [{"body": "2", "handling": "while_opted_out"}]
-
-
-@pytest.mark.parametrize("word", ["START", "unstop", "Yes"])
-def test_opting_back_in_is_welcomed(word, send, sms_db):
-    send("Hi")
-    send("STOP")
-    assert "Welcome back" in said(send(word))[0]
-    assert opted_out(sms_db) == [None]
-    assert FIRST_QUESTION in said(send("Hello again"))[0]
-
-
-@pytest.mark.parametrize(
-    "text, extra, reply, then",
-    [
-        ("HELP", {}, "Text STOP to end", REPROMPT),
-        ("info?", {}, "Text STOP to end", REPROMPT),
-        (
-            "",
-            {"NumMedia": "1", "MediaUrl0": "https://api.twilio.com/m.jpg"},
-            "we cannot see pictures",
-            REPROMPT,
-        ),
-        ("😀", {}, REPROMPT, MOVING_ON),  # a smiley is not a score: nudged once
-    ],
-    ids=["help", "info", "picture", "smiley"],
-)
-def test_help_pictures_and_smileys_are_not_answers(
-    text, extra, reply, then, send, sms_db
+def test_unprompted_feedback_opens_and_is_kept_but_not_an_answer(
+    sms_send, sms_db, runner
 ):
-    send("Hi")
-    said_back = said(send(text, **extra))
-    assert len(said_back) == 1 and reply in said_back[0]
-    [response] = responses(sms_db)
-    assert answered(sms_db, response["id"]) == {}
-    assert said(send("banana"))[0].startswith(then)  # the nudge is not used up
-
-
-def test_delete_records_an_erasure_request(send, sms_db):
-    send("Hi")
-    assert "delete your number and your answers" in said(send("Delete"))[0]
-    [person] = rows(sms_db, "SELECT id FROM participants")
-    sql = "SELECT participant_id, channel, status FROM erasure_requests"
-    assert rows(sms_db, sql) == [
-        {"participant_id": person["id"], "channel": "sms", "status": "open"}
-    ]
-
-
-@pytest.mark.parametrize(
-    "word, flow_id, question",
-    [
-        ("restart", "friends-and-family", FIRST_QUESTION),
-        ("HOME", "care-home-life", "How are the meals?"),
-        ("fft", "friends-and-family", FIRST_QUESTION),
-    ],
-)
-def test_restart_and_trigger_words_start_afresh_and_are_not_answers(
-    word, flow_id, question, send, sms_db
-):
-    send("Hi")
-    send("1")  # now at the free-text question, where any word would do
-    assert question in said(send(word))[0]
-    old, new = responses(sms_db)
-    assert (old["status"], old["close_reason"]) == ("partial", "restarted")
-    assert list(answered(sms_db, old["id"])) == ["overall"]  # the word was no answer
-    assert (new["flow_id"], new["status"]) == (flow_id, "open")
-    assert answered(sms_db, new["id"]) == {}
-
-
-def test_unprompted_feedback_opens_and_is_kept_but_not_an_answer(send, sms_db, runner):
     opening = "The waiting room was freezing"
-    assert FIRST_QUESTION in said(send(opening))[0]
+    assert FIRST_QUESTION in said(sms_send(opening))[0]
     [response] = responses(sms_db)
     assert response["opening_text"] == opening
     assert answered(sms_db, response["id"]) == {}
     for text in ("4", "Too cold", "no"):
-        send(text)
+        sms_send(text)
     [closed] = store.closed_responses(sms_db)
     assert closed["opening_text"] == opening
     assert closed["answers"]["overall"]["value"] == "poor"
@@ -287,11 +123,11 @@ def test_unprompted_feedback_opens_and_is_kept_but_not_an_answer(send, sms_db, r
 
 
 @pytest.mark.parametrize("late", ["2", "Sorry, it was good really"])
-def test_a_late_reply_starts_a_new_response(late, send, sms_db, clock):
-    send("Hi")
-    send("1")
-    clock[0] += timedelta(hours=25)
-    assert FIRST_QUESTION in said(send(late))[0]
+def test_a_late_reply_starts_a_new_response(late, sms_send, sms_db, sms_clock):
+    sms_send("Hi")
+    sms_send("1")
+    sms_clock[0] += timedelta(hours=25)
+    assert FIRST_QUESTION in said(sms_send(late))[0]
     old, new = responses(sms_db)
     assert (old["status"], old["close_reason"]) == ("partial", "expired")
     assert (new["status"], new["opening_text"]) == ("open", late)
@@ -299,10 +135,12 @@ def test_a_late_reply_starts_a_new_response(late, send, sms_db, clock):
 
 
 @pytest.mark.parametrize("known", [True, False], ids=["known", "new_number"])
-def test_a_disclosure_in_an_opening_message_is_signposted_first(known, send, sms_db):
+def test_a_disclosure_in_an_opening_message_is_signposted_first(
+    known, sms_send, sms_db
+):
     if known:
-        send("HELP")  # the privacy line has been said already
-    reply = said(send("nobody helps, I want to die"))[0]
+        sms_send("HELP")  # the privacy line has been said already
+    reply = said(sms_send("nobody helps, I want to die"))[0]
     # The lifeline comes first, before anything else (a phone's preview of the
     # text shows only its start); a new number still gets the privacy line.
     assert reply.startswith(SIGNPOST)
@@ -344,16 +182,16 @@ def test_a_message_missing_a_field_is_refused(missing, sms_post, sms_db):
     assert stored_nothing(sms_db)
 
 
-def test_a_national_number_is_the_same_person(send, sms_db):
-    send("Hi", "07700 900123")
-    assert WHY in said(send("1", PHONE))[0]
+def test_a_national_number_is_the_same_person(sms_send, sms_db):
+    sms_send("Hi", "07700 900123")
+    assert WHY in said(sms_send("1", PHONE))[0]
     assert count(sms_db, "participants") == 1
     assert rows(sms_db, "SELECT phone FROM participant_numbers") == [{"phone": PHONE}]
 
 
 @pytest.mark.parametrize("sender", ["80085", "NHSTrust"])
-def test_a_machine_sender_is_kept_but_never_answered(sender, send, sms_db):
-    assert said(send("Your code is 1234", sender)) == []
+def test_a_machine_sender_is_kept_but_never_answered(sender, sms_send, sms_db):
+    assert said(sms_send("Your code is 1234", sender)) == []
     assert rows(sms_db, "SELECT participant_id, handling FROM inbound_messages") == [
         {"participant_id": None, "handling": "ignored_sender"}
     ]
@@ -376,22 +214,22 @@ def test_a_machine_sender_is_kept_but_never_answered(sender, send, sms_db):
     ],
 )
 def test_answers_that_look_odd_or_like_keywords_are_answers(
-    before, text, extra, step, value, send, sms_db
+    before, text, extra, step, value, sms_send, sms_db
 ):
     for earlier in ["Hi", *before]:
-        send(earlier)
-    send(text, **extra)
+        sms_send(earlier)
+    sms_send(text, **extra)
     [response] = responses(sms_db)
     got = answered(sms_db, response["id"])[step]
     assert (got["value"], got["raw"]) == (value, text)  # raw: all they sent
 
 
-def test_the_number_is_kept_in_one_place_and_never_logged(send, sms_db, caplog):
+def test_the_number_is_kept_in_one_place_and_never_logged(sms_send, sms_db, caplog):
     caplog.set_level(logging.DEBUG)
     caplog.set_level(logging.DEBUG, logger="gateway")
     answer_text = "Kind staff and a warm room"
     for text in ("Hi", "1", answer_text, "yes", "HELP"):
-        send(text)
+        sms_send(text)
     assert responses(sms_db)[0]["status"] == "complete"
     for table in sms_db.table_names():
         for row in sms_db.query(f"SELECT * FROM [{table}]"):  # noqa: S608
