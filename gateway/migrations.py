@@ -138,10 +138,22 @@ def add_outbox_first_failure(db: sqlite_utils.Database) -> None:
     db.execute("ALTER TABLE outbox ADD COLUMN first_failed_at TEXT")
 
 
+def add_early_statuses(db: sqlite_utils.Database) -> None:
+    # Twilio's first delivery report can beat the worker's record of the sid.
+    db.execute("""
+        CREATE TABLE early_statuses (
+            provider_sid TEXT PRIMARY KEY,
+            status TEXT NOT NULL,
+            error_code TEXT,
+            received_at TEXT NOT NULL
+        )""")
+
+
 MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (
     create_core_tables,
     add_sms_tables,
     add_outbox_first_failure,
+    add_early_statuses,
 )
 
 

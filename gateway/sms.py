@@ -22,7 +22,6 @@ from gateway.sms_writer import WriterBusy
 
 bp = Blueprint("sms", __name__, url_prefix="/sms")
 log = logging.getLogger("gateway.sms")
-OPTED_OUT_ERROR = "21610"  # Twilio: the recipient has replied STOP
 
 
 def signature_is_valid() -> bool:
@@ -84,12 +83,9 @@ def status():
     now = iso(current_runtime().clock())
     db = get_db()
     with write_txn(db):
-        store.apply_status(db, message_sid, status_name.lower(), error_code, now)
-        if error_code == OPTED_OUT_ERROR:
-            participant_id = store.participant_for_provider_sid(db, message_sid)
-            if participant_id:
-                store.set_opted_out(db, participant_id, now)
-                store.cancel_for_participant(db, participant_id, "opted out", now)
+        store.record_delivery_status(
+            db, message_sid, status_name.lower(), error_code, now
+        )
     return Response(status=204)
 
 

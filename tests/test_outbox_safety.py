@@ -265,3 +265,48 @@ def test_empty_quiet_hours_means_none(tmp_path, now):
     assert config["QUIET_HOURS"] == ""
     late = now.replace(hour=23)
     assert quiet_until(late, config["QUIET_HOURS"], config["TIMEZONE"]) is None
+
+
+def early_report(sms_post, sid: str, status: str, error_code: str | None = None):
+    form = {"MessageSid": sid, "MessageStatus": status}
+    if error_code:
+        form["ErrorCode"] = error_code
+    answer = sms_post("/sms/status", form)
+    assert answer.status_code == 204
+
+
+@pytest.mark.parametrize(
+    "reports",
+    [["delivered"], ["sent", "delivered"], ["delivered", "sent"]],
+    ids=["one", "in-order", "out-of-order"],
+)
+def test_a_report_that_beats_the_send_record_is_applied_when_it_lands(
+    db, runtime, now, sms_post, reports
+):
+    message_id = enqueue(
+        db,
+        person(db, runtime, "+447700900301", now),
+        now,
+        kind="message",
+        body="Thank you for your views.",
+    )
+    for status in reports:  # Twilio reported before the worker wrote the sid down
+        early_report(sms_post, "SMearly1", status)
+    assert row(db, message_id)["status"] == "pending"
+    with write_txn(db):
+        store.mark_sent(db, message_id, "SMearly1", "queued", iso(now))
+    assert row(db, message_id)["status"] == "delivered"
+    assert count(db, "early_statuses") == 0
+
+
+def test_an_early_opt_out_report_still_opts_the_person_out(db, runtime, now, sms_post):
+    participant_id = person(db, runtime, "+447700900302", now)
+    first = enqueue(db, participant_id, now, kind="message", body="One")
+    second = enqueue(db, participant_id, now, kind="message", body="Two")
+    early_report(sms_post, "SMearly2", "failed", "21610")
+    with write_txn(db):
+        store.mark_sent(db, first, "SMearly2", "queued", iso(now))
+    assert row(db, first)["status"] == "failed"
+    assert "21610" in row(db, first)["last_error"]
+    assert store.participant(db, participant_id)["opted_out_at"] is not None
+    assert row(db, second)["status"] == "cancelled"

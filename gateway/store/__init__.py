@@ -17,7 +17,6 @@ from gateway.store.conversations import (
 from gateway.store.core import ensure_participant, get_meta, set_meta, set_meta_once
 from gateway.store.outbox import (
     STATUS_RANK,
-    apply_status,
     cancel_for_participant,
     claim,
     enqueue,
@@ -27,7 +26,7 @@ from gateway.store.outbox import (
     mark_sent,
     next_due,
     outbox_counts,
-    participant_for_provider_sid,
+    record_delivery_status,
     schedule_retry,
     set_body,
 )
@@ -48,7 +47,6 @@ __all__ = [
     "STATUS_RANK",
     "add_alerts",
     "alerts_for",
-    "apply_status",
     "cancel_for_participant",
     "claim",
     "closed_responses",
@@ -68,9 +66,9 @@ __all__ = [
     "next_due",
     "outbox_counts",
     "participant",
-    "participant_for_provider_sid",
     "phone_for",
     "queue_counts",
+    "record_delivery_status",
     "record_inbound",
     "request_erasure",
     "save_session",

@@ -10,6 +10,9 @@ from __future__ import annotations
 import sqlite_utils
 
 from gateway.ids import uuid7
+from gateway.store.sms import set_opted_out
+
+OPTED_OUT_ERROR = "21610"  # Twilio: the recipient has replied STOP
 
 Database = sqlite_utils.Database
 
@@ -102,6 +105,17 @@ def mark_sent(
                last_error = NULL WHERE id = ?""",
         [status, provider_sid, now, now, message_id],
     )
+    early = list(
+        db.query(
+            "SELECT status, error_code FROM early_statuses WHERE provider_sid = ?",
+            [provider_sid],
+        )
+    )
+    if early:  # Twilio's report came before we had written down the sid
+        db.execute("DELETE FROM early_statuses WHERE provider_sid = ?", [provider_sid])
+        record_delivery_status(
+            db, provider_sid, early[0]["status"], early[0]["error_code"], now
+        )
 
 
 def schedule_retry(
@@ -142,28 +156,63 @@ def cancel_for_participant(
     return cursor.rowcount
 
 
-def apply_status(
+def record_delivery_status(
     db: Database, provider_sid: str, status: str, error_code: str | None, now: str
-) -> bool:
-    """Record a delivery status from Twilio, unless a later one is known already."""
+) -> None:
+    """A delivery report from Twilio. It can arrive before the worker has
+    recorded the message's sid; then it waits in early_statuses for mark_sent.
+    A status never moves backwards, and error 21610 (they texted STOP) opts
+    the person out."""
     if status not in STATUS_RANK:
-        return False
+        return
     rows = list(
-        db.query("SELECT id, status FROM outbox WHERE provider_sid = ?", [provider_sid])
+        db.query(
+            "SELECT id, participant_id, status FROM outbox WHERE provider_sid = ?",
+            [provider_sid],
+        )
     )
-    if not rows or STATUS_RANK[status] <= STATUS_RANK.get(rows[0]["status"], 0):
-        return False
+    if not rows:
+        _keep_early_status(db, provider_sid, status, error_code, now)
+        return
+    message = rows[0]
+    if STATUS_RANK[status] > STATUS_RANK.get(message["status"], 0):
+        db.execute(
+            """UPDATE outbox SET status = ?, last_error = coalesce(?, last_error),
+                   updated_at = ? WHERE id = ?""",
+            [
+                status,
+                f"Twilio error {error_code}" if error_code else None,
+                now,
+                message["id"],
+            ],
+        )
+    if error_code == OPTED_OUT_ERROR:
+        set_opted_out(db, message["participant_id"], now)
+        cancel_for_participant(db, message["participant_id"], "opted out", now)
+
+
+def _keep_early_status(db, provider_sid, status, error_code, now) -> None:
+    known = list(
+        db.query(
+            "SELECT status, error_code FROM early_statuses WHERE provider_sid = ?",
+            [provider_sid],
+        )
+    )
+    if known and STATUS_RANK[status] <= STATUS_RANK.get(known[0]["status"], 0):
+        if error_code and not known[0]["error_code"]:  # never lose an error code
+            db.execute(
+                "UPDATE early_statuses SET error_code = ? WHERE provider_sid = ?",
+                [error_code, provider_sid],
+            )
+        return
     db.execute(
-        """UPDATE outbox SET status = ?, last_error = coalesce(?, last_error),
-               updated_at = ? WHERE id = ?""",
-        [
-            status,
-            f"Twilio error {error_code}" if error_code else None,
-            now,
-            rows[0]["id"],
-        ],
+        """INSERT INTO early_statuses (provider_sid, status, error_code, received_at)
+           VALUES (?, ?, ?, ?)
+           ON CONFLICT (provider_sid) DO UPDATE SET status = excluded.status,
+               error_code = coalesce(excluded.error_code, early_statuses.error_code),
+               received_at = excluded.received_at""",
+        [provider_sid, status, error_code, now],
     )
-    return True
 
 
 def list_outbox(db: Database, status: str | None = None, limit: int = 200) -> list:
@@ -184,15 +233,6 @@ def outbox_counts(db: Database) -> dict:
         row["status"]: row["n"]
         for row in db.query("SELECT status, count(*) AS n FROM outbox GROUP BY status")
     }
-
-
-def participant_for_provider_sid(db: Database, provider_sid: str) -> str | None:
-    rows = list(
-        db.query(
-            "SELECT participant_id FROM outbox WHERE provider_sid = ?", [provider_sid]
-        )
-    )
-    return rows[0]["participant_id"] if rows else None
 
 
 def has_pending_invitation(db: Database, participant_id: str, flow_id: str) -> bool:
