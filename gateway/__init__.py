@@ -69,7 +69,7 @@ def _warn_about_sms_setup(app: Flask) -> None:
             "requests. Never use this where the internet can reach the gateway."
         )
     else:
-        log.info("No TWILIO_AUTH_TOKEN: the SMS webhook refuses every request.")
+        log.debug("No TWILIO_AUTH_TOKEN: the SMS webhook refuses every request.")
 
 
 def _secret_key(app: Flask) -> str:
