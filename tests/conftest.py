@@ -10,8 +10,9 @@ import textwrap
 import time
 import urllib.request
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from click.testing import CliRunner
@@ -250,3 +251,32 @@ def sms_send(sms_post, sms_clock):
         return response
 
     return send
+
+
+# Outbox worker ----------------------------------------------------------------
+
+
+class FakeClock:
+    """A clock the outbox worker reads; tests move it, nothing sleeps."""
+
+    def __init__(self, moment: datetime):
+        self.moment = moment
+
+    def now(self) -> datetime:
+        return self.moment
+
+    def advance(self, **delta) -> None:
+        self.moment += timedelta(**delta)
+
+    def at_london(self, local: datetime) -> None:
+        self.moment = local.replace(tzinfo=ZoneInfo("Europe/London")).astimezone(UTC)
+
+
+@pytest.fixture
+def worker_clock(now) -> FakeClock:
+    return FakeClock(now)
+
+
+@pytest.fixture
+def sms_runtime(sms_app):
+    return sms_app.extensions["gateway"]
