@@ -153,6 +153,19 @@ def keyword(body: str) -> str | None:
     return words[0].upper() if len(words) == 1 else None
 
 
+def _keep(db, runtime, participant_id, message: InboundSms, now, reason: str) -> str:
+    """Keep a text that starts no conversation, as a response of its own."""
+    return keep_message(
+        db,
+        runtime,
+        channel="sms",
+        participant_id=participant_id,
+        text=message.body,
+        now=now,
+        reason=reason,
+    )
+
+
 def _is_person(runtime: Runtime, message: InboundSms) -> bool:
     try:
         to_e164(message.sender, runtime.config["DEFAULT_COUNTRY_CODE"])
@@ -205,15 +218,7 @@ def _after_failure(db, runtime, participant_id, message, now) -> Handled:
     response_id = None
     try:
         with savepoint(db):
-            response_id = keep_message(
-                db,
-                runtime,
-                channel="sms",
-                participant_id=participant_id,
-                text=message.body,
-                now=now,
-                reason="error",
-            )
+            response_id = _keep(db, runtime, participant_id, message, now, "error")
     except Exception:
         log.exception("could not raise a safeguarding alert")
     return Handled(f"{signposting(_)}\n\n{sorry}", "error", response_id)
@@ -331,15 +336,7 @@ def _alert_without_reply(db, runtime, participant_id, message, now) -> str | Non
         return None
     session = store.find_open_session(db, participant_id, "sms")
     if session is None:
-        return keep_message(
-            db,
-            runtime,
-            channel="sms",
-            participant_id=participant_id,
-            text=message.body,
-            now=now,
-            reason="message_only",
-        )
+        return _keep(db, runtime, participant_id, message, now, "message_only")
     alert = Alert(match.category, session.state.current_step or OPENING, match.phrase)
     store.add_alerts(db, session.response_id, (alert,), iso(now), session.is_test)
     return session.response_id
