@@ -176,6 +176,7 @@ def keep_message(
     text: str,
     now: datetime,
     reason: str,
+    is_test: bool = False,
 ) -> str:
     """Keep a message that starts no conversation as a closed response of its own,
     with any safeguarding alert it raises; return the response id."""
@@ -191,12 +192,13 @@ def keep_message(
             participant_id=participant_id,
             state=outcome.state,
             opening_text=text,
+            is_test=is_test,
         )
         closed = close_session(flow, outcome.state, now, reason)
         store.save_session(
-            db, store.OpenSession(response_id, participant_id, closed, False)
+            db, store.OpenSession(response_id, participant_id, closed, is_test)
         )
-        store.add_alerts(db, response_id, outcome.alerts, iso(now), False)
+        store.add_alerts(db, response_id, outcome.alerts, iso(now), is_test)
     return response_id
 
 

@@ -349,3 +349,41 @@ def test_worker_once_closes_quiet_conversations(
     assert rows[recent.response_id]["status"] == "open"
     assert store.load_session(db, recent.response_id) is not None
     assert store.load_session(db, quiet.response_id) is None
+
+
+def test_simulate_runs_sms_keywords_and_says_what_we_keep(runner, initialised):
+    shown = simulate(runner, "friends-and-family", "HELP\n1\nKind staff\nyes\n")
+    assert shown.startswith("We keep your answers, not your name.")
+    assert "Text RESTART to start again" in shown  # HELP answered, not a wrong answer
+    assert "Sorry, I did not understand" not in shown
+    assert "Thank you. We read every answer." in shown
+
+
+def test_simulate_stop_ends_the_run_as_a_partial_response(runner, initialised):
+    result = runner.invoke(["simulate", "friends-and-family"], input="1\nSTOP\n")
+    assert result.exit_code == 0, result.output
+    [record] = [
+        json.loads(line)
+        for line in runner.invoke(
+            ["export", "--format", "jsonl", "--include-test"]
+        ).output.splitlines()
+        if line.startswith("{")
+    ]
+    assert (record["status"], record["close_reason"]) == ("partial", "opted_out")
+    assert record["channel"] == "simulator" and record["is_test"] is True
+
+
+def test_a_long_scripted_simulation_is_never_throttled_as_a_flood(runner, initialised):
+    answers = "\n".join(["purple"] * 12 + ["1", "Kind", "yes"]) + "\n"
+    shown = simulate(runner, "care-home-life", "bad\n" + answers)
+    assert "sent a lot of messages" not in shown
+
+
+def test_simulate_starts_afresh_even_when_its_number_was_opted_out(
+    runner, initialised, monkeypatch
+):
+    monkeypatch.setattr("secrets.randbelow", lambda _n: 7)  # always the same number
+    runner.invoke(["simulate", "friends-and-family"], input="STOP\n")
+    shown = simulate(runner, "friends-and-family", "1\nKind\nno\n")
+    assert shown.startswith("We keep your answers, not your name.")
+    assert "Thank you. We read every answer." in shown

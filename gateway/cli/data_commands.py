@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import secrets
 import shutil
 import sys
 from pathlib import Path
+from xml.etree import ElementTree
 
 import click
 
+from flows.engine import iso
 from gateway import store
 from gateway.cli.base import app_from, require_flow, utc_now
 from gateway.config import pseudonym_key_file, secret_key_file
@@ -18,12 +21,15 @@ from gateway.config import pseudonym_key_file, secret_key_file
 @click.option("--language", default=None, help="Language code, such as en.")
 @click.pass_context
 def simulate(ctx: click.Context, flow_id: str, language: str | None) -> None:
-    """Chat through a flow in the terminal exactly as SMS would (saved as test data).
+    """Chat through a flow in the terminal exactly as SMS runs it (saved as test data).
 
-    Answers are read from standard input, one per line, so it can be scripted.
+    Each line of standard input is one text message, so it can be scripted.
+    Keywords work as they do by text: HELP, RESTART, STOP, DELETE.
     """
-    from gateway.conversations import answer, close_conversation, start_conversation
-    from gateway.db import connect
+    from gateway.conversations import close_conversation, start_conversation
+    from gateway.db import connect, write_txn
+    from gateway.ids import uuid7
+    from gateway.sms_inbound import InboundSms, handle_inbound, with_privacy_line
 
     app = app_from(ctx)
     runtime = app.extensions["gateway"]
@@ -31,29 +37,70 @@ def simulate(ctx: click.Context, flow_id: str, language: str | None) -> None:
     interactive = sys.stdin.isatty()
     db = connect(app.config["DATABASE"])
     try:
-        turn = start_conversation(
-            db,
-            runtime,
-            channel="simulator",
-            now=utc_now(),
-            flow_id=flow_id,
-            language=language,
-            is_test=True,
-        )
-        click.echo(turn.as_text(runtime) + "\n")
-        while not turn.outcome.done:
+        now = utc_now()
+        with write_txn(db):
+            number, participant_id = _fresh_test_person(db, runtime)
+            store.ensure_participant(
+                db, participant_id, iso(now), phone=number, is_test=True
+            )
+            turn = start_conversation(
+                db,
+                runtime,
+                channel="simulator",
+                now=now,
+                participant_id=participant_id,
+                flow_id=flow_id,
+                language=language,
+                is_test=True,
+            )
+            opening = with_privacy_line(
+                db, runtime, participant_id, turn.as_text(runtime), now
+            )
+        click.echo(opening + "\n")
+        while session := store.find_open_session(db, participant_id, "simulator"):
             if interactive:
                 click.echo("you> ", nl=False)
             line = sys.stdin.readline()
             if not line:
-                close_conversation(db, runtime, turn.response_id, utc_now(), "reset")
+                close_conversation(db, runtime, session.response_id, utc_now(), "reset")
                 click.echo("(Ended early: saved as a partial response.)", err=True)
                 break
-            turn = answer(db, runtime, turn.response_id, line.rstrip("\r\n"), utc_now())
-            click.echo(turn.as_text(runtime) + "\n")
+            message = InboundSms(
+                f"SIM{uuid7()}",
+                number,
+                line.rstrip("\r\n"),
+                channel="simulator",
+                is_test=True,
+            )
+            reply = reply_text(handle_inbound(db, runtime, message, utc_now()))
+            if reply:
+                click.echo(reply + "\n")
     finally:
         db.close()
-    click.echo(f"Saved as test response {turn.response_id}.", err=True)
+    click.echo(
+        f"Saved as test data, starting with response {turn.response_id}.", err=True
+    )
+
+
+def _fresh_test_person(db, runtime) -> tuple[str, str]:
+    """A number from Ofcom's range for drama (07700 900000 to 900999, never a
+    real phone) that no earlier simulation used, so each run starts afresh."""
+    from gateway.privacy import pseudonym
+
+    for _ in range(50):
+        number = f"+447700900{secrets.randbelow(1000):03d}"
+        participant_id = pseudonym(runtime.pseudonym_key, number)
+        if store.participant(db, participant_id) is None:
+            return number, participant_id
+    store.set_opted_out(db, participant_id, None)  # all used: start this one over
+    store.mark_privacy_notice(db, participant_id, None)
+    return number, participant_id
+
+
+def reply_text(twiml: str) -> str:
+    """The words of a TwiML reply, as the person's phone would show them."""
+    root = ElementTree.fromstring(twiml)  # noqa: S314 - our own TwiML
+    return "\n\n".join(message.text or "" for message in root.iter("Message"))
 
 
 @click.command()
