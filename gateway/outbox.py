@@ -22,7 +22,7 @@ from gateway.conversations import first_message, start_conversation
 from gateway.db import savepoint, write_txn
 from gateway.quiet_hours import quiet_until
 from gateway.runtime import Runtime
-from gateway.sms_inbound import add_privacy_line
+from gateway.sms_replies import add_privacy_line
 from gateway.twilio_sender import SendError
 
 log = logging.getLogger("gateway.outbox")

@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from xml.sax.saxutils import escape
 
 from flows.answers import normalise
 from flows.engine import iso
@@ -27,6 +26,7 @@ from gateway.conversations import (
 from gateway.db import savepoint, write_txn
 from gateway.privacy import InvalidNumber, pseudonym, to_e164
 from gateway.runtime import Runtime
+from gateway.sms_replies import add_privacy_line, help_text, to_twiml
 
 log = logging.getLogger("gateway.sms")
 
@@ -42,7 +42,6 @@ OPT_OUT = {
 }
 OPT_IN = {"START", "UNSTOP"}  # and YES, from someone who has opted out
 HELP = {"HELP", "INFO"}
-TWIML_HEAD = '<?xml version="1.0" encoding="UTF-8"?>'
 
 
 @dataclass(frozen=True)
@@ -142,14 +141,6 @@ def _record(
         reply=twiml,
     )
     return twiml
-
-
-def to_twiml(text: str | None) -> str:
-    """A TwiML reply, built as twilio's MessagingResponse builds it, but by hand:
-    ElementTree was a tenth of a millisecond of every reply."""
-    if not text:
-        return TWIML_HEAD + "<Response />"
-    return f"{TWIML_HEAD}<Response><Message>{escape(text)}</Message></Response>"
 
 
 def keyword(body: str) -> str | None:
@@ -264,7 +255,7 @@ def _decide(
     if flood and not message.is_test:
         return _flood(db, runtime, participant_id, message, person["recent"], now)
     if word in HELP:
-        return Handled(_help_text(runtime, _), "help")
+        return Handled(help_text(runtime, _), "help")
     if message.media_count and not message.body.strip():
         return Handled(
             _("Sorry, we cannot see pictures. Please reply with words or a number."),
@@ -356,41 +347,6 @@ def _alert_without_reply(db, runtime, participant_id, message, now) -> str | Non
     alert = Alert(match.category, session.state.current_step or OPENING, match.phrase)
     store.add_alerts(db, session.response_id, (alert,), iso(now), session.is_test)
     return session.response_id
-
-
-def with_privacy_line(
-    db, runtime: Runtime, participant_id: str, text: str, now: datetime
-) -> str:
-    """The first message a person ever gets says what we keep and how to stop."""
-    if store.participant(db, participant_id)["privacy_notice_at"] is not None:
-        return text
-    store.mark_privacy_notice(db, participant_id, iso(now))
-    return add_privacy_line(runtime, text)
-
-
-def add_privacy_line(runtime: Runtime, text: str) -> str:
-    """Privacy line first, except that signposting for someone at risk always
-    leads: a phone's preview shows only the start of a message."""
-    line = privacy_line(runtime)
-    help_now = signposting(runtime.translate(runtime.config["DEFAULT_LANGUAGE"]))
-    if text.startswith(help_now):
-        return f"{help_now}\n\n{line}{text[len(help_now) :]}"
-    return f"{line}\n\n{text}"
-
-
-def privacy_line(runtime: Runtime) -> str:
-    _ = runtime.translate(runtime.config["DEFAULT_LANGUAGE"])
-    return _(
-        "We keep your answers, not your name. Text STOP to end. "
-        "Text DELETE to remove your answers."
-    )
-
-
-def _help_text(runtime: Runtime, _) -> str:
-    return _(
-        "This is %(site)s. We want to hear what you think. Reply with a number "
-        "or a few words. Text RESTART to start again. Text STOP to end."
-    ) % {"site": runtime.config["SITE"]}
 
 
 def _trigger_flow(runtime: Runtime, word: str | None) -> str | None:

@@ -16,7 +16,7 @@ from gateway import create_app, outbox, store
 from gateway.db import write_txn
 from gateway.invitations import queue_invitations
 from gateway.privacy import pseudonym
-from gateway.sms_inbound import privacy_line
+from gateway.sms_replies import privacy_line
 from gateway.twilio_sender import TwilioSender
 
 LONDON = ZoneInfo("Europe/London")

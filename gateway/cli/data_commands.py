@@ -29,7 +29,8 @@ def simulate(ctx: click.Context, flow_id: str, language: str | None) -> None:
     from gateway.conversations import close_conversation, start_conversation
     from gateway.db import connect, write_txn
     from gateway.ids import uuid7
-    from gateway.sms_inbound import InboundSms, handle_inbound, with_privacy_line
+    from gateway.sms_inbound import InboundSms, handle_inbound
+    from gateway.sms_replies import with_privacy_line
 
     app = app_from(ctx)
     runtime = app.extensions["gateway"]
