@@ -73,22 +73,57 @@ def start_conversation(
             previous = store.find_open_session(db, participant_id, channel)
             if previous is not None:
                 _close(db, runtime, previous, now, "restarted")
-        outcome = start_session(
-            flow, channel, language, now, runtime.context(language), opening_text
-        )
-        response_id = store.create_response(
+        response_id, outcome = _begin(
             db,
-            site_id=runtime.site_id,
+            runtime,
+            flow,
+            language,
+            now,
+            channel=channel,
             participant_id=participant_id,
-            state=outcome.state,
             kiosk=kiosk,
             is_test=is_test,
             opening_text=opening_text,
         )
-        session = store.OpenSession(response_id, participant_id, outcome.state, is_test)
-        store.save_session(db, session)
-        store.add_alerts(db, response_id, outcome.alerts, iso(now), is_test)
     return Turn(response_id, flow, outcome)
+
+
+def _begin(
+    db,
+    runtime: Runtime,
+    flow: Flow,
+    language: str,
+    now: datetime,
+    *,
+    channel: str,
+    participant_id: str | None,
+    is_test: bool,
+    opening_text: str | None,
+    kiosk: str | None = None,
+    close_reason: str | None = None,
+) -> tuple[str, Outcome]:
+    """Start `flow` and store its response, answers and any alert; with
+    `close_reason`, close it again at once as partial."""
+    outcome = start_session(
+        flow, channel, language, now, runtime.context(language), opening_text
+    )
+    response_id = store.create_response(
+        db,
+        site_id=runtime.site_id,
+        participant_id=participant_id,
+        state=outcome.state,
+        kiosk=kiosk,
+        is_test=is_test,
+        opening_text=opening_text,
+    )
+    state = outcome.state
+    if close_reason is not None:
+        state = close_session(flow, state, now, close_reason)
+    store.save_session(
+        db, store.OpenSession(response_id, participant_id, state, is_test)
+    )
+    store.add_alerts(db, response_id, outcome.alerts, iso(now), is_test)
+    return response_id, outcome
 
 
 def answer(db, runtime: Runtime, response_id: str, text: str, now: datetime) -> Turn:
@@ -180,25 +215,19 @@ def keep_message(
 ) -> str:
     """Keep a message that starts no conversation as a closed response of its own,
     with any safeguarding alert it raises; return the response id."""
-    flow = runtime.flow()
-    language = runtime.config["DEFAULT_LANGUAGE"]
     with write_txn(db):
-        outcome = start_session(
-            flow, channel, language, now, runtime.context(language), opening_text=text
-        )
-        response_id = store.create_response(
+        response_id, _outcome = _begin(
             db,
-            site_id=runtime.site_id,
+            runtime,
+            runtime.flow(),
+            runtime.config["DEFAULT_LANGUAGE"],
+            now,
+            channel=channel,
             participant_id=participant_id,
-            state=outcome.state,
-            opening_text=text,
             is_test=is_test,
+            opening_text=text,
+            close_reason=reason,
         )
-        closed = close_session(flow, outcome.state, now, reason)
-        store.save_session(
-            db, store.OpenSession(response_id, participant_id, closed, is_test)
-        )
-        store.add_alerts(db, response_id, outcome.alerts, iso(now), is_test)
     return response_id
 
 
