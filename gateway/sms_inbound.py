@@ -83,20 +83,17 @@ def handle_inbound(
         seen = store.inbound_reply(db, message.message_sid)
         if seen is not None:
             return seen["reply"]
-        participant_id, person = None, None
         try:
-            with savepoint(db):
-                participant_id, person = _identify(db, runtime, message, now)
+            phone = to_e164(message.sender, runtime.config["DEFAULT_COUNTRY_CODE"])
+        except InvalidNumber:
+            # Short codes and named senders are machines: answering may start a loop.
+            ignored = Handled(None, "ignored_sender")
+            return _record(db, message, now, None, ignored, reply_by_outbox)
+        participant_id, person = None, None
+        try:  # a failed statement undoes only itself; nothing else to roll back
+            participant_id, person = _identify(db, runtime, phone, message, now)
         except Exception:
             log.exception("could not look up the sender of an inbound message")
-        if (
-            participant_id is None
-            and person is None
-            and not _is_person(runtime, message)
-        ):
-            return _record(
-                db, message, now, None, Handled(None, "ignored_sender"), reply_by_outbox
-            )
         try:
             with savepoint(db):
                 handled = _handle(db, runtime, participant_id, person, message, now)
@@ -163,21 +160,8 @@ def _keep(db, runtime, participant_id, message: InboundSms, now, reason: str) ->
     )
 
 
-def _is_person(runtime: Runtime, message: InboundSms) -> bool:
-    try:
-        to_e164(message.sender, runtime.config["DEFAULT_COUNTRY_CODE"])
-    except InvalidNumber:
-        return False
-    return True
-
-
-def _identify(db, runtime, message, now) -> tuple[str | None, dict | None]:
-    """The sender's pseudonym and what we know of them; (None, None) for machines."""
-    try:
-        phone = to_e164(message.sender, runtime.config["DEFAULT_COUNTRY_CODE"])
-    except InvalidNumber:
-        # Short codes and named senders are machines: answering may start a loop.
-        return None, None
+def _identify(db, runtime, phone: str, message, now) -> tuple[str, dict]:
+    """The sender's pseudonym and what we know of them, made known if new."""
     participant_id = pseudonym(runtime.pseudonym_key, phone)
     since = iso(now - timedelta(minutes=1))
     person = store.sms_participant(db, participant_id, since)
