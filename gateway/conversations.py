@@ -199,7 +199,9 @@ def first_message(runtime: Runtime, flow_id: str, channel: str, now: datetime) -
     flow = runtime.flow(flow_id)
     language = runtime.config["DEFAULT_LANGUAGE"]
     outcome = start_session(flow, channel, language, now, runtime.context(language))
-    return Turn("", flow, outcome).as_text(runtime)
+    return sms_text(
+        flow, outcome.replies, channel_family(channel), runtime.translate(language)
+    )
 
 
 def keep_message(
