@@ -6,6 +6,7 @@ points it at another base URL: a Twilio-compatible provider, or a test server.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 import requests  # Twilio's own HTTP client raises requests' network errors
@@ -56,6 +57,9 @@ class _HeaderKeepingHttpClient(TwilioHttpClient):
 
 class TwilioSender:
     def __init__(self, config: dict):
+        # Twilio's client logs eight lines of headers for every message at INFO:
+        # a text blast would bury the worker's own log. Its warnings still show.
+        logging.getLogger("twilio.http_client").setLevel(logging.WARNING)
         self._http = _HeaderKeepingHttpClient(timeout=TIMEOUT_SECONDS)
         self._client = Client(
             config["TWILIO_ACCOUNT_SID"],
