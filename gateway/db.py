@@ -10,6 +10,7 @@ from __future__ import annotations
 import itertools
 import os
 import sqlite3
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
@@ -93,16 +94,35 @@ def savepoint(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Database]:
 
 
 def get_db() -> sqlite_utils.Database:
-    """This request's connection, opened on first use and closed on teardown."""
+    """This thread's connection to the app's database, opened once and kept.
+
+    Opening a connection and closing it again (SQLite checkpoints the WAL when
+    the last one closes) cost more than a kiosk tap's own work, so each
+    server thread keeps its own. A request never leaves a transaction open on it.
+    """
     if "db" not in g:
-        g.db = connect(current_app.config["DATABASE"])
+        g.db = _thread_connection(current_app.config["DATABASE"])
     return g.db
 
 
 def close_db(_error: BaseException | None = None) -> None:
+    """At the end of a request: roll back anything left open, keep the connection."""
     db = g.pop("db", None)
-    if db is not None:
-        db.close()
+    if db is not None and db.conn.in_transaction:
+        db.conn.rollback()
+
+
+_threads = threading.local()
+KEPT_PER_THREAD = 4  # databases a thread keeps connections to (tests use many)
+
+
+def _thread_connection(path: str) -> GatewayDatabase:
+    kept: dict[str, GatewayDatabase] = _threads.__dict__.setdefault("kept", {})
+    db = kept.pop(path, None) or connect(path)
+    kept[path] = db  # the most recently used last
+    while len(kept) > KEPT_PER_THREAD:
+        kept.pop(next(iter(kept))).close()
+    return db
 
 
 def backup_database(source: str | Path, destination: str | Path) -> None:
