@@ -129,7 +129,7 @@ def go_back(flow: Flow, state: SessionState, now: datetime) -> Outcome:
     _require_open(state)
     if len(state.path) < 2:
         return Outcome(
-            state, (Reply("question", state.current_step, _position(flow, state)),)
+            state, (Reply("question", state.current_step, position(flow, state)),)
         )
     previous = state.path[-2]
     state = replace(
@@ -140,7 +140,7 @@ def go_back(flow: Flow, state: SessionState, now: datetime) -> Outcome:
         answers=tuple(a for a in state.answers if a.step_id != previous),
         last_activity_at=iso(now),
     )
-    return Outcome(state, (Reply("question", previous, _position(flow, state)),))
+    return Outcome(state, (Reply("question", previous, position(flow, state)),))
 
 
 def is_expired(state: SessionState, now: datetime, idle_limit: timedelta) -> bool:
@@ -177,7 +177,7 @@ def _move_to(flow, state, target, now, replies, alerts, ctx) -> Outcome:
             path=(*state.path, step.id),
             last_activity_at=iso(now),
         )
-        replies.append(Reply("question", step.id, _position(flow, state)))
+        replies.append(Reply("question", step.id, position(flow, state)))
         return Outcome(state, tuple(replies), tuple(alerts))
     state = _finish(flow, state, now, ResponseStatus.COMPLETE, "completed")
     replies.append(Reply("thank_you"))
@@ -216,7 +216,7 @@ def _default_next(flow: Flow, step: Step) -> str:
     return flow.steps[position].id if position < len(flow.steps) else END
 
 
-def _position(flow: Flow, state: SessionState) -> dict:
+def position(flow: Flow, state: SessionState) -> dict:
     """ "Question 2 of 4": how far along, counting the questions this channel asks."""
     family = channel_family(state.channel)
     shown = [
@@ -236,3 +236,21 @@ def _valid_answers(step: Step) -> dict:
 def _require_open(state: SessionState) -> None:
     if state.status is not ResponseStatus.OPEN or state.current_step is None:
         raise ValueError("this conversation has already ended")
+
+
+def asks_more_after(flow: Flow, step_id: str, family: str) -> bool:
+    """Whether any way on from this step reaches another question this channel
+    asks (the kiosk offers "Someone helped me" on a conversation's last one)."""
+    step = flow.step(step_id)
+    ahead = {*step.branches.values(), _default_next(flow, step)}
+    seen: set[str] = set()
+    while ahead:
+        target = ahead.pop()
+        if target == END or target in seen:
+            continue
+        seen.add(target)
+        step = flow.step(target)
+        if step.kind in QUESTION_KINDS and step.shown_on(family):
+            return True
+        ahead.add(_default_next(flow, step))
+    return False

@@ -16,6 +16,7 @@ import yaml
 from flows.flow_graph import check_graph
 from flows.model import END, OPTION_KINDS, Flow, Option, Step, StepKind
 from flows.scales import SCALES, YES_NO
+from flows.symbols import OPTION_SYMBOLS
 from flows.yaml_source import (
     LINE_KEY,
     is_bookkeeping,
@@ -275,6 +276,14 @@ def _build_option(raw, step_line: int, label: str, check: _Checker) -> Option | 
         check.problem("'synonyms' must be a list", raw[LINE_KEY], label)
         synonyms = []
     symbol = raw.get("symbol")
+    if symbol is not None and symbol not in OPTION_SYMBOLS:
+        known = ", ".join(sorted(OPTION_SYMBOLS))
+        check.problem(
+            f"there is no picture called '{symbol}' (pictures: {known})",
+            key_line(raw, "symbol"),
+            label,
+        )
+        symbol = None
     return Option(value, words, tuple(str(s) for s in synonyms), symbol)
 
 

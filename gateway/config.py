@@ -57,6 +57,13 @@ def _non_negative_int(text: str) -> int:
     return value
 
 
+def _at_least_20(text: str) -> int:
+    value = int(text)
+    if value < 20:
+        raise ValueError("must be 20 or more, so that people have time to answer")
+    return value
+
+
 def _time_zone(text: str) -> str:
     from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -242,6 +249,30 @@ SETTINGS: tuple[Setting, ...] = (
         "Europe/London",
         "Time zone for quiet hours.",
         _time_zone,
+    ),
+    Setting(
+        "GATEWAY_KIOSK_IDLE_SECONDS",
+        "KIOSK_IDLE_SECONDS",
+        60,
+        'Seconds without a tap before a kiosk asks "Are you still there?".',
+        _positive_int,
+    ),
+    Setting(
+        "GATEWAY_KIOSK_STILL_THERE_SECONDS",
+        "KIOSK_STILL_THERE_SECONDS",
+        30,
+        'Seconds "Are you still there?" waits before the kiosk saves the '
+        "answers so far and starts again. At least 20 (WCAG 2.2.1).",
+        _at_least_20,
+    ),
+    Setting(
+        "GATEWAY_KIOSK_ABANDONED_MINUTES",
+        "KIOSK_ABANDONED_MINUTES",
+        30,
+        "Minutes after the last tap when a kiosk conversation is saved as "
+        "partial even if its tablet went off. Answers a tablet holds while "
+        "its Wi-Fi is down are taken until then.",
+        _positive_int,
     ),
     Setting(
         "GATEWAY_LOG_LEVEL",

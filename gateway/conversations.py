@@ -45,6 +45,14 @@ class Turn:
 
 
 def idle_limit(runtime: Runtime, channel: str) -> timedelta:
+    """How long a conversation may go quiet before it is closed as partial.
+
+    A kiosk asks "Are you still there?" and starts again after a minute or so
+    (the kiosk's own screens do that); this longer limit is for a tablet that
+    was switched off mid-flow, and lets answers held through a Wi-Fi blip in.
+    """
+    if channel == "kiosk":
+        return timedelta(minutes=runtime.config["KIOSK_ABANDONED_MINUTES"])
     return timedelta(hours=runtime.config["SMS_SESSION_HOURS"])
 
 
@@ -234,13 +242,16 @@ def keep_message(
 
 
 def close_idle_conversations(db, runtime: Runtime, now: datetime) -> int:
-    """Close every SMS and simulator conversation that has gone quiet too long."""
-    limit = idle_limit(runtime, "sms")
+    """Close every conversation that has gone quiet too long, on any channel."""
+    closed = 0
     with write_txn(db):
-        idle = store.idle_sessions(db, ["sms", "simulator"], iso(now - limit))
-        for session in idle:
-            _close(db, runtime, session, now, "expired")
-    return len(idle)
+        for channels in (["sms", "simulator"], ["kiosk"]):
+            limit = idle_limit(runtime, channels[0])
+            idle = store.idle_sessions(db, channels, iso(now - limit))
+            for session in idle:
+                _close(db, runtime, session, now, "expired")
+            closed += len(idle)
+    return closed
 
 
 def _close(

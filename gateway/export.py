@@ -22,6 +22,7 @@ FIELDS = (
     "site_id",
     "site",
     "kiosk",
+    "helped",
     "started_at",
     "closed_at",
     "completed_at",
@@ -36,6 +37,7 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 def response_record(row: dict) -> dict:
     record = {field: row.get(field) for field in FIELDS}
     record["flow"] = row["flow_id"]
+    record["helped"] = bool(row.get("helped"))
     record["completed_at"] = row["closed_at"] if row["status"] == "complete" else None
     record["answers"] = row["answers"]
     return record

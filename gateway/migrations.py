@@ -149,11 +149,36 @@ def add_early_statuses(db: sqlite_utils.Database) -> None:
         )""")
 
 
+def add_kiosks(db: sqlite_utils.Database) -> None:
+    """Named kiosk devices, and what makes a tap on one count exactly once."""
+    db.execute("""
+        CREATE TABLE kiosks (
+            id TEXT PRIMARY KEY,            -- UUIDv7
+            name TEXT NOT NULL UNIQUE,
+            key TEXT NOT NULL UNIQUE,       -- the secret part of the kiosk's URL
+            flow_id TEXT,                   -- NULL: the site's default flow
+            created_at TEXT NOT NULL,
+            retired_at TEXT
+        )""")
+    # A Start tap carries a key made when the welcome screen was drawn: the
+    # same key twice (a double tap, a resent form) finds the same response.
+    db.execute("""
+        CREATE TABLE kiosk_starts (
+            start_key TEXT PRIMARY KEY,
+            response_id TEXT NOT NULL REFERENCES responses(id)
+        )""")
+    # Every screen a kiosk conversation shows has a number; a tap names the
+    # screen it was made on, so a tap sent twice is applied once.
+    db.execute("ALTER TABLE sessions ADD COLUMN screen INTEGER NOT NULL DEFAULT 0")
+    db.execute("ALTER TABLE responses ADD COLUMN helped INTEGER NOT NULL DEFAULT 0")
+
+
 MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (
     create_core_tables,
     add_sms_tables,
     add_outbox_first_failure,
     add_early_statuses,
+    add_kiosks,
 )
 
 

@@ -125,13 +125,21 @@ def test_a_changed_flow_closes_conversations_begun_on_the_old_version(
 def test_idle_conversations_close_as_partial(db, runtime, now):
     old = start_conversation(db, runtime, channel="sms", now=now - timedelta(days=2))
     fresh = start_conversation(db, runtime, channel="sms", now=now)
-    kiosk = start_conversation(
-        db, runtime, channel="kiosk", now=now - timedelta(days=2)
+    # A kiosk left mid-flow (its tablet switched off) closes after its own,
+    # shorter limit; one in use a few minutes ago is left alone.
+    abandoned_minutes = runtime.config["KIOSK_ABANDONED_MINUTES"]
+    kiosk_left = start_conversation(
+        db, runtime, channel="kiosk", now=now - timedelta(minutes=abandoned_minutes + 1)
     )
-    assert conversations.close_idle_conversations(db, runtime, now) == 1
+    kiosk_in_use = start_conversation(
+        db, runtime, channel="kiosk", now=now - timedelta(minutes=5)
+    )
+    assert conversations.close_idle_conversations(db, runtime, now) == 2
     assert response_row(db, old.response_id)["status"] == "partial"
     assert response_row(db, fresh.response_id)["status"] == "open"
-    assert response_row(db, kiosk.response_id)["status"] == "open"
+    assert response_row(db, kiosk_left.response_id)["status"] == "partial"
+    assert response_row(db, kiosk_left.response_id)["close_reason"] == "expired"
+    assert response_row(db, kiosk_in_use.response_id)["status"] == "open"
 
 
 @pytest.mark.parametrize(

@@ -33,7 +33,7 @@ def closed_responses(
     rows = db.query(
         f"""SELECT r.id, r.flow_id, r.flow_version, r.channel, r.language, r.kiosk,
                 r.site_id, m.value AS site, r.started_at, r.closed_at, r.status,
-                r.close_reason, r.is_test, r.opening_text
+                r.close_reason, r.is_test, r.opening_text, r.helped
             FROM responses r LEFT JOIN meta m ON m.key = 'site_name'
             WHERE {where} ORDER BY r.id""",  # noqa: S608 - clauses are fixed text
         params,
