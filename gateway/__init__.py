@@ -27,6 +27,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from gateway.db import close_db
     from gateway.runtime import load_runtime
     from gateway.sms_writer import InboundWriter
+    from kiosk.views import bp as kiosk_bp
 
     config = load_config(overrides=test_config)
     app = Flask(__name__, instance_path=config["INSTANCE_PATH"])
@@ -55,6 +56,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.teardown_appcontext(close_db)
     app.register_blueprint(health.bp)
     app.register_blueprint(sms.bp)
+    app.register_blueprint(kiosk_bp)
     _warn_about_sms_setup(app)
     return app
 

@@ -136,12 +136,13 @@ def wait_for_http(url: str, timeout: float = 20.0) -> None:
 
 
 @contextmanager
-def serve_gateway(env: dict, log_path: Path):
+def serve_gateway(env: dict, log_path: Path, port: int | None = None):
     """Run `gateway serve` (waitress) on 127.0.0.1; yield (base URL, process).
 
-    Stops it at the end unless the test already has (a SIGKILL, say).
+    Stops it at the end unless the test already has (a SIGKILL, say). Give
+    `port` to start it again where a browser last found it.
     """
-    port = free_port()
+    port = port or free_port()
     with log_path.open("wb") as log:
         process = subprocess.Popen(
             [GATEWAY, "serve", "--host", "127.0.0.1", "--port", str(port)],

@@ -1,4 +1,4 @@
-"""The `gateway` command: set up, serve, check flows, simulate, export, back up, invite.
+"""The `gateway` command: setup, serving, flows, kiosks, data and SMS, in one place.
 
 One verb per command, grouped in modules by area and added here, so `gateway
 --help` lists everything. Commands build the app through `create_app`, so they
@@ -14,6 +14,7 @@ import click
 from gateway import __version__
 from gateway.cli.data_commands import backup, export, simulate
 from gateway.cli.flow_commands import flows
+from gateway.cli.kiosk_commands import kiosk
 from gateway.cli.setup_commands import init, serve, worker
 from gateway.cli.sms_commands import invite, outbox
 
@@ -33,5 +34,16 @@ def cli(ctx: click.Context) -> None:
     )
 
 
-for command in (init, serve, worker, flows, simulate, export, backup, invite, outbox):
+for command in (
+    init,
+    serve,
+    worker,
+    flows,
+    kiosk,
+    simulate,
+    export,
+    backup,
+    invite,
+    outbox,
+):
     cli.add_command(command)

@@ -1,0 +1,105 @@
+"""`gateway kiosk ...`: naming each kiosk tablet and giving it its address."""
+
+from __future__ import annotations
+
+import re
+import secrets
+
+import click
+
+from flows.engine import iso
+from gateway import store
+from gateway.cli.base import app_from, require_flow, utc_now
+
+NAME = re.compile(r"^[\w][\w .'-]{0,47}$")
+
+
+@click.group()
+def kiosk() -> None:
+    """Set up kiosk tablets: each has a name and an address of its own."""
+
+
+@kiosk.command("add")
+@click.argument("name")
+@click.option("--flow", "flow_id", help="The flow it asks. Default: the site's flow.")
+@click.option(
+    "--base-url",
+    help="The address tablets reach this gateway on, such as "
+    "http://192.168.1.20:8080. Default: GATEWAY_PUBLIC_URL, else this machine.",
+)
+@click.pass_context
+def kiosk_add(ctx, name: str, flow_id: str | None, base_url: str | None) -> None:
+    """Add a kiosk called NAME (such as "Lounge") and print its address."""
+    from gateway.db import connect, write_txn
+
+    name = name.strip()
+    if not NAME.match(name):
+        raise click.ClickException(
+            "A kiosk name is 1 to 48 letters, numbers, spaces, dots, dashes "
+            'or apostrophes, such as "Lounge" or "Ward 3".'
+        )
+    app = app_from(ctx)
+    if flow_id:
+        require_flow(app.extensions["gateway"], flow_id)
+    key = secrets.token_urlsafe(16)
+    db = connect(app.config["DATABASE"])
+    try:
+        with write_txn(db):
+            if store.kiosk_by_name(db, name) is not None:
+                raise click.ClickException(
+                    f"There is already a kiosk called '{name}'. Choose another name."
+                )
+            store.add_kiosk(db, name=name, key=key, flow_id=flow_id, now=iso(utc_now()))
+    finally:
+        db.close()
+    click.echo(f"Added kiosk '{name}'. Open this address on its tablet:")
+    click.echo(kiosk_url(app.config, key, base_url))
+
+
+@kiosk.command("list")
+@click.option("--base-url", help="As for `gateway kiosk add`.")
+@click.pass_context
+def kiosk_list(ctx, base_url: str | None) -> None:
+    """List the kiosks, their addresses and how many responses each has saved."""
+    from gateway.db import connect
+
+    app = app_from(ctx)
+    db = connect(app.config["DATABASE"])
+    try:
+        kiosks = store.list_kiosks(db)
+    finally:
+        db.close()
+    if not kiosks:
+        click.echo("There are no kiosks yet. Add one with `gateway kiosk add NAME`.")
+        return
+    for row in kiosks:
+        flow = row["flow_id"] or "the site's flow"
+        if row["retired_at"]:
+            state = f"retired {row['retired_at']}"
+        else:
+            state = kiosk_url(app.config, row["key"], base_url)
+        click.echo(f"{row['name']}  ({flow}, {row['responses']} responses)  {state}")
+
+
+@kiosk.command("retire")
+@click.argument("name")
+@click.pass_context
+def kiosk_retire(ctx, name: str) -> None:
+    """Stop the kiosk NAME working (a lost tablet). Its responses are kept."""
+    from gateway.db import connect, write_txn
+
+    app = app_from(ctx)
+    db = connect(app.config["DATABASE"])
+    try:
+        with write_txn(db):
+            retired = store.retire_kiosk(db, name, iso(utc_now()))
+    finally:
+        db.close()
+    if not retired:
+        raise click.ClickException(f"There is no kiosk called '{name}' in use.")
+    click.echo(f"Retired kiosk '{name}'. Its address no longer works.")
+
+
+def kiosk_url(config: dict, key: str, base_url: str | None = None) -> str:
+    base = (base_url or config.get("PUBLIC_URL") or "http://127.0.0.1:8080").rstrip("/")
+    return f"{base}/kiosk/{key}/"

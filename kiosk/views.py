@@ -1,0 +1,326 @@
+"""The kiosk's pages at /kiosk/: welcome, one step a screen, still there, thank you.
+
+Thin views: find the kiosk by its URL key, hand the tap to
+`gateway.kiosk_taps`, and draw what `kiosk.screens` describes. Every page
+works as a plain form post; kiosk.js only adds read-aloud, the idle timer
+and the queue that resends a tap through a Wi-Fi blip.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from functools import cache
+from pathlib import Path
+from urllib.parse import urlencode
+
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    g,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+
+from gateway import kiosk_taps, store
+from gateway.db import get_db
+from gateway.runtime import current_runtime
+from kiosk.screens import adjusted, step_screen
+
+bp = Blueprint(
+    "kiosk",
+    __name__,
+    url_prefix="/kiosk",
+    template_folder="templates",
+    static_folder="static",
+)
+STATIC = Path(__file__).parent / "static"
+# What a kiosk keeps for a reload while the gateway cannot be reached.
+OFFLINE_ASSETS = ("kiosk.css", "kiosk.js")
+SECURITY_HEADERS = {
+    # Nothing a resident saw may be kept, shown again from history, or framed.
+    "Cache-Control": "no-store",
+    "Referrer-Policy": "no-referrer",
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Content-Security-Policy": (
+        "default-src 'self'; img-src 'self'; style-src 'self'; script-src 'self'; "
+        "connect-src 'self'; worker-src 'self'; form-action 'self'; "
+        "frame-ancestors 'none'; base-uri 'none'"
+    ),
+}
+
+
+@bp.after_request
+def _private(response: Response) -> Response:
+    if request.endpoint != "kiosk.static":
+        response.headers.update(SECURITY_HEADERS)
+    return response
+
+
+@bp.errorhandler(kiosk_taps.KioskNotFound)
+def _not_found(_error):
+    return render_template("kiosk/not_found.html"), 404
+
+
+@bp.errorhandler(kiosk_taps.BadTap)
+def _bad_tap(_error):
+    key = request.view_args.get("key") if request.view_args else None
+    return render_template("kiosk/bad_tap.html", key=key), 400
+
+
+@bp.get("/")
+def index():
+    """Someone opened /kiosk/ itself: each kiosk has an address of its own."""
+    return render_template("kiosk/index.html")
+
+
+@bp.get("/<key>/")
+def welcome(key: str):
+    _kiosk(key)
+    return _welcome_page(key, bool(request.args.get("help")))
+
+
+@bp.post("/<key>/start")
+def start(key: str):
+    kiosk = _kiosk(key)
+    runtime = current_runtime()
+    response_id = kiosk_taps.start(
+        get_db(), runtime, kiosk, request.form.get("start", ""), runtime.clock()
+    )
+    return _go(key, "screen", response_id)
+
+
+@bp.get("/<key>/r/<response_id>/")
+def screen(key: str, response_id: str):
+    kiosk = _kiosk(key)
+    signpost = bool(request.args.get("help"))
+    return _screen_page(key, kiosk, response_id, signpost, request.args.get("value"))
+
+
+@bp.post("/<key>/r/<response_id>/")
+def tap(key: str, response_id: str):
+    kiosk = _kiosk(key)
+    runtime = current_runtime()
+    if "adjust" in request.form:  # plus or minus, without JavaScript
+        return _adjust(key, kiosk, response_id)
+    tapped = kiosk_taps.tap(
+        get_db(), runtime, kiosk["name"], response_id, request.form, runtime.clock()
+    )
+    if tapped.outcome == "try_again":
+        translate = runtime.translate(runtime.config["DEFAULT_LANGUAGE"])
+        page = _screen_page(key, kiosk, response_id, error=translate(tapped.problem))
+        return page, 422 if page.status_code == 200 else page.status_code
+    if tapped.status == "complete":
+        return _go(key, "thanks", response_id, tapped.signpost)
+    if tapped.status != "open":
+        return _go(key, "welcome", signpost=tapped.signpost)
+    return _go(key, "screen", response_id, tapped.signpost)
+
+
+@bp.get("/<key>/r/<response_id>/still-there")
+def still_there(key: str, response_id: str):
+    """For tablets without JavaScript; kiosk.js shows the same on the step's page."""
+    _kiosk(key)
+    return render_template("kiosk/still_there.html", key=key, response_id=response_id)
+
+
+@bp.post("/<key>/r/<response_id>/still-here")
+def still_here(key: str, response_id: str):
+    kiosk = _kiosk(key)
+    runtime = current_runtime()
+    kiosk_taps.still_here(
+        get_db(), runtime, kiosk["name"], response_id, runtime.clock()
+    )
+    return _go(key, "screen", response_id)
+
+
+@bp.post("/<key>/r/<response_id>/reset")
+def reset(key: str, response_id: str):
+    """Time is up, or the person tapped Finish: save what was answered, start again."""
+    kiosk = _kiosk(key)
+    runtime = current_runtime()
+    reason = "idle_reset" if request.form.get("why") == "idle" else "reset"
+    kiosk_taps.reset(
+        get_db(), runtime, kiosk["name"], response_id, runtime.clock(), reason
+    )
+    return redirect(url_for("kiosk.welcome", key=key), 303)
+
+
+@bp.get("/<key>/r/<response_id>/thanks")
+def thanks(key: str, response_id: str):
+    kiosk = _kiosk(key)
+    return _thanks_page(key, kiosk, response_id, bool(request.args.get("help")))
+
+
+@bp.get("/offline")
+def offline():
+    """What the service worker shows for a page it cannot fetch during a blip."""
+    return render_template("kiosk/offline.html")
+
+
+@bp.get("/sw.js")
+def service_worker():
+    """Served from /kiosk/ so that it may look after every kiosk page."""
+    body = render_template(
+        "kiosk/sw.js",
+        version=_assets_version(),
+        assets=[url_for("kiosk.static", filename=name) for name in _offline_files()],
+        offline=url_for("kiosk.offline"),
+    )
+    return Response(body, mimetype="text/javascript")
+
+
+def _kiosk(key: str) -> dict:
+    """The kiosk this address belongs to (looked up once a request), or 404."""
+    if g.get("kiosk_key") != key:
+        g.kiosk, g.kiosk_key = store.kiosk_by_key(get_db(), key), key
+    if g.kiosk is None:
+        raise kiosk_taps.KioskNotFound(key)
+    return g.kiosk
+
+
+# Pages. A tap from kiosk.js (header X-Kiosk-Tap) gets the next screen in its
+# reply, with its address in X-Kiosk-Location: one round trip a tap. A plain
+# form post gets a 303 to that address instead (post, redirect, get).
+
+
+def _go(key: str, page: str, response_id: str | None = None, signpost: bool = False):
+    where = _address(key, page, response_id, signpost)
+    if not request.headers.get("X-Kiosk-Tap"):
+        return redirect(where, 303)
+    if page == "screen":
+        shown = _screen_page(key, _kiosk(key), response_id, signpost)
+    elif page == "thanks":
+        shown = _thanks_page(key, _kiosk(key), response_id, signpost)
+    else:
+        shown = _welcome_page(key, signpost)
+    if shown.status_code == 200:
+        shown.headers["X-Kiosk-Location"] = where
+    return shown
+
+
+def _address(key, page, response_id=None, signpost=False, value=None) -> str:
+    """A kiosk page's path, built by hand: url_for is slow for the hot path."""
+    path = f"{request.script_root}/kiosk/{key}/"
+    if page != "welcome":
+        path += f"r/{response_id}/" + ("thanks" if page == "thanks" else "")
+    query = [("help", "1")] if signpost else []
+    if value is not None:
+        query.append(("value", value))
+    return path + ("?" + urlencode(query) if query else "")
+
+
+def _welcome_page(key: str, signpost: bool = False) -> Response:
+    flow = current_runtime().flow(_kiosk(key)["flow_id"])
+    return _page(
+        "kiosk/welcome.html",
+        key=key,
+        flow=flow,
+        start_key=secrets.token_urlsafe(16),
+        here=_address(key, "welcome"),
+        signpost=signpost,
+    )
+
+
+def _screen_page(
+    key: str,
+    kiosk: dict,
+    response_id: str,
+    signpost: bool = False,
+    value: str | None = None,
+    error: str | None = None,
+) -> Response:
+    runtime = current_runtime()
+    showing = kiosk_taps.showing(
+        get_db(), runtime, kiosk["name"], response_id, runtime.clock()
+    )
+    if not isinstance(showing, kiosk_taps.Showing):
+        if showing["status"] == "complete":
+            return redirect(_address(key, "thanks", response_id), 303)
+        return redirect(_address(key, "welcome"), 303)
+    if showing.state.current_step is None:  # a flow with no kiosk questions
+        return redirect(_address(key, "thanks", response_id), 303)
+    translate = runtime.translate(showing.state.language)
+    described = step_screen(
+        showing.flow, showing.state, showing.screen, translate, value or ""
+    )
+    config = current_app.config
+    here = _address(key, "screen", response_id)
+    return _page(
+        "kiosk/step.html",
+        key=key,
+        response_id=response_id,
+        step=described,
+        error=error,
+        signpost=signpost,
+        here=here,
+        welcome=_address(key, "welcome"),
+        idle_seconds=config["KIOSK_IDLE_SECONDS"],
+        still_there_seconds=config["KIOSK_STILL_THERE_SECONDS"],
+    )
+
+
+def _thanks_page(key: str, kiosk: dict, response_id: str, signpost: bool) -> Response:
+    ended = store.kiosk_response(get_db(), response_id, kiosk["name"])
+    if ended is None or ended["status"] != "complete":
+        return redirect(_address(key, "welcome"), 303)
+    runtime = current_runtime()
+    flow = runtime.flows.get(ended["flow_id"])
+    translate = runtime.translate(ended["language"])
+    words = translate(flow.thank_you) if flow and flow.thank_you else None
+    return _page(
+        "kiosk/thanks.html",
+        key=key,
+        thank_you=words,
+        signpost=signpost,
+        welcome=_address(key, "welcome"),
+    )
+
+
+def _page(template: str, **context) -> Response:
+    return Response(render_template(template, **context), mimetype="text/html")
+
+
+def _adjust(key: str, kiosk: dict, response_id: str):
+    runtime = current_runtime()
+    showing = kiosk_taps.showing(
+        get_db(), runtime, kiosk["name"], response_id, runtime.clock()
+    )
+    if not isinstance(showing, kiosk_taps.Showing):
+        return redirect(_address(key, "welcome"), 303)
+    step = showing.flow.step(showing.state.current_step)
+    value = adjusted(
+        request.form.get("answer", ""),
+        request.form.get("adjust", "0"),
+        step.minimum,
+        step.maximum,
+    )
+    return redirect(_address(key, "screen", response_id, value=value), 303)
+
+
+def asset(name: str) -> str:
+    """A kiosk asset's address (templates call this for every picture)."""
+    return f"{request.script_root}/kiosk/static/{name}"
+
+
+bp.add_app_template_global(asset)
+
+
+@cache
+def _offline_files() -> tuple[str, ...]:
+    symbols = sorted(f"symbols/{p.name}" for p in (STATIC / "symbols").glob("*.svg"))
+    return (*OFFLINE_ASSETS, *symbols)
+
+
+@cache
+def _assets_version() -> str:
+    """Changes whenever a kiosk asset does, so tablets drop their old copies."""
+    digest = hashlib.sha256()
+    for name in _offline_files():
+        digest.update(name.encode())
+        digest.update((STATIC / name).read_bytes())
+    return digest.hexdigest()[:12]
