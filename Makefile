@@ -9,7 +9,10 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8080
 
-.PHONY: run test install install-test messages
+CHROMIUM ?= /usr/bin/chromium
+KIOSK_URL := http://$(HOST):$(PORT)
+
+.PHONY: run test install install-test browser messages
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -23,9 +26,20 @@ install-test: $(BIN)/python
 
 run: install
 	$(BIN)/gateway init
+	$(BIN)/gateway kiosk list | grep -q '^Demo kiosk ' || \
+		$(BIN)/gateway kiosk add "Demo kiosk" --base-url $(KIOSK_URL) >/dev/null
+	$(BIN)/gateway kiosk list --base-url $(KIOSK_URL)
 	$(BIN)/gateway serve --host $(HOST) --port $(PORT)
 
-test: install-test
+# The kiosk's browser tests use Debian's chromium; browser downloads do not work.
+browser:
+	@test -x $(CHROMIUM) || { \
+		echo "Installing Debian's chromium for the kiosk's browser tests"; \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium; }
+
+test: install-test browser
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 
