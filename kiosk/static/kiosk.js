@@ -61,9 +61,10 @@
     Array.prototype.forEach.call(next.body.attributes, function (attribute) {
       body.setAttribute(attribute.name, attribute.value);
     });
-    body.replaceChildren.apply(body, Array.prototype.map.call(
-      next.body.childNodes, function (node) { return document.adoptNode(node); }
-    ));
+    var nodes = Array.prototype.slice.call(next.body.childNodes); // a copy: adopting empties it
+    body.replaceChildren.apply(body, nodes.map(function (node) {
+      return document.adoptNode(node);
+    }));
     window.history.replaceState(null, "", address);
     if (document.activeElement) document.activeElement.blur();
     window.scrollTo(0, 0);
