@@ -215,11 +215,9 @@ def _address(key, page, response_id=None, signpost=False, value=None) -> str:
 
 
 def _welcome_page(key: str, signpost: bool = False) -> Response:
-    flow = current_runtime().flow(_kiosk(key)["flow_id"])
     return _page(
         "kiosk/welcome.html",
         key=key,
-        flow=flow,
         start_key=secrets.token_urlsafe(16),
         here=_address(key, "welcome"),
         signpost=signpost,
