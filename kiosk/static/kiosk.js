@@ -105,7 +105,8 @@
     busy = true;
     form.classList.add("sent");
     var fields = new URLSearchParams(new FormData(form, event.submitter)).toString();
-    var tap = { url: form.action, fields: fields };
+    // getAttribute: a control named "action" (Back, rather not say) hides form.action
+    var tap = { url: new URL(form.getAttribute("action"), document.baseURI).href, fields: fields };
     window.localStorage.setItem(PENDING, JSON.stringify(tap));
     deliver(tap);
   });
