@@ -64,6 +64,12 @@ def _at_least_20(text: str) -> int:
     return value
 
 
+def _role(text: str) -> str:
+    if text not in ("site", "board", "both"):
+        raise ValueError("use site, board or both")
+    return text
+
+
 def _time_zone(text: str) -> str:
     from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -272,6 +278,46 @@ SETTINGS: tuple[Setting, ...] = (
         "Minutes after the last tap when a kiosk conversation is saved as "
         "partial even if its tablet went off. Answers a tablet holds while "
         "its Wi-Fi is down are taken until then.",
+        _positive_int,
+    ),
+    Setting(
+        "GATEWAY_ROLE",
+        "ROLE",
+        "both",
+        "site (gathers answers and syncs them to a board), board (gathers "
+        "every site's), or both in one install, where nothing is synced.",
+        _role,
+    ),
+    Setting(
+        "GATEWAY_SYNC_BATCH",
+        "SYNC_BATCH",
+        500,
+        "Records a site sends in one request. A board that answers 413 "
+        "(too large) gets half as many next time.",
+        _positive_int,
+    ),
+    Setting(
+        "GATEWAY_SYNC_MAX_BACKOFF_SECONDS",
+        "SYNC_MAX_BACKOFF_SECONDS",
+        900,
+        "Longest wait between tries while the board cannot be reached. A "
+        "site keeps trying for as long as it takes.",
+        _positive_int,
+    ),
+    Setting(
+        "GATEWAY_SYNC_SKEW_SECONDS",
+        "SYNC_SKEW_SECONDS",
+        300,
+        "Board: how far a signed request's time may be from the board's "
+        "(after the site's correction). Also the clock difference that gets "
+        "a site flagged.",
+        _positive_int,
+    ),
+    Setting(
+        "GATEWAY_BOARD_QUIET_HOURS",
+        "BOARD_QUIET_HOURS",
+        48,
+        "Board: a site not heard from for this many hours is flagged.",
         _positive_int,
     ),
     Setting(

@@ -173,12 +173,117 @@ def add_kiosks(db: sqlite_utils.Database) -> None:
     db.execute("ALTER TABLE responses ADD COLUMN helped INTEGER NOT NULL DEFAULT 0")
 
 
+def add_sync(db: sqlite_utils.Database) -> None:
+    """What a site sends to its board, queued by triggers in the same transaction
+    as the change itself, so nothing that happens can miss the queue; and what
+    a board keeps of its sites and of every record they sent."""
+    # An opt-out that came from the board (made at another site) is not
+    # sent back up again.
+    db.execute(
+        "ALTER TABLE participants "
+        "ADD COLUMN opt_change_from_board INTEGER NOT NULL DEFAULT 0"
+    )
+    db.execute("""
+        CREATE TABLE sync_queue (
+            record_id TEXT PRIMARY KEY,     -- the record's own global id
+            kind TEXT NOT NULL,             -- response, alert, opt_out, opt_in
+            priority INTEGER NOT NULL DEFAULT 0,  -- alerts go first
+            body TEXT,                      -- frozen when first sent (or queued)
+            queued_at TEXT NOT NULL,
+            synced_at TEXT,                 -- the board acknowledged it
+            board_received_at TEXT,         -- by the board's clock
+            set_aside_at TEXT,              -- the board rejected it: not retried
+            set_aside_reason TEXT
+        )""")
+    db.execute("""
+        CREATE INDEX sync_queue_waiting ON sync_queue(priority DESC, queued_at)
+        WHERE synced_at IS NULL AND set_aside_at IS NULL""")
+    db.execute("""
+        CREATE TRIGGER sync_closed_response AFTER UPDATE OF status ON responses
+        WHEN old.status = 'open' AND new.status != 'open' AND new.is_test = 0
+        BEGIN
+            INSERT OR IGNORE INTO sync_queue (record_id, kind, queued_at)
+            VALUES (new.id, 'response', strftime('%Y-%m-%dT%H:%M:%SZ', 'now'));
+        END""")
+    db.execute("""
+        CREATE TRIGGER sync_alert AFTER INSERT ON alerts WHEN new.is_test = 0
+        BEGIN
+            INSERT OR IGNORE INTO sync_queue (record_id, kind, priority, queued_at)
+            VALUES (new.id, 'alert', 1, strftime('%Y-%m-%dT%H:%M:%SZ', 'now'));
+        END""")
+    db.execute("""
+        CREATE TRIGGER sync_opt_out AFTER UPDATE OF opted_out_at ON participants
+        WHEN new.is_test = 0 AND new.opt_change_from_board = 0
+            AND (old.opted_out_at IS NULL) != (new.opted_out_at IS NULL)
+        BEGIN
+            INSERT INTO sync_queue (record_id, kind, body, queued_at)
+            VALUES (
+                lower(hex(randomblob(16))),
+                CASE WHEN new.opted_out_at IS NULL THEN 'opt_in' ELSE 'opt_out' END,
+                json_object(
+                    'participant', new.id,
+                    'at', coalesce(
+                        new.opted_out_at, strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))),
+                strftime('%Y-%m-%dT%H:%M:%SZ', 'now'));
+        END""")
+    # The board's side. A site row is made by `gateway board add-site`; the
+    # site's own id and secret arrive when it enrols.
+    db.execute("""
+        CREATE TABLE board_sites (
+            name TEXT PRIMARY KEY,
+            site_id TEXT UNIQUE,            -- the site's UUID, from enrolment
+            secret TEXT,                    -- signs the site's requests (hex)
+            enrol_code_hash TEXT,
+            enrol_expires_at TEXT,
+            enrolled_at TEXT,
+            revoked_at TEXT,
+            last_contact_at TEXT,
+            clock_offset_seconds REAL,      -- the site's clock minus the board's
+            created_at TEXT NOT NULL
+        )""")
+    # Every record any site sent, by its global id: a repeat is a no-op, and
+    # the same id with other content is a conflict.
+    db.execute("""
+        CREATE TABLE board_records (
+            seq INTEGER PRIMARY KEY,        -- arrival order: the pull cursor
+            record_id TEXT NOT NULL UNIQUE,
+            site_id TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            body_hash TEXT NOT NULL,
+            body TEXT NOT NULL,
+            queued_at TEXT NOT NULL,        -- by the site's clock
+            received_at TEXT NOT NULL       -- by the board's
+        )""")
+    # Alerts from sites. Kept apart from `alerts`: an alert arrives ahead of
+    # the response it belongs to, which may still be open at its site.
+    db.execute("""
+        CREATE TABLE board_alerts (
+            id TEXT PRIMARY KEY,
+            site_id TEXT NOT NULL,
+            response_id TEXT NOT NULL,
+            step_id TEXT NOT NULL,
+            category TEXT NOT NULL,
+            rule TEXT NOT NULL,
+            raised_at TEXT NOT NULL,
+            received_at TEXT NOT NULL,
+            status TEXT NOT NULL DEFAULT 'open'
+        )""")
+    db.execute("""
+        CREATE TABLE board_nonces (
+            site_id TEXT NOT NULL,
+            nonce TEXT NOT NULL,
+            seen_at TEXT NOT NULL,
+            PRIMARY KEY (site_id, nonce)
+        )""")
+
+
 MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (
     create_core_tables,
     add_sms_tables,
     add_outbox_first_failure,
     add_early_statuses,
     add_kiosks,
+    add_sync,
 )
 
 

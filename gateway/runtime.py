@@ -22,6 +22,7 @@ from gateway.db import connect, write_txn
 from gateway.i18n import load_catalogs, translator_for
 from gateway.migrations import migrate, pending
 from gateway.privacy import read_key
+from gateway.sync.enrolment import adopt_pseudonym_key, key_fingerprint
 
 
 @dataclass
@@ -68,6 +69,13 @@ def load_runtime(config: dict) -> Runtime:
         if store.get_meta(db, "site_name") != config["SITE"]:
             with write_txn(db):
                 store.set_meta(db, "site_name", config["SITE"])
+        pseudonym_key = read_key(pseudonym_key_file(config["INSTANCE_PATH"]))
+        if pseudonym_key and store.get_meta(
+            db, "pseudonym_key_fingerprint"
+        ) != key_fingerprint(pseudonym_key):
+            # A key replaced (at enrolment) without re-keying: finish it now.
+            with write_txn(db):
+                adopt_pseudonym_key(db, pseudonym_key)
     finally:
         db.close()
     try:
@@ -87,7 +95,7 @@ def load_runtime(config: dict) -> Runtime:
         rules=load_rules(config["SAFEGUARDING_RULES"]),
         catalogs=load_catalogs(),
         site_id=site_id,
-        pseudonym_key=read_key(pseudonym_key_file(config["INSTANCE_PATH"])),
+        pseudonym_key=pseudonym_key,
     )
 
 

@@ -32,9 +32,11 @@ def closed_responses(
     where = " AND ".join(clauses)
     rows = db.query(
         f"""SELECT r.id, r.flow_id, r.flow_version, r.channel, r.language, r.kiosk,
-                r.site_id, m.value AS site, r.started_at, r.closed_at, r.status,
-                r.close_reason, r.is_test, r.opening_text, r.helped
+                r.site_id, coalesce(b.name, m.value) AS site, r.started_at,
+                r.closed_at, r.status, r.close_reason, r.is_test, r.opening_text,
+                r.helped
             FROM responses r LEFT JOIN meta m ON m.key = 'site_name'
+            LEFT JOIN board_sites b ON b.site_id = r.site_id
             WHERE {where} ORDER BY r.id""",  # noqa: S608 - clauses are fixed text
         params,
     )

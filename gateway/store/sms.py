@@ -81,7 +81,10 @@ def participant(db: Database, participant_id: str) -> dict | None:
 def set_opted_out(db: Database, participant_id: str, when: str | None) -> None:
     """Record an opt-out at `when`, or an opt-in again with None."""
     db.execute(
-        "UPDATE participants SET opted_out_at = ? WHERE id = ?", [when, participant_id]
+        # Made here, so it goes up to the board (see migrations.add_sync).
+        "UPDATE participants SET opted_out_at = ?, opt_change_from_board = 0 "
+        "WHERE id = ?",
+        [when, participant_id],
     )
 
 

@@ -1,0 +1,174 @@
+"""SQL for a site's sync queue, and for the records it sends up.
+
+The queue is filled by triggers (see `gateway.migrations.add_sync`); this
+module reads it, freezes each record's body the first time it is sent, and
+marks what the board acknowledged. Phone numbers are never read here.
+"""
+
+from __future__ import annotations
+
+import sqlite_utils
+
+Database = sqlite_utils.Database
+
+
+def waiting(db: Database, limit: int) -> list[dict]:
+    """Records not yet acknowledged, alerts first, then oldest first."""
+    return list(
+        db.query(
+            """SELECT record_id, kind, body, queued_at FROM sync_queue
+               WHERE synced_at IS NULL AND set_aside_at IS NULL
+               ORDER BY priority DESC, queued_at, record_id LIMIT ?""",
+            [limit],
+        )
+    )
+
+
+def freeze_body(db: Database, record_id: str, body: str) -> None:
+    """A record's body is fixed the first time it is sent, never changed after."""
+    db.execute(
+        "UPDATE sync_queue SET body = ? WHERE record_id = ? AND body IS NULL",
+        [body, record_id],
+    )
+
+
+def mark_synced(db: Database, record_id: str, now: str, board_time: str) -> None:
+    db.execute(
+        """UPDATE sync_queue SET synced_at = ?, board_received_at = ?
+           WHERE record_id = ? AND synced_at IS NULL""",
+        [now, board_time, record_id],
+    )
+
+
+def set_aside(db: Database, record_id: str, reason: str, now: str) -> None:
+    db.execute(
+        """UPDATE sync_queue SET set_aside_at = ?, set_aside_reason = ?
+           WHERE record_id = ? AND synced_at IS NULL""",
+        [now, reason, record_id],
+    )
+
+
+def queue_summary(db: Database) -> dict:
+    rows = list(
+        db.query(
+            """SELECT
+                 sum(synced_at IS NULL AND set_aside_at IS NULL) AS waiting,
+                 sum(synced_at IS NOT NULL) AS synced,
+                 sum(set_aside_at IS NOT NULL) AS set_aside,
+                 min(CASE WHEN synced_at IS NULL AND set_aside_at IS NULL
+                          THEN queued_at END) AS oldest_waiting
+               FROM sync_queue"""
+        )
+    )
+    row = rows[0]
+    return {key: row[key] or 0 for key in ("waiting", "synced", "set_aside")} | {
+        "oldest_waiting": row["oldest_waiting"]
+    }
+
+
+def set_aside_records(db: Database, limit: int = 20) -> list[dict]:
+    return list(
+        db.query(
+            """SELECT record_id, kind, set_aside_at, set_aside_reason FROM sync_queue
+               WHERE set_aside_at IS NOT NULL ORDER BY set_aside_at LIMIT ?""",
+            [limit],
+        )
+    )
+
+
+def synced_by_day(db: Database) -> dict[str, list[str]]:
+    """Acknowledged record ids by the day they were queued, for `sync verify`."""
+    days: dict[str, list[str]] = {}
+    for row in db.query(
+        """SELECT substr(queued_at, 1, 10) AS day, record_id FROM sync_queue
+           WHERE synced_at IS NOT NULL ORDER BY record_id"""
+    ):
+        days.setdefault(row["day"], []).append(row["record_id"])
+    return days
+
+
+# The records --------------------------------------------------------------------
+
+
+def response_record(db: Database, response_id: str) -> dict | None:
+    """A closed response with its answers, as the board stores it."""
+    rows = list(
+        db.query(
+            """SELECT id, site_id, participant_id AS participant, flow_id,
+                   flow_version, channel, language, kiosk, helped, started_at,
+                   closed_at, status, close_reason, opening_text
+               FROM responses WHERE id = ? AND status != 'open'""",
+            [response_id],
+        )
+    )
+    if not rows:
+        return None
+    record = rows[0]
+    record["answers"] = list(
+        db.query(
+            """SELECT step_id, position, value, raw, prompt, state, answered_at
+               FROM answers WHERE response_id = ? ORDER BY position, step_id""",
+            [response_id],
+        )
+    )
+    return record
+
+
+def alert_record(db: Database, alert_id: str) -> dict | None:
+    rows = list(
+        db.query(
+            """SELECT a.id, r.site_id, a.response_id, a.step_id, a.category, a.rule,
+                   a.raised_at
+               FROM alerts a JOIN responses r ON r.id = a.response_id
+               WHERE a.id = ?""",
+            [alert_id],
+        )
+    )
+    return rows[0] if rows else None
+
+
+def apply_opt_change(db: Database, participant: str | None, when: str | None) -> int:
+    """An opt-out (or, with `when` None, an opt-in) made at another site, for a
+    person known here; 1 if it changed anything. Not queued to go back up."""
+    if not isinstance(participant, str):
+        return 0
+    cursor = db.execute(
+        """UPDATE participants SET opted_out_at = ?, opt_change_from_board = 1
+           WHERE id = ? AND (opted_out_at IS NULL) != (? IS NULL)""",
+        [when, participant, when],
+    )
+    return cursor.rowcount
+
+
+def rekey_participants(db: Database, pseudonym_for) -> int:
+    """Give every participant the pseudonym `pseudonym_for(phone)` (the
+    organisation's, on enrolment), everywhere the old one is used. Returns how
+    many changed. Records already sent are not touched; waiting opt-outs are."""
+    changes = [
+        (row["participant_id"], pseudonym_for(row["phone"]))
+        for row in db.query("SELECT participant_id, phone FROM participant_numbers")
+    ]
+    changes = [(old, new) for old, new in changes if old != new]
+    db.execute("PRAGMA defer_foreign_keys = ON")
+    for old, new in changes:
+        db.execute("UPDATE participants SET id = ? WHERE id = ?", [new, old])
+        for table in (
+            "participant_numbers",
+            "responses",
+            "sessions",
+            "inbound_messages",
+            "outbox",
+            "erasure_requests",
+        ):
+            db.execute(
+                f"UPDATE {table} SET participant_id = ? WHERE participant_id = ?",  # noqa: S608 - fixed names
+                [new, old],
+            )
+        db.execute(
+            """UPDATE sync_queue
+               SET body = json_set(body, '$.participant', ?)
+               WHERE kind IN ('opt_out', 'opt_in') AND synced_at IS NULL
+                 AND json_extract(body, '$.participant') = ?""",
+            [new, old],
+        )
+    return len(changes)
