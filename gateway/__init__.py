@@ -27,6 +27,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from gateway.db import close_db
     from gateway.runtime import load_runtime
     from gateway.sms_writer import InboundWriter
+    from gateway.sync import board as board_api
     from kiosk.views import bp as kiosk_bp
 
     config = load_config(overrides=test_config)
@@ -57,6 +58,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(health.bp)
     app.register_blueprint(sms.bp)
     app.register_blueprint(kiosk_bp)
+    if app.config["ROLE"] == "board":
+        app.register_blueprint(board_api.bp)
     _warn_about_sms_setup(app)
     return app
 

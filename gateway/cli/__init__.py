@@ -17,6 +17,7 @@ from gateway.cli.flow_commands import flows
 from gateway.cli.kiosk_commands import kiosk
 from gateway.cli.setup_commands import init, serve, worker
 from gateway.cli.sms_commands import invite, outbox
+from gateway.cli.sync_commands import board, sync
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -45,5 +46,7 @@ for command in (
     backup,
     invite,
     outbox,
+    sync,
+    board,
 ):
     cli.add_command(command)

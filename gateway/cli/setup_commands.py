@@ -86,6 +86,7 @@ def worker(ctx: click.Context, once: bool) -> None:
     from gateway.conversations import close_idle_conversations
     from gateway.db import connect
     from gateway.outbox import OutboxWorker
+    from gateway.sync.runner import SyncSchedule
     from gateway.twilio_sender import TwilioSender, can_send
 
     app = app_from(ctx)
@@ -93,12 +94,16 @@ def worker(ctx: click.Context, once: bool) -> None:
     sender = TwilioSender(app.config) if can_send(app.config) else None
     if sender is None:
         log.info("No Twilio account set up: messages wait in `gateway outbox`.")
+    syncing = app.config["ROLE"] == "site"
+    schedule = SyncSchedule(app.config["SYNC_MAX_BACKOFF_SECONDS"])
     stopping = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopping.set())
     while not stopping.is_set():
         db = connect(app.config["DATABASE"])
         try:
             closed = close_idle_conversations(db, runtime, utc_now())
+            if syncing and schedule.due():
+                _sync_pass(db, app.config, schedule)
             outcomes = {}
             if sender is not None:
                 outbox = OutboxWorker(
@@ -120,3 +125,26 @@ def worker(ctx: click.Context, once: bool) -> None:
             break
         if not outcomes:
             stopping.wait(app.config["WORKER_INTERVAL"])
+
+
+def _sync_pass(db, config: dict, schedule) -> None:
+    """Send this site's queue to its board, if it is enrolled."""
+    from gateway.sync.enrolment import board_client
+    from gateway.sync.runner import sync_once
+
+    client = board_client(db, config)
+    if client is None:
+        return
+    summary = sync_once(db, client, utc_now, config["SYNC_BATCH"])
+    schedule.record(summary)
+    if summary.error:
+        log.warning(
+            "sync: %s; %d waiting, trying again later", summary.error, summary.left
+        )
+    elif summary.acknowledged or summary.set_aside:
+        log.info(
+            "sync: %d acknowledged, %d set aside, %d left",
+            summary.acknowledged,
+            summary.set_aside,
+            summary.left,
+        )

@@ -1,0 +1,265 @@
+"""`gateway sync ...` on a site and `gateway board ...` on the board."""
+
+from __future__ import annotations
+
+import secrets
+import sys
+from datetime import timedelta
+
+import click
+
+from flows.engine import iso, parse_iso
+from gateway import store
+from gateway.cli.base import app_from, config_from, utc_now
+
+ENROL_CODE_HOURS = 72
+CODE_LETTERS = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to misread
+
+
+@click.group()
+def sync() -> None:
+    """Send this site's answers to the organisation's board."""
+
+
+@sync.command("enroll")
+@click.argument("board_url")
+@click.argument("code")
+@click.pass_context
+def sync_enroll(ctx, board_url: str, code: str) -> None:
+    """Join the board at BOARD_URL with the CODE from `gateway board add-site`."""
+    from gateway.sync.enrolment import EnrolError, enrol
+
+    config = _site_config(ctx)
+    app_from(ctx)  # the install is set up and migrated
+    try:
+        name = enrol(config, board_url, code)
+    except EnrolError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"Enrolled with {board_url} as '{name}'.")
+    click.echo("Run `gateway sync run` now, or `gateway worker` to keep in step.")
+
+
+@sync.command("run")
+@click.pass_context
+def sync_run(ctx) -> None:
+    """Send everything waiting now, then fetch opt-outs made at other sites."""
+    from gateway.db import connect
+    from gateway.sync.enrolment import board_client
+    from gateway.sync.runner import sync_once
+
+    config = _site_config(ctx)
+    app = app_from(ctx)
+    db = connect(app.config["DATABASE"])
+    try:
+        client = _client_or_fail(db, config, board_client)
+        total = store.queue_summary(db)["waiting"]
+        with click.progressbar(length=total, label="Sending", file=sys.stderr) as bar:
+            summary = sync_once(db, client, utc_now, config["SYNC_BATCH"], bar.update)
+    finally:
+        db.close()
+    click.echo(
+        f"Sent {summary.sent}, acknowledged {summary.acknowledged}, "
+        f"set aside {summary.set_aside}, left {summary.left}."
+    )
+    if summary.pulled:
+        click.echo(f"Took {summary.pulled} opt-out change(s) made at other sites.")
+    if summary.error:
+        raise click.ClickException(f"Stopped: {summary.error}. Nothing was lost.")
+
+
+@sync.command("status")
+@click.pass_context
+def sync_status(ctx) -> None:
+    """Queue length, oldest waiting record, last success, last error, clock offset."""
+    from gateway.db import connect
+
+    app = app_from(ctx)
+    db = connect(app.config["DATABASE"])
+    try:
+        meta = {
+            key: store.get_meta(db, f"sync_{key}")
+            for key in ("board_url", "last_success", "last_error", "clock_offset")
+        }
+        queue = store.queue_summary(db)
+        aside = store.set_aside_records(db, 5)
+    finally:
+        db.close()
+    click.echo(f"Role: {app.config['ROLE']}")
+    click.echo(f"Board: {meta['board_url'] or 'not enrolled'}")
+    click.echo(
+        f"Waiting: {queue['waiting']} (oldest queued {queue['oldest_waiting'] or '-'})"
+    )
+    click.echo(f"Synced: {queue['synced']}. Set aside: {queue['set_aside']}.")
+    for record in aside:
+        click.echo(
+            f"  set aside {record['kind']} {record['record_id']}: "
+            f"{record['set_aside_reason']}"
+        )
+    click.echo(f"Last success: {meta['last_success'] or 'never'}")
+    click.echo(f"Last error: {meta['last_error'] or 'none'}")
+    offset = float(meta["clock_offset"] or 0)
+    click.echo(f"Clock: the board's is {offset:+.0f} s from this machine's.")
+
+
+@sync.command("verify")
+@click.pass_context
+def sync_verify(ctx) -> None:
+    """Compare what this site has synced with what the board holds, day by day."""
+    from gateway.db import connect
+    from gateway.sync.board import summarise_days
+    from gateway.sync.client import SyncError
+    from gateway.sync.enrolment import board_client
+
+    config = _site_config(ctx)
+    app = app_from(ctx)
+    db = connect(app.config["DATABASE"])
+    try:
+        client = _client_or_fail(db, config, board_client)
+        here = summarise_days(store.synced_by_day(db))
+        try:
+            there = client.verify().get("days") or {}
+        except SyncError as error:
+            raise click.ClickException(f"Could not ask the board: {error}") from None
+    finally:
+        db.close()
+    differences = []
+    for day in sorted(set(here) | set(there)):
+        mine, theirs = here.get(day), there.get(day)
+        if mine != theirs:
+            differences.append(
+                f"{day}: this site {mine['count'] if mine else 0}, "
+                f"the board {theirs['count'] if theirs else 0}"
+                + (
+                    " (same count, different records)"
+                    if mine and theirs and mine["count"] == theirs["count"]
+                    else ""
+                )
+            )
+    total = sum(day["count"] for day in here.values())
+    if not differences:
+        click.echo(f"The board holds exactly what this site synced: {total} records.")
+        return
+    for line in differences:
+        click.echo(line)
+    raise click.ClickException("The board and this site differ on the days above.")
+
+
+@click.group()
+def board() -> None:
+    """On the organisation's board: enrol sites, revoke them, see them."""
+
+
+@board.command("add-site")
+@click.argument("name")
+@click.pass_context
+def board_add_site(ctx, name: str) -> None:
+    """Add a site called NAME and print its one-time enrolment code."""
+    from gateway.db import connect, write_txn
+    from gateway.sync.board import code_hash
+
+    app = _board_app(ctx)
+    code = "-".join(
+        "".join(secrets.choice(CODE_LETTERS) for _ in range(4)) for _ in range(3)
+    )
+    now = utc_now()
+    expires = iso(now + timedelta(hours=ENROL_CODE_HOURS))
+    db = connect(app.config["DATABASE"])
+    try:
+        with write_txn(db):
+            site = store.board_site(db, name=name)
+            if site is None:
+                store.add_site(db, name, code_hash(code), expires, iso(now))
+            elif site["enrolled_at"] is None and site["revoked_at"] is None:
+                store.new_enrol_code(db, name, code_hash(code), expires)
+            else:
+                raise click.ClickException(
+                    f"'{name}' is already enrolled (or revoked). Choose another name."
+                )
+    finally:
+        db.close()
+    click.echo(f"Enrolment code for '{name}': {code}")
+    click.echo(f"It works once, until {expires}. On the site, run:")
+    click.echo(f"  gateway sync enroll BOARD_URL {code}")
+
+
+@board.command("revoke-site")
+@click.argument("name")
+@click.pass_context
+def board_revoke_site(ctx, name: str) -> None:
+    """Refuse everything from the site NAME from now on. What it sent is kept."""
+    from gateway.db import connect, write_txn
+
+    app = _board_app(ctx)
+    db = connect(app.config["DATABASE"])
+    try:
+        with write_txn(db):
+            revoked = store.revoke_site(db, name, iso(utc_now()))
+    finally:
+        db.close()
+    if not revoked:
+        raise click.ClickException(f"There is no site called '{name}' in use.")
+    click.echo(f"Revoked '{name}'. The board refuses its requests from now on.")
+
+
+@board.command("sites")
+@click.pass_context
+def board_sites(ctx) -> None:
+    """Each site, its last contact and records; flags quiet sites and wrong clocks."""
+    from gateway.db import connect
+
+    app = _board_app(ctx)
+    db = connect(app.config["DATABASE"])
+    try:
+        sites = store.list_sites(db)
+    finally:
+        db.close()
+    if not sites:
+        click.echo("No sites yet. Add one with `gateway board add-site NAME`.")
+        return
+    now = utc_now()
+    quiet = timedelta(hours=app.config["BOARD_QUIET_HOURS"])
+    for site in sites:
+        flags = []
+        if site["revoked_at"]:
+            flags.append("REVOKED")
+        elif site["enrolled_at"] is None:
+            flags.append("waiting to enrol")
+        elif now - parse_iso(site["last_contact_at"]) > quiet:
+            flags.append("QUIET: not heard from since " + site["last_contact_at"])
+        offset = site["clock_offset_seconds"]
+        if offset is not None and abs(offset) > app.config["SYNC_SKEW_SECONDS"]:
+            flags.append(f"CLOCK {offset / 60:+.0f} min from the board's")
+        click.echo(
+            f"{site['name']}  {site['records']} records, last contact "
+            f"{site['last_contact_at'] or '-'}"
+            + ("  " + "; ".join(flags) if flags else "")
+        )
+
+
+def _site_config(ctx) -> dict:
+    config = config_from(ctx)
+    if config["ROLE"] != "site":
+        raise click.ClickException(
+            f"GATEWAY_ROLE is '{config['ROLE']}'. Set GATEWAY_ROLE=site on a site "
+            "that sends its answers to a board."
+        )
+    return config
+
+
+def _board_app(ctx):
+    app = app_from(ctx)
+    if app.config["ROLE"] == "site":
+        raise click.ClickException(
+            "This install is a site (GATEWAY_ROLE=site). Run board commands "
+            "on the board."
+        )
+    return app
+
+
+def _client_or_fail(db, config, board_client):
+    client = board_client(db, config)
+    if client is None:
+        raise click.ClickException(
+            "This site is not enrolled. Run `gateway sync enroll BOARD_URL CODE`."
+        )
+    return client

@@ -1,0 +1,15 @@
+"""Sync between sites and the organisation's board: every record arrives exactly once.
+
+A site queues what must move up (closed responses, alerts, opt-outs) by
+trigger, in the same transaction as the change. `gateway sync run` and the
+worker push the queue in signed batches; the board stores each record by its
+global id, so a repeat is a no-op, and acknowledges every record. The site
+marks as synced only what the board acknowledged.
+
+- signing.py   HMAC-SHA256 request signatures, both sides
+- records.py   the records a site sends, built from its tables
+- client.py    the site's HTTP client for the board
+- runner.py    one pass and the retrying loop, with backoff
+- enrolment.py joining a site to a board
+- board.py     the board's endpoints (thin); intake.py what it does with a batch
+"""

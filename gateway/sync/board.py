@@ -1,0 +1,173 @@
+"""The board's sync endpoints at /board/: enrolment, push, pull and verify.
+
+Thin views. Every answer carries the board's time (JSON `board_time` and the
+X-Gateway-Board-Time header) so a site can correct its clock. Every request
+but enrolment is signed by the site (`gateway.sync.signing`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+from datetime import datetime, timedelta
+
+from flask import Blueprint, Response, current_app, request
+
+from flows.engine import iso, parse_iso
+from gateway import store
+from gateway.db import get_db, write_txn
+from gateway.runtime import current_runtime
+from gateway.sync import signing
+from gateway.sync.intake import accept_batch
+
+bp = Blueprint("board", __name__, url_prefix="/board")
+MAX_BATCH_BYTES = 16 * 1024 * 1024  # larger batches get 413: the site halves them
+PULL_LIMIT = 1000
+
+
+class Refused(Exception):
+    def __init__(self, status: int, reason: str):
+        super().__init__(reason)
+        self.status, self.reason = status, reason
+
+
+@bp.errorhandler(Refused)
+def _refused(error: Refused):
+    return _answer({"error": error.reason}, error.status)
+
+
+@bp.post("/enrol")
+def enrol():
+    """A site trades its one-time code for its secret and the pseudonym key."""
+    data = request.get_json(silent=True) or {}
+    code, site_id = data.get("code"), data.get("site_id")
+    if not isinstance(code, str) or not isinstance(site_id, str) or not site_id:
+        raise Refused(400, "send code and site_id")
+    now = _now()
+    db = get_db()
+    secret = secrets.token_hex(32)
+    with write_txn(db):
+        site = store.site_by_code(db, code_hash(code))
+        if site is None or site["revoked_at"]:
+            raise Refused(403, "this enrolment code is not known, or was used")
+        if parse_iso(site["enrol_expires_at"]) < now:
+            raise Refused(403, "this enrolment code has expired; ask for a new one")
+        taken = store.board_site(db, site_id=site_id)
+        if taken is not None and taken["name"] != site["name"]:
+            raise Refused(409, "this site is already enrolled under another name")
+        store.enrol_site(db, site["name"], site_id, secret, iso(now))
+    key = current_runtime().pseudonym_key
+    return _answer({"name": site["name"], "secret": secret, "pseudonym_key": key.hex()})
+
+
+@bp.post("/sync/push")
+def push():
+    if (request.content_length or 0) > MAX_BATCH_BYTES:
+        raise Refused(413, "batch too large: send fewer records")
+    site = _signed_site()
+    try:
+        records = json.loads(request.get_data())["records"]
+        results = accept_batch(get_db(), site, records, iso(_now()))
+    except (ValueError, KeyError, TypeError):
+        raise Refused(400, "send JSON with a list of records") from None
+    return _answer({"results": results})
+
+
+@bp.get("/sync/pull")
+def pull():
+    """Opt-outs and opt-ins that came in at other sites, after the site's cursor."""
+    site = _signed_site()
+    try:
+        cursor = max(0, int(request.args.get("cursor", "0")))
+    except ValueError:
+        raise Refused(400, "cursor must be a number") from None
+    changes = store.opt_changes_since(get_db(), cursor, site["site_id"], PULL_LIMIT)
+    last = changes[-1]["seq"] if changes else cursor
+    return _answer({"cursor": last, "opt_changes": changes})
+
+
+@bp.get("/sync/verify")
+def verify():
+    """What the board holds from this site: per day, a count and a hash of ids."""
+    site = _signed_site()
+    days = store.records_by_day(get_db(), site["site_id"])
+    return _answer({"days": summarise_days(days)})
+
+
+def summarise_days(days: dict[str, list[str]]) -> dict[str, dict]:
+    return {
+        day: {
+            "count": len(ids),
+            "hash": hashlib.sha256("\n".join(sorted(ids)).encode()).hexdigest(),
+        }
+        for day, ids in days.items()
+    }
+
+
+def code_hash(code: str) -> str:
+    return hashlib.sha256(code.strip().upper().encode()).hexdigest()
+
+
+def _signed_site() -> dict:
+    """The enrolled site that signed this request, or refuse it."""
+    db = get_db()
+    site = store.board_site(db, site_id=request.headers.get(signing.SITE, ""))
+    if site is None or site["secret"] is None:
+        raise Refused(401, "unknown site")
+    if site["revoked_at"]:
+        raise Refused(403, "this site has been revoked")
+    now = _now()
+    skew = current_app.config["SYNC_SKEW_SECONDS"]
+    try:
+        sent = datetime.fromtimestamp(
+            int(request.headers.get(signing.TIME, "")), now.tzinfo
+        )
+    except (ValueError, OverflowError, OSError):
+        raise Refused(401, "no signing time") from None
+    if abs((sent - now).total_seconds()) > skew:
+        raise Refused(401, "clock: the signing time is too far from the board's")
+    body = request.get_data()
+    if not signing.is_valid(
+        bytes.fromhex(site["secret"]),
+        request.headers,
+        request.method,
+        request.full_path.rstrip("?"),
+        body,
+    ):
+        raise Refused(401, "bad signature")
+    with write_txn(db):
+        fresh = store.use_nonce(
+            db,
+            site["site_id"],
+            request.headers[signing.NONCE],
+            iso(now),
+            iso(now - timedelta(seconds=2 * skew)),
+        )
+        if not fresh:
+            raise Refused(409, "this request was already received (a replay)")
+        store.touch_site(db, site["site_id"], iso(now), _site_clock_offset(now))
+    return site
+
+
+def _site_clock_offset(now: datetime) -> float | None:
+    try:
+        site_clock = int(request.headers.get(signing.SITE_CLOCK, ""))
+    except ValueError:
+        return None
+    return site_clock - now.timestamp()
+
+
+def _now() -> datetime:
+    return current_runtime().clock()
+
+
+def _answer(data: dict, status: int = 200) -> Response:
+    board_time = iso(_now())
+    response = Response(
+        json.dumps({**data, "board_time": board_time}),
+        status,
+        mimetype="application/json",
+    )
+    response.headers[signing.BOARD_TIME] = board_time
+    return response

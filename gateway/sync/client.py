@@ -1,0 +1,172 @@
+"""A site's HTTP client for its board: signed requests, strict answers.
+
+Anything that is not the board's structured answer (a captive portal's page,
+a proxy's error, a cut connection) raises SyncError and marks nothing.
+Every board answer's time updates the site's clock offset.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from datetime import datetime
+from urllib.parse import urlsplit
+
+from flows.engine import parse_iso
+from gateway.sync import signing
+
+TIMEOUT_SECONDS = 60
+
+
+class SyncError(Exception):
+    """The board did not take the request; try again later."""
+
+    def __init__(self, message: str, status: int | None = None, retry_after=None):
+        super().__init__(message)
+        self.status = status
+        self.retry_after = retry_after  # seconds, from the board's Retry-After
+
+
+class TooLarge(SyncError):
+    """The board (or a proxy) refused the batch as too large: send fewer."""
+
+
+class Refused(SyncError):
+    """The board refused this site (revoked, unknown, bad signature): stop."""
+
+
+class BoardClient:
+    def __init__(
+        self,
+        base_url: str,
+        site_id: str,
+        secret: bytes,
+        offset_seconds: float = 0.0,
+        clock: Callable[[], float] = time.time,
+        on_board_time: Callable[[float], None] | None = None,
+    ):
+        self.base_url = base_url.rstrip("/")
+        self.site_id = site_id
+        self.secret = secret
+        self.offset = offset_seconds  # board's clock minus this site's
+        self.clock = clock
+        self.on_board_time = on_board_time
+
+    def push(self, records: list[dict]) -> tuple[list[dict], str]:
+        """Send records; return the board's result for each, and the board's time."""
+        body = json.dumps({"records": records}, ensure_ascii=False).encode("utf-8")
+        answer = self._request("POST", "/board/sync/push", body)
+        results = answer.get("results")
+        if not isinstance(results, list) or not all(
+            isinstance(r, dict) for r in results
+        ):
+            raise SyncError("the answer was not an acknowledgement")
+        return results, answer["board_time"]
+
+    def pull(self, cursor: int) -> dict:
+        return self._request("GET", f"/board/sync/pull?cursor={int(cursor)}")
+
+    def verify(self) -> dict:
+        return self._request("GET", "/board/sync/verify")
+
+    def _request(self, method: str, path: str, body: bytes = b"") -> dict:
+        try:
+            return self._send(method, path, body)
+        except Refused as error:
+            if "clock" not in str(error):
+                raise
+            return self._send(method, path, body)  # the offset was just corrected
+
+    def _send(self, method: str, path: str, body: bytes) -> dict:
+        full_path = urlsplit(self.base_url).path.rstrip("/") + path
+        now = self.clock()
+        headers = signing.signed_headers(
+            self.site_id,
+            self.secret,
+            int(now + self.offset),
+            method,
+            full_path,
+            body,
+            int(now),
+        )
+        headers["Content-Type"] = "application/json"
+        request = urllib.request.Request(  # noqa: S310 - the board's URL, set at enrolment
+            self.base_url + path,
+            data=body if method == "POST" else None,
+            headers=headers,
+            method=method,
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as reply:  # noqa: S310
+                return self._read(reply, reply.status, now)
+        except urllib.error.HTTPError as error:
+            with error:
+                self._read_error(error, now)
+        except (OSError, ValueError) as error:  # refused, reset, timed out, cut
+            raise SyncError(f"could not reach the board: {error}") from None
+        raise SyncError("no answer")  # not reached: _read_error always raises
+
+    def _read(self, reply, status: int, sent_at: float) -> dict:
+        try:
+            answer = json.loads(reply.read())
+        except ValueError:
+            raise SyncError(
+                "the answer was not the board's (not JSON)", status
+            ) from None
+        if not isinstance(answer, dict) or not isinstance(
+            answer.get("board_time"), str
+        ):
+            raise SyncError("the answer was not the board's", status)
+        self._note_board_time(answer["board_time"], sent_at)
+        return answer
+
+    def _read_error(self, error: urllib.error.HTTPError, sent_at: float) -> None:
+        retry_after = _seconds(error.headers.get("Retry-After"))
+        try:
+            answer = json.loads(error.read())
+            reason = answer.get("error", "")
+            if isinstance(answer.get("board_time"), str):
+                self._note_board_time(answer["board_time"], sent_at)
+        except (ValueError, AttributeError):
+            reason = ""
+        message = f"the board answered {error.code}" + (f": {reason}" if reason else "")
+        if error.code == 413:
+            raise TooLarge(message, error.code)
+        if error.code in (401, 403) and reason:
+            raise Refused(message, error.code)
+        raise SyncError(message, error.code, retry_after)
+
+    def _note_board_time(self, board_time: str, sent_at: float) -> None:
+        try:
+            board = parse_iso(board_time).timestamp()
+        except ValueError:
+            return
+        midpoint = (sent_at + self.clock()) / 2
+        offset = board - midpoint
+        if abs(offset - self.offset) >= 2:  # the board's time is to the second
+            self.offset = offset
+            if self.on_board_time:
+                self.on_board_time(offset)
+
+
+def _seconds(value: str | None) -> float | None:
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        from email.utils import parsedate_to_datetime
+
+        return max(
+            0.0,
+            (
+                parsedate_to_datetime(value) - datetime.now(tz=None).astimezone()
+            ).total_seconds(),
+        )
+    except (TypeError, ValueError):
+        return None

@@ -1,0 +1,113 @@
+"""Joining a site to its board, and what the site keeps from it.
+
+`gateway board add-site NAME` on the board prints a one-time code. The site
+sends it with its own id and gets back its secret (kept in keys/sync.key)
+and the organisation's pseudonym key, which replaces the site's own: every
+participant here is re-keyed from their number, so a person has the same
+pseudonym at every site of the organisation.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+from gateway import store
+from gateway.config import pseudonym_key_file
+from gateway.db import connect, write_txn
+from gateway.privacy import pseudonym, read_key, write_key
+from gateway.sync.client import TIMEOUT_SECONDS, BoardClient
+
+
+class EnrolError(Exception):
+    """Enrolment did not happen; the message says why in plain words."""
+
+
+def sync_secret_file(instance_path: str | Path) -> Path:
+    return Path(instance_path) / "keys" / "sync.key"
+
+
+def enrol(config: dict, board_url: str, code: str) -> str:
+    """Enrol this site with the board at `board_url`; return the board's name for it."""
+    board_url = board_url.rstrip("/")
+    if not board_url.startswith(("https://", "http://")):
+        raise EnrolError("The board's address starts with https://")
+    db = connect(config["DATABASE"])
+    try:
+        site_id = store.get_meta(db, "site_id")
+        answer = _ask_board(
+            board_url, {"code": code, "site_id": site_id, "site_name": config["SITE"]}
+        )
+        try:
+            secret = bytes.fromhex(answer["secret"])
+            key = bytes.fromhex(answer["pseudonym_key"])
+        except (KeyError, TypeError, ValueError):
+            raise EnrolError("The board's answer was not an enrolment.") from None
+        instance = config["INSTANCE_PATH"]
+        write_key(sync_secret_file(instance), secret)
+        write_key(pseudonym_key_file(instance), key)
+        with write_txn(db):
+            adopt_pseudonym_key(db, key)
+            store.set_meta(db, "sync_board_url", board_url)
+            store.set_meta(db, "sync_board_name", str(answer.get("name", "")))
+    finally:
+        db.close()
+    return str(answer.get("name", ""))
+
+
+def adopt_pseudonym_key(db, key: bytes) -> int:
+    """Re-key participants if the key has changed since they were keyed."""
+    fingerprint = key_fingerprint(key)
+    if store.get_meta(db, "pseudonym_key_fingerprint") == fingerprint:
+        return 0
+    changed = store.rekey_participants(db, lambda phone: pseudonym(key, phone))
+    store.set_meta(db, "pseudonym_key_fingerprint", fingerprint)
+    return changed
+
+
+def key_fingerprint(key: bytes) -> str:
+    return hashlib.sha256(key).hexdigest()[:16]
+
+
+def board_client(db, config: dict, clock=None) -> BoardClient | None:
+    """The client for this site's board, or None if the site is not enrolled."""
+    board_url = store.get_meta(db, "sync_board_url")
+    secret = read_key(sync_secret_file(config["INSTANCE_PATH"]))
+    if not board_url or secret is None:
+        return None
+    extra = {"clock": clock} if clock else {}
+    return BoardClient(
+        board_url,
+        store.get_meta(db, "site_id"),
+        secret,
+        float(store.get_meta(db, "sync_clock_offset") or 0),
+        **extra,
+    )
+
+
+def _ask_board(board_url: str, data: dict) -> dict:
+    request = urllib.request.Request(  # noqa: S310 - the address staff typed
+        board_url + "/board/enrol",
+        data=json.dumps(data).encode(),
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as reply:  # noqa: S310
+            return json.loads(reply.read())
+    except urllib.error.HTTPError as error:
+        with error:
+            try:
+                reason = json.loads(error.read()).get("error")
+            except (ValueError, AttributeError):
+                reason = None
+        raise EnrolError(
+            f"The board said no: {reason}."
+            if reason
+            else f"The board answered {error.code}."
+        ) from None
+    except (OSError, ValueError) as error:
+        raise EnrolError(f"Could not reach the board at {board_url}: {error}") from None
