@@ -281,3 +281,35 @@ def worker_clock(now) -> FakeClock:
 @pytest.fixture
 def sms_runtime(sms_app):
     return sms_app.extensions["gateway"]
+
+
+# Sync ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def board(tmp_path):
+    """A board install served by `gateway serve` on 127.0.0.1: .url, .env, .process."""
+    from types import SimpleNamespace
+
+    from tests.sync_helpers import install
+
+    env = install(tmp_path / "board", "board")
+    port = free_port()
+    with serve_gateway(env, tmp_path / "board.log", port) as (url, process):
+        yield SimpleNamespace(url=url, env=env, process=process, port=port)
+
+
+@pytest.fixture
+def site_env(tmp_path) -> dict:
+    """A site install (GATEWAY_ROLE=site), not yet enrolled."""
+    from tests.sync_helpers import install
+
+    return install(tmp_path / "site", "site", GATEWAY_SYNC_BATCH="25")
+
+
+@pytest.fixture
+def enrolled_site(site_env, board) -> dict:
+    from tests.sync_helpers import enrol
+
+    enrol(site_env, board.env, board.url)
+    return site_env
