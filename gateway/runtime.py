@@ -22,7 +22,7 @@ from gateway.db import connect, write_txn
 from gateway.i18n import load_catalogs, translator_for
 from gateway.migrations import migrate, pending
 from gateway.privacy import read_key
-from gateway.sync.enrolment import adopt_pseudonym_key, key_fingerprint
+from gateway.sync.enrolment import adopt_pseudonym_key, stale_pseudonyms
 
 
 @dataclass
@@ -32,9 +32,22 @@ class Runtime:
     rules: SafeguardingRules
     catalogs: dict
     site_id: str
-    pseudonym_key: bytes | None
+    key_file: Path  # the organisation's pseudonym key: replaced at enrolment
     # The one clock the web views use; tests put a fake one here.
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    _key: tuple[int, bytes | None] = field(default=(-1, None), repr=False)
+
+    @property
+    def pseudonym_key(self) -> bytes | None:
+        """Read again when the file changes: enrolling a site replaces the key
+        under a server that is already running."""
+        try:
+            stamp = self.key_file.stat().st_mtime_ns
+        except OSError:
+            return self._key[1]
+        if stamp != self._key[0]:
+            self._key = (stamp, read_key(self.key_file))
+        return self._key[1]
 
     def context(self, language: str) -> Context:
         return Context(translate=self.translate(language), rules=self.rules)
@@ -69,11 +82,11 @@ def load_runtime(config: dict) -> Runtime:
         if store.get_meta(db, "site_name") != config["SITE"]:
             with write_txn(db):
                 store.set_meta(db, "site_name", config["SITE"])
-        pseudonym_key = read_key(pseudonym_key_file(config["INSTANCE_PATH"]))
-        if pseudonym_key and store.get_meta(
-            db, "pseudonym_key_fingerprint"
-        ) != key_fingerprint(pseudonym_key):
-            # A key replaced (at enrolment) without re-keying: finish it now.
+        key_file = pseudonym_key_file(config["INSTANCE_PATH"])
+        pseudonym_key = read_key(key_file)
+        if pseudonym_key and stale_pseudonyms(db, pseudonym_key):
+            # Keyed with a key since replaced (an enrolment, or a server that
+            # had not yet noticed it): re-key them now.
             with write_txn(db):
                 adopt_pseudonym_key(db, pseudonym_key)
     finally:
@@ -95,7 +108,7 @@ def load_runtime(config: dict) -> Runtime:
         rules=load_rules(config["SAFEGUARDING_RULES"]),
         catalogs=load_catalogs(),
         site_id=site_id,
-        pseudonym_key=pseudonym_key,
+        key_file=key_file,
     )
 
 

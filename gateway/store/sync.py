@@ -140,18 +140,29 @@ def apply_opt_change(db: Database, participant: str | None, when: str | None) ->
     return cursor.rowcount
 
 
-def rekey_participants(db: Database, pseudonym_for) -> int:
-    """Give every participant the pseudonym `pseudonym_for(phone)` (the
-    organisation's, on enrolment), everywhere the old one is used. Returns how
-    many changed. Records already sent are not touched; waiting opt-outs are."""
+def pseudonyms_to_change(db: Database, pseudonym_for) -> list[tuple[str, str]]:
+    """(old, new) for each participant whose id is not `pseudonym_for(phone)`."""
     changes = [
         (row["participant_id"], pseudonym_for(row["phone"]))
         for row in db.query("SELECT participant_id, phone FROM participant_numbers")
     ]
-    changes = [(old, new) for old, new in changes if old != new]
+    return [(old, new) for old, new in changes if old != new]
+
+
+def rekey_participants(db: Database, changes: list[tuple[str, str]]) -> int:
+    """Give participants new pseudonyms (the organisation's, on enrolment)
+    everywhere the old ones are used. Records already sent are not touched;
+    waiting opt-outs are. If the new pseudonym is already a participant (the
+    same number came in under both keys), the two become one."""
     db.execute("PRAGMA defer_foreign_keys = ON")
     for old, new in changes:
-        db.execute("UPDATE participants SET id = ? WHERE id = ?", [new, old])
+        merged = list(db.query("SELECT 1 FROM participants WHERE id = ?", [new]))
+        if merged:
+            db.execute(
+                "DELETE FROM participant_numbers WHERE participant_id = ?", [old]
+            )
+        else:
+            db.execute("UPDATE participants SET id = ? WHERE id = ?", [new, old])
         for table in (
             "participant_numbers",
             "responses",
@@ -164,6 +175,14 @@ def rekey_participants(db: Database, pseudonym_for) -> int:
                 f"UPDATE {table} SET participant_id = ? WHERE participant_id = ?",  # noqa: S608 - fixed names
                 [new, old],
             )
+        if merged:
+            db.execute(
+                """UPDATE participants SET opted_out_at = coalesce(opted_out_at,
+                       (SELECT opted_out_at FROM participants WHERE id = ?))
+                   WHERE id = ?""",
+                [old, new],
+            )
+            db.execute("DELETE FROM participants WHERE id = ?", [old])
         db.execute(
             """UPDATE sync_queue
                SET body = json_set(body, '$.participant', ?)

@@ -9,7 +9,6 @@ pseudonym at every site of the organisation.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import urllib.error
 import urllib.request
@@ -59,17 +58,13 @@ def enrol(config: dict, board_url: str, code: str) -> str:
 
 
 def adopt_pseudonym_key(db, key: bytes) -> int:
-    """Re-key participants if the key has changed since they were keyed."""
-    fingerprint = key_fingerprint(key)
-    if store.get_meta(db, "pseudonym_key_fingerprint") == fingerprint:
-        return 0
-    changed = store.rekey_participants(db, lambda phone: pseudonym(key, phone))
-    store.set_meta(db, "pseudonym_key_fingerprint", fingerprint)
-    return changed
+    """Re-key every participant whose pseudonym is not `key`'s; how many changed."""
+    return store.rekey_participants(db, stale_pseudonyms(db, key))
 
 
-def key_fingerprint(key: bytes) -> str:
-    return hashlib.sha256(key).hexdigest()[:16]
+def stale_pseudonyms(db, key: bytes) -> list[tuple[str, str]]:
+    """(old, new) for participants not keyed with `key`: a read, no lock."""
+    return store.pseudonyms_to_change(db, lambda phone: pseudonym(key, phone))
 
 
 def board_client(db, config: dict, clock=None) -> BoardClient | None:
@@ -79,11 +74,17 @@ def board_client(db, config: dict, clock=None) -> BoardClient | None:
     if not board_url or secret is None:
         return None
     extra = {"clock": clock} if clock else {}
+
+    def keep_offset(offset: float) -> None:  # called between transactions
+        with write_txn(db):
+            store.set_meta(db, "sync_clock_offset", f"{offset:.0f}")
+
     return BoardClient(
         board_url,
         store.get_meta(db, "site_id"),
         secret,
         float(store.get_meta(db, "sync_clock_offset") or 0),
+        on_board_time=keep_offset,
         **extra,
     )
 
