@@ -174,11 +174,16 @@ def main() -> int:
             stderr=subprocess.DEVNULL,
             text=True,
         )
-        _, status, usage = os.wait4(syncing.pid, 0)
+        # VmHWM while it runs: ru_maxrss would count this parent's memory
+        # too, copied at fork before the exec.
+        sync_rss = 0.0
+        while syncing.poll() is None:
+            sync_rss = max(sync_rss, peak_rss_mb(syncing.pid))
+            time.sleep(0.05)
         elapsed = time.perf_counter() - started
+        status = syncing.returncode
         summary = syncing.stdout.read().strip()
         syncing.stdout.close()
-        sync_rss = usage.ru_maxrss / 1024
         board_rss = peak_rss_mb(board.pid)
         rate = args.responses / elapsed
         print(f"gateway sync run: {summary}")

@@ -196,7 +196,8 @@ def add_sync(db: sqlite_utils.Database) -> None:
             set_aside_reason TEXT
         )""")
     db.execute("""
-        CREATE INDEX sync_queue_waiting ON sync_queue(priority DESC, queued_at)
+        CREATE INDEX sync_queue_waiting
+        ON sync_queue(priority DESC, queued_at, record_id)
         WHERE synced_at IS NULL AND set_aside_at IS NULL""")
     db.execute("""
         CREATE TRIGGER sync_closed_response AFTER UPDATE OF status ON responses
