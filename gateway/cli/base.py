@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 
 import click
@@ -36,3 +38,15 @@ def require_flow(runtime, flow_id: str) -> None:
             f"No flow called '{flow_id}'. "
             f"Flows here: {', '.join(sorted(runtime.flows))}."
         )
+
+
+@contextmanager
+def app_database(app) -> Iterator:
+    """The app's database for one command, closed when the command is done."""
+    from gateway.db import connect
+
+    db = connect(app.config["DATABASE"])
+    try:
+        yield db
+    finally:
+        db.close()

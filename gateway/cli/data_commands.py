@@ -12,7 +12,7 @@ import click
 
 from flows.engine import iso
 from gateway import store
-from gateway.cli.base import app_from, require_flow, utc_now
+from gateway.cli.base import app_database, app_from, require_flow, utc_now
 from gateway.config import pseudonym_key_file, secret_key_file
 
 
@@ -27,7 +27,7 @@ def simulate(ctx: click.Context, flow_id: str, language: str | None) -> None:
     Keywords work as they do by text: HELP, RESTART, STOP, DELETE.
     """
     from gateway.conversations import close_conversation, start_conversation
-    from gateway.db import connect, write_txn
+    from gateway.db import write_txn
     from gateway.ids import uuid7
     from gateway.sms_inbound import InboundSms, handle_inbound
     from gateway.sms_replies import with_privacy_line
@@ -36,8 +36,7 @@ def simulate(ctx: click.Context, flow_id: str, language: str | None) -> None:
     runtime = app.extensions["gateway"]
     require_flow(runtime, flow_id)
     interactive = sys.stdin.isatty()
-    db = connect(app.config["DATABASE"])
-    try:
+    with app_database(app) as db:
         now = utc_now()
         with write_txn(db):
             number, participant_id = _fresh_test_person(db, runtime)
@@ -76,8 +75,6 @@ def simulate(ctx: click.Context, flow_id: str, language: str | None) -> None:
             reply = reply_text(handle_inbound(db, runtime, message, utc_now()))
             if reply:
                 click.echo(reply + "\n")
-    finally:
-        db.close()
     click.echo(
         f"Saved as test data, starting with response {turn.response_id}.", err=True
     )
@@ -129,13 +126,11 @@ def reply_text(twiml: str) -> str:
 @click.pass_context
 def export(ctx, fmt, since, flow_id, include_test, output) -> None:
     """Export closed responses, one per row or line. Never includes phone numbers."""
-    from gateway.db import connect
     from gateway.export import write_csv, write_jsonl
 
     app = app_from(ctx)
     since_text = since.strftime("%Y-%m-%dT%H:%M:%S") if since else None
-    db = connect(app.config["DATABASE"])
-    try:
+    with app_database(app) as db:
         rows = store.closed_responses(
             db, since=since_text, include_test=include_test, flow_id=flow_id
         )
@@ -143,8 +138,6 @@ def export(ctx, fmt, since, flow_id, include_test, output) -> None:
             count = write_jsonl(rows, output)
         else:
             count = write_csv(rows, output, app.extensions["gateway"].flows)
-    finally:
-        db.close()
     click.echo(f"Exported {count} response(s).", err=True)
 
 

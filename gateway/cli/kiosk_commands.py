@@ -9,7 +9,7 @@ import click
 
 from flows.engine import iso
 from gateway import store
-from gateway.cli.base import app_from, require_flow, utc_now
+from gateway.cli.base import app_database, app_from, require_flow, utc_now
 
 NAME = re.compile(r"^[\w][\w .'-]{0,47}$")
 
@@ -30,7 +30,7 @@ def kiosk() -> None:
 @click.pass_context
 def kiosk_add(ctx, name: str, flow_id: str | None, base_url: str | None) -> None:
     """Add a kiosk called NAME (such as "Lounge") and print its address."""
-    from gateway.db import connect, write_txn
+    from gateway.db import write_txn
 
     name = name.strip()
     if not NAME.match(name):
@@ -42,16 +42,12 @@ def kiosk_add(ctx, name: str, flow_id: str | None, base_url: str | None) -> None
     if flow_id:
         require_flow(app.extensions["gateway"], flow_id)
     key = secrets.token_urlsafe(16)
-    db = connect(app.config["DATABASE"])
-    try:
-        with write_txn(db):
-            if store.kiosk_by_name(db, name) is not None:
-                raise click.ClickException(
-                    f"There is already a kiosk called '{name}'. Choose another name."
-                )
-            store.add_kiosk(db, name=name, key=key, flow_id=flow_id, now=iso(utc_now()))
-    finally:
-        db.close()
+    with app_database(app) as db, write_txn(db):
+        if store.kiosk_by_name(db, name) is not None:
+            raise click.ClickException(
+                f"There is already a kiosk called '{name}'. Choose another name."
+            )
+        store.add_kiosk(db, name=name, key=key, flow_id=flow_id, now=iso(utc_now()))
     click.echo(f"Added kiosk '{name}'. Open this address on its tablet:")
     click.echo(kiosk_url(app.config, key, base_url))
 
@@ -61,14 +57,10 @@ def kiosk_add(ctx, name: str, flow_id: str | None, base_url: str | None) -> None
 @click.pass_context
 def kiosk_list(ctx, base_url: str | None) -> None:
     """List the kiosks, their addresses and how many responses each has saved."""
-    from gateway.db import connect
 
     app = app_from(ctx)
-    db = connect(app.config["DATABASE"])
-    try:
+    with app_database(app) as db:
         kiosks = store.list_kiosks(db)
-    finally:
-        db.close()
     if not kiosks:
         click.echo("There are no kiosks yet. Add one with `gateway kiosk add NAME`.")
         return
@@ -86,15 +78,11 @@ def kiosk_list(ctx, base_url: str | None) -> None:
 @click.pass_context
 def kiosk_retire(ctx, name: str) -> None:
     """Stop the kiosk NAME working (a lost tablet). Its responses are kept."""
-    from gateway.db import connect, write_txn
+    from gateway.db import write_txn
 
     app = app_from(ctx)
-    db = connect(app.config["DATABASE"])
-    try:
-        with write_txn(db):
-            retired = store.retire_kiosk(db, name, iso(utc_now()))
-    finally:
-        db.close()
+    with app_database(app) as db, write_txn(db):
+        retired = store.retire_kiosk(db, name, iso(utc_now()))
     if not retired:
         raise click.ClickException(f"There is no kiosk called '{name}' in use.")
     click.echo(f"Retired kiosk '{name}'. Its address no longer works.")

@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 
 from gateway import store
-from gateway.cli.base import app_from, config_from, utc_now
+from gateway.cli.base import app_database, app_from, config_from, utc_now
 from gateway.config import pseudonym_key_file, secret_key_file
 
 log = logging.getLogger("gateway")
@@ -84,7 +84,6 @@ def serve(ctx: click.Context, host: str, port: int, threads: int) -> None:
 def worker(ctx: click.Context, once: bool) -> None:
     """Background work: send the outbox, close conversations that have gone quiet."""
     from gateway.conversations import close_idle_conversations
-    from gateway.db import connect
     from gateway.outbox import OutboxWorker
     from gateway.sync.runner import SyncSchedule
     from gateway.twilio_sender import TwilioSender, can_send
@@ -99,8 +98,7 @@ def worker(ctx: click.Context, once: bool) -> None:
     stopping = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopping.set())
     while not stopping.is_set():
-        db = connect(app.config["DATABASE"])
-        try:
+        with app_database(app) as db:
             closed = close_idle_conversations(db, runtime, utc_now())
             if syncing and schedule.due():
                 _sync_pass(db, app.config, schedule)
@@ -115,8 +113,6 @@ def worker(ctx: click.Context, once: bool) -> None:
                     keep_going=lambda: not stopping.is_set(),
                 )
                 outcomes = outbox.send_due()
-        finally:
-            db.close()
         if closed:
             log.info("closed %d quiet conversation(s) as partial", closed)
         if outcomes:

@@ -7,7 +7,7 @@ import sys
 import click
 
 from gateway import store
-from gateway.cli.base import app_from, require_flow, utc_now
+from gateway.cli.base import app_database, app_from, require_flow, utc_now
 
 
 @click.command()
@@ -27,21 +27,19 @@ def invite(ctx: click.Context, flow_id: str, to_file) -> None:
     The worker sends them at the set rate, outside quiet hours. Duplicates,
     invalid numbers and people who opted out are skipped and reported by line.
     """
-    from gateway.db import connect
     from gateway.invitations import numbers_in, queue_invitations
 
     app = app_from(ctx)
     runtime = app.extensions["gateway"]
     require_flow(runtime, flow_id)
     numbers = list(numbers_in(to_file))
-    db = connect(app.config["DATABASE"])
-    try:
-        with click.progressbar(
+    with (
+        app_database(app) as db,
+        click.progressbar(
             numbers, label="Queueing invitations", file=sys.stderr
-        ) as rows:
-            report = queue_invitations(db, runtime, flow_id, rows, utc_now())
-    finally:
-        db.close()
+        ) as rows,
+    ):
+        report = queue_invitations(db, runtime, flow_id, rows, utc_now())
     click.echo(f"Queued {report.queued} invitation(s) to '{flow_id}'.")
     for label, lines in (
         ("duplicate", report.duplicate_lines),
@@ -61,15 +59,11 @@ def invite(ctx: click.Context, flow_id: str, to_file) -> None:
 @click.pass_context
 def outbox(ctx: click.Context, status: str | None, limit: int) -> None:
     """Show what is waiting to be sent, by participant pseudonym, never number."""
-    from gateway.db import connect
 
     app = app_from(ctx)
-    db = connect(app.config["DATABASE"])
-    try:
+    with app_database(app) as db:
         counts = store.outbox_counts(db)
         messages = store.list_outbox(db, status, limit)
-    finally:
-        db.close()
     if not counts:
         click.echo("The outbox is empty.")
         return

@@ -10,7 +10,7 @@ import click
 
 from flows.engine import iso, parse_iso
 from gateway import store
-from gateway.cli.base import app_from, config_from, utc_now
+from gateway.cli.base import app_database, app_from, config_from, utc_now
 
 ENROL_CODE_HOURS = 72
 CODE_LETTERS = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to misread
@@ -43,20 +43,16 @@ def sync_enroll(ctx, board_url: str, code: str) -> None:
 @click.pass_context
 def sync_run(ctx) -> None:
     """Send everything waiting now, then fetch opt-outs made at other sites."""
-    from gateway.db import connect
     from gateway.sync.enrolment import board_client
     from gateway.sync.runner import sync_once
 
     config = _site_config(ctx)
     app = app_from(ctx)
-    db = connect(app.config["DATABASE"])
-    try:
+    with app_database(app) as db:
         client = _client_or_fail(db, config, board_client)
         total = store.queue_summary(db)["waiting"]
         with click.progressbar(length=total, label="Sending", file=sys.stderr) as bar:
             summary = sync_once(db, client, utc_now, config["SYNC_BATCH"], bar.update)
-    finally:
-        db.close()
     click.echo(
         f"Sent {summary.sent}, acknowledged {summary.acknowledged}, "
         f"set aside {summary.set_aside}, left {summary.left}."
@@ -71,19 +67,15 @@ def sync_run(ctx) -> None:
 @click.pass_context
 def sync_status(ctx) -> None:
     """Queue length, oldest waiting record, last success, last error, clock offset."""
-    from gateway.db import connect
 
     app = app_from(ctx)
-    db = connect(app.config["DATABASE"])
-    try:
+    with app_database(app) as db:
         meta = {
             key: store.get_meta(db, f"sync_{key}")
             for key in ("board_url", "last_success", "last_error", "clock_offset")
         }
         queue = store.queue_summary(db)
         aside = store.set_aside_records(db, 5)
-    finally:
-        db.close()
     click.echo(f"Role: {app.config['ROLE']}")
     click.echo(f"Board: {meta['board_url'] or 'not enrolled'}")
     click.echo(
@@ -105,23 +97,19 @@ def sync_status(ctx) -> None:
 @click.pass_context
 def sync_verify(ctx) -> None:
     """Compare what this site has synced with what the board holds, day by day."""
-    from gateway.db import connect
     from gateway.sync.board import summarise_days
     from gateway.sync.client import SyncError
     from gateway.sync.enrolment import board_client
 
     config = _site_config(ctx)
     app = app_from(ctx)
-    db = connect(app.config["DATABASE"])
-    try:
+    with app_database(app) as db:
         client = _client_or_fail(db, config, board_client)
         here = summarise_days(store.synced_by_day(db))
         try:
             there = client.verify().get("days") or {}
         except SyncError as error:
             raise click.ClickException(f"Could not ask the board: {error}") from None
-    finally:
-        db.close()
     differences = []
     for day in sorted(set(here) | set(there)):
         mine, theirs = here.get(day), there.get(day)
@@ -154,7 +142,7 @@ def board() -> None:
 @click.pass_context
 def board_add_site(ctx, name: str) -> None:
     """Add a site called NAME and print its one-time enrolment code."""
-    from gateway.db import connect, write_txn
+    from gateway.db import write_txn
     from gateway.sync.board import code_hash
 
     app = _board_app(ctx)
@@ -163,20 +151,16 @@ def board_add_site(ctx, name: str) -> None:
     )
     now = utc_now()
     expires = iso(now + timedelta(hours=ENROL_CODE_HOURS))
-    db = connect(app.config["DATABASE"])
-    try:
-        with write_txn(db):
-            site = store.board_site(db, name=name)
-            if site is None:
-                store.add_site(db, name, code_hash(code), expires, iso(now))
-            elif site["enrolled_at"] is None and site["revoked_at"] is None:
-                store.new_enrol_code(db, name, code_hash(code), expires)
-            else:
-                raise click.ClickException(
-                    f"'{name}' is already enrolled (or revoked). Choose another name."
-                )
-    finally:
-        db.close()
+    with app_database(app) as db, write_txn(db):
+        site = store.board_site(db, name=name)
+        if site is None:
+            store.add_site(db, name, code_hash(code), expires, iso(now))
+        elif site["enrolled_at"] is None and site["revoked_at"] is None:
+            store.new_enrol_code(db, name, code_hash(code), expires)
+        else:
+            raise click.ClickException(
+                f"'{name}' is already enrolled (or revoked). Choose another name."
+            )
     click.echo(f"Enrolment code for '{name}': {code}")
     click.echo(f"It works once, until {expires}. On the site, run:")
     click.echo(f"  gateway sync enroll BOARD_URL {code}")
@@ -187,15 +171,11 @@ def board_add_site(ctx, name: str) -> None:
 @click.pass_context
 def board_revoke_site(ctx, name: str) -> None:
     """Refuse everything from the site NAME from now on. What it sent is kept."""
-    from gateway.db import connect, write_txn
+    from gateway.db import write_txn
 
     app = _board_app(ctx)
-    db = connect(app.config["DATABASE"])
-    try:
-        with write_txn(db):
-            revoked = store.revoke_site(db, name, iso(utc_now()))
-    finally:
-        db.close()
+    with app_database(app) as db, write_txn(db):
+        revoked = store.revoke_site(db, name, iso(utc_now()))
     if not revoked:
         raise click.ClickException(f"There is no site called '{name}' in use.")
     click.echo(f"Revoked '{name}'. The board refuses its requests from now on.")
@@ -205,14 +185,10 @@ def board_revoke_site(ctx, name: str) -> None:
 @click.pass_context
 def board_sites(ctx) -> None:
     """Each site, its last contact and records; flags quiet sites and wrong clocks."""
-    from gateway.db import connect
 
     app = _board_app(ctx)
-    db = connect(app.config["DATABASE"])
-    try:
+    with app_database(app) as db:
         sites = store.list_sites(db)
-    finally:
-        db.close()
     if not sites:
         click.echo("No sites yet. Add one with `gateway board add-site NAME`.")
         return
