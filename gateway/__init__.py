@@ -34,6 +34,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     app = Flask(__name__, instance_path=config["INSTANCE_PATH"])
     app.config.update(config)
     app.config["SECRET_KEY"] = _secret_key(app)
+    # Nothing the gateway accepts is larger (a sync batch is the largest):
+    # a bigger body is refused with 413 before it is read into memory.
+    app.config.setdefault("MAX_CONTENT_LENGTH", 16 * 1024 * 1024)
     logging.getLogger("gateway").setLevel(app.config["LOG_LEVEL"].upper())
     runtime = load_runtime(app.config)
     app.extensions["gateway"] = runtime

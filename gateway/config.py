@@ -293,7 +293,7 @@ SETTINGS: tuple[Setting, ...] = (
         "SYNC_BATCH",
         500,
         "Records a site sends in one request. A board that answers 413 "
-        "(too large) gets half as many next time.",
+        "(too large) gets half as many for the rest of that pass.",
         _positive_int,
     ),
     Setting(

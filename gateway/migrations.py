@@ -183,6 +183,13 @@ def add_sync(db: sqlite_utils.Database) -> None:
         "ALTER TABLE participants "
         "ADD COLUMN opt_change_from_board INTEGER NOT NULL DEFAULT 0"
     )
+    # When the person last opted out or in: a change from another site is
+    # taken only if it is newer.
+    db.execute("ALTER TABLE participants ADD COLUMN opt_changed_at TEXT")
+    db.execute(
+        "UPDATE participants SET opt_changed_at = opted_out_at "
+        "WHERE opted_out_at IS NOT NULL"
+    )
     db.execute("""
         CREATE TABLE sync_queue (
             record_id TEXT PRIMARY KEY,     -- the record's own global id
@@ -224,9 +231,23 @@ def add_sync(db: sqlite_utils.Database) -> None:
                 json_object(
                     'participant', new.id,
                     'at', coalesce(
-                        new.opted_out_at, strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))),
+                        new.opt_changed_at, new.opted_out_at,
+                        strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))),
                 strftime('%Y-%m-%dT%H:%M:%SZ', 'now'));
         END""")
+    # What happened before this version is queued too, once.
+    db.execute("""
+        INSERT INTO sync_queue (record_id, kind, queued_at)
+        SELECT id, 'response', closed_at FROM responses
+        WHERE status != 'open' AND is_test = 0""")
+    db.execute("""
+        INSERT INTO sync_queue (record_id, kind, priority, queued_at)
+        SELECT id, 'alert', 1, raised_at FROM alerts WHERE is_test = 0""")
+    db.execute("""
+        INSERT INTO sync_queue (record_id, kind, body, queued_at)
+        SELECT lower(hex(randomblob(16))), 'opt_out',
+            json_object('participant', id, 'at', opted_out_at), opted_out_at
+        FROM participants WHERE opted_out_at IS NOT NULL AND is_test = 0""")
     # The board's side. A site row is made by `gateway board add-site`; the
     # site's own id and secret arrive when it enrols.
     db.execute("""

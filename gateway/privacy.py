@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import os
 import re
 import secrets
 from pathlib import Path
@@ -42,10 +43,17 @@ def new_key() -> bytes:
 
 
 def write_key(path: Path, key: bytes) -> None:
+    """Write a key readable by its owner only, all at once: a running server
+    that reads it again never sees half a key."""
     path.parent.mkdir(parents=True, exist_ok=True)
     path.parent.chmod(0o700)
-    path.write_text(key.hex() + "\n", encoding="ascii")
-    path.chmod(0o600)
+    partial = path.with_name(path.name + ".new")
+    fd = os.open(partial, os.O_CREAT | os.O_TRUNC | os.O_WRONLY, 0o600)
+    with os.fdopen(fd, "w", encoding="ascii") as out:
+        out.write(key.hex() + "\n")
+        out.flush()
+        os.fsync(out.fileno())
+    os.replace(partial, path)
 
 
 def read_key(path: Path) -> bytes | None:

@@ -7,14 +7,20 @@ is made in-process through the same conversation functions the channels use.
 
 from __future__ import annotations
 
+import http.server
+import json
 import os
 import subprocess
+import threading
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from gateway import create_app
+from gateway import create_app, store
 from gateway.conversations import answer, start_conversation
 from gateway.db import connect, write_txn
+from gateway.sms_inbound import InboundSms, handle_inbound
+from gateway.sync.records import canonical
 from tests.conftest import GATEWAY
 
 
@@ -88,3 +94,108 @@ def rows(path: str, sql: str, params=()) -> list[dict]:
         return list(db.query(sql, params))
     finally:
         db.close()
+
+
+MOMENT = datetime(2026, 11, 21, 9, 0, tzinfo=UTC)
+
+
+@contextmanager
+def site_db(env: dict):
+    """The site's app config and a connection to its database."""
+    app = site_app(env)
+    db = connect(app.config["DATABASE"])
+    try:
+        yield app, db
+    finally:
+        db.close()
+
+
+def queue(env: dict) -> list[dict]:
+    return rows(
+        database(env),
+        "SELECT * FROM sync_queue ORDER BY priority DESC, queued_at, record_id",
+    )
+
+
+def count(env: dict, sql: str, params=()) -> int:
+    return rows(database(env), sql, params)[0]["n"]
+
+
+def board_response_ids(board_env: dict) -> list[str]:
+    return [
+        row["id"]
+        for row in rows(database(board_env), "SELECT id FROM responses ORDER BY id")
+    ]
+
+
+def text(env: dict, phone: str, body: str, sid: str) -> None:
+    """An SMS from `phone` to the site, handled as the webhook handles it."""
+    with site_db(env) as (app, db):
+        handle_inbound(
+            db, app.extensions["gateway"], InboundSms(sid, phone, body), MOMENT
+        )
+
+
+def participant_id(env: dict, phone: str) -> str:
+    found = rows(
+        database(env),
+        "SELECT participant_id FROM participant_numbers WHERE phone = ?",
+        [phone],
+    )
+    assert len(found) == 1
+    return found[0]["participant_id"]
+
+
+def set_board_url(env: dict, url: str) -> None:
+    with site_db(env) as (_app, db), write_txn(db):
+        store.set_meta(db, "sync_board_url", url)
+
+
+def built_record(env: dict, response_id: str) -> dict:
+    """A response as the site would send it, without touching its queue."""
+    with site_db(env) as (_app, db):
+        body = canonical(store.response_record(db, response_id))
+    queued_at = rows(
+        database(env),
+        "SELECT queued_at FROM sync_queue WHERE record_id = ?",
+        [response_id],
+    )[0]["queued_at"]
+    return {"id": response_id, "kind": "response", "queued_at": queued_at, "body": body}
+
+
+def changed(body: str) -> str:
+    """The same record with one answer altered."""
+    data = json.loads(body)
+    data["answers"][1]["value"] = data["answers"][1]["raw"] = "Altered afterwards"
+    return canonical(data)
+
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    def log_message(self, *args) -> None:  # quiet in test output
+        pass
+
+    def body(self) -> bytes:
+        length = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(length) if length else b""
+
+    def reply(self, status: int, data: bytes, content_type: str) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+
+@contextmanager
+def http_server(handler: type[http.server.BaseHTTPRequestHandler]):
+    """Serve `handler` on 127.0.0.1 in a thread; yield (base URL, server)."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", server
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)

@@ -18,9 +18,8 @@ import http.server
 import json
 import re
 import subprocess
-import threading
 import time
-from contextlib import closing, contextmanager
+from contextlib import closing
 from datetime import UTC, datetime
 
 from gateway import store
@@ -30,128 +29,34 @@ from gateway.db import connect, write_txn
 from gateway.privacy import pseudonym, read_key
 from gateway.sms_inbound import InboundSms, handle_inbound
 from gateway.sync.enrolment import board_client, sync_secret_file
-from gateway.sync.records import canonical, next_batch
+from gateway.sync.records import next_batch
 from gateway.sync.runner import SyncSchedule, sync_once
 from tests.conftest import GATEWAY, serve_gateway
 from tests.sync_helpers import (
+    MOMENT,
+    Handler,
     add_site,
+    board_response_ids,
+    built_record,
+    changed,
+    count,
     database,
     enrol,
+    http_server,
     install,
     make_responses,
+    participant_id,
+    queue,
     rows,
     run,
+    set_board_url,
     site_app,
+    site_db,
+    text,
 )
 
 PHONE, OTHER_PHONE = "+447700900123", "+447700900456"
 HARM = "I want to kill myself"
-MOMENT = datetime(2026, 11, 21, 9, 0, tzinfo=UTC)
-
-
-# Helpers --------------------------------------------------------------------------
-
-
-@contextmanager
-def site_db(env: dict):
-    """The site's app config and a connection to its database."""
-    app = site_app(env)
-    db = connect(app.config["DATABASE"])
-    try:
-        yield app, db
-    finally:
-        db.close()
-
-
-def queue(env: dict) -> list[dict]:
-    return rows(
-        database(env),
-        "SELECT * FROM sync_queue ORDER BY priority DESC, queued_at, record_id",
-    )
-
-
-def count(env: dict, sql: str, params=()) -> int:
-    return rows(database(env), sql, params)[0]["n"]
-
-
-def board_response_ids(board_env: dict) -> list[str]:
-    return [
-        row["id"]
-        for row in rows(database(board_env), "SELECT id FROM responses ORDER BY id")
-    ]
-
-
-def text(env: dict, phone: str, body: str, sid: str) -> None:
-    """An SMS from `phone` to the site, handled as the webhook handles it."""
-    with site_db(env) as (app, db):
-        handle_inbound(
-            db, app.extensions["gateway"], InboundSms(sid, phone, body), MOMENT
-        )
-
-
-def participant_id(env: dict, phone: str) -> str:
-    found = rows(
-        database(env),
-        "SELECT participant_id FROM participant_numbers WHERE phone = ?",
-        [phone],
-    )
-    assert len(found) == 1
-    return found[0]["participant_id"]
-
-
-def set_board_url(env: dict, url: str) -> None:
-    with site_db(env) as (_app, db), write_txn(db):
-        store.set_meta(db, "sync_board_url", url)
-
-
-def built_record(env: dict, response_id: str) -> dict:
-    """A response as the site would send it, without touching its queue."""
-    with site_db(env) as (_app, db):
-        body = canonical(store.response_record(db, response_id))
-    queued_at = rows(
-        database(env),
-        "SELECT queued_at FROM sync_queue WHERE record_id = ?",
-        [response_id],
-    )[0]["queued_at"]
-    return {"id": response_id, "kind": "response", "queued_at": queued_at, "body": body}
-
-
-def changed(body: str) -> str:
-    """The same record with one answer altered."""
-    data = json.loads(body)
-    data["answers"][1]["value"] = data["answers"][1]["raw"] = "Altered afterwards"
-    return canonical(data)
-
-
-class _Handler(http.server.BaseHTTPRequestHandler):
-    def log_message(self, *args) -> None:  # quiet in test output
-        pass
-
-    def body(self) -> bytes:
-        length = int(self.headers.get("Content-Length") or 0)
-        return self.rfile.read(length) if length else b""
-
-    def reply(self, status: int, data: bytes, content_type: str) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-
-@contextmanager
-def http_server(handler: type[http.server.BaseHTTPRequestHandler]):
-    """Serve `handler` on 127.0.0.1 in a thread; yield (base URL, server)."""
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}", server
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=10)
 
 
 # 1. Conflicts -----------------------------------------------------------------
@@ -228,7 +133,7 @@ def test_a_conflicting_record_is_set_aside_and_never_blocks_the_rest(
 # 2. A 200 that is not the board ---------------------------------------------------
 
 
-class CaptivePortal(_Handler):
+class CaptivePortal(Handler):
     PAGE = b"<html><body><h1>Welcome to Care Home Wi-Fi</h1>Sign in</body></html>"
 
     def do_GET(self) -> None:
@@ -261,7 +166,7 @@ def test_a_captive_portal_page_marks_nothing(enrolled_site, board):
 def proxy_refusing_over(limit: int, board_port: int):
     """A proxy to the board that answers 413 to a push of more than `limit`."""
 
-    class Proxy(_Handler):
+    class Proxy(Handler):
         def do_GET(self) -> None:
             self.forward(b"")
 
@@ -472,18 +377,25 @@ def test_an_opt_out_elsewhere_arrives_by_pull_without_an_echo(
     assert "opt-out change" not in oak_sync.stdout  # not its own back
     rose_sync = run(enrolled_site, "sync", "run")
 
-    assert "Took 1 opt-out change(s) made at other sites." in rose_sync.stdout
+    # Both are kept: the person Rose Court knows, and the one it has not met,
+    # who must never be invited here either. Neither number comes with them.
+    assert "Took 2 opt-out change(s) made at other sites." in rose_sync.stdout
     person = participant_id(enrolled_site, PHONE)
-    at_rose = rows(
-        database(enrolled_site),
-        "SELECT id, opted_out_at, opt_change_from_board FROM participants",
-    )
-    assert [(row["id"], row["opt_change_from_board"]) for row in at_rose] == [
-        (person, 1)
-    ]
-    assert at_rose[0]["opted_out_at"] is not None
     stranger = participant_id(oak, OTHER_PHONE)
-    assert stranger not in {row["id"] for row in at_rose}
+    at_rose = {
+        row["id"]: row
+        for row in rows(
+            database(enrolled_site),
+            "SELECT id, opted_out_at, opt_change_from_board FROM participants",
+        )
+    }
+    assert set(at_rose) == {person, stranger}
+    assert all(row["opted_out_at"] is not None for row in at_rose.values())
+    assert all(row["opt_change_from_board"] == 1 for row in at_rose.values())
+    numbers = rows(
+        database(enrolled_site), "SELECT participant_id FROM participant_numbers"
+    )
+    assert [row["participant_id"] for row in numbers] == [person]
     assert [row for row in queue(enrolled_site) if row["kind"] != "response"] == []
 
     run(enrolled_site, "sync", "run")

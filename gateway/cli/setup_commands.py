@@ -126,12 +126,16 @@ def worker(ctx: click.Context, once: bool) -> None:
 def _sync_pass(db, config: dict, schedule) -> None:
     """Send this site's queue to its board, if it is enrolled."""
     from gateway.sync.enrolment import board_client
-    from gateway.sync.runner import sync_once
+    from gateway.sync.runner import Summary, sync_once
 
     client = board_client(db, config)
     if client is None:
         return
-    summary = sync_once(db, client, utc_now, config["SYNC_BATCH"])
+    try:
+        summary = sync_once(db, client, utc_now, config["SYNC_BATCH"])
+    except Exception as error:  # the outbox and the next pass must still run
+        log.exception("sync failed unexpectedly")
+        summary = Summary(error=f"unexpected {type(error).__name__}")
     schedule.record(summary)
     if summary.error:
         log.warning(

@@ -41,10 +41,11 @@ def site_by_code(db: Database, code_hash: str) -> dict | None:
 
 
 def enrol_site(db: Database, name: str, site_id: str, secret: str, now: str) -> None:
-    """The code is used up: it cannot enrol a second time."""
+    """The code stays until the site's first signed request, so that a site
+    whose answer was lost on the way can ask again (and only that site)."""
     db.execute(
         """UPDATE board_sites SET site_id = ?, secret = ?, enrolled_at = ?,
-               enrol_code_hash = NULL, enrol_expires_at = NULL, last_contact_at = ?
+               last_contact_at = ?
            WHERE name = ?""",
         [site_id, secret, now, now, name],
     )
@@ -79,7 +80,8 @@ def list_sites(db: Database) -> list[dict]:
 def touch_site(db: Database, site_id: str, now: str, offset: float | None) -> None:
     db.execute(
         """UPDATE board_sites SET last_contact_at = ?,
-               clock_offset_seconds = coalesce(?, clock_offset_seconds)
+               clock_offset_seconds = coalesce(?, clock_offset_seconds),
+               enrol_code_hash = NULL, enrol_expires_at = NULL
            WHERE site_id = ?""",
         [now, offset, site_id],
     )
@@ -191,7 +193,7 @@ def apply_alert(db: Database, record: dict, received_at: str) -> None:
 def opt_changes_since(db: Database, cursor: int, site_id: str, limit: int) -> list:
     """Opt-outs and opt-ins that other sites sent, after `cursor`."""
     return [
-        {"seq": row["seq"], "kind": row["kind"], **json.loads(row["body"])}
+        {**json.loads(row["body"]), "seq": row["seq"], "kind": row["kind"]}
         for row in db.query(
             """SELECT seq, kind, body FROM board_records
                WHERE seq > ? AND site_id != ? AND kind IN ('opt_out', 'opt_in')

@@ -82,9 +82,10 @@ def set_opted_out(db: Database, participant_id: str, when: str | None) -> None:
     """Record an opt-out at `when`, or an opt-in again with None."""
     db.execute(
         # Made here, so it goes up to the board (see migrations.add_sync).
-        "UPDATE participants SET opted_out_at = ?, opt_change_from_board = 0 "
-        "WHERE id = ?",
-        [when, participant_id],
+        """UPDATE participants SET opted_out_at = ?, opt_change_from_board = 0,
+               opt_changed_at = coalesce(?, strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))
+           WHERE id = ?""",
+        [when, when, participant_id],
     )
 
 

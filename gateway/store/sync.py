@@ -35,7 +35,7 @@ def freeze_body(db: Database, record_id: str, body: str) -> None:
 def mark_synced(db: Database, record_id: str, now: str, board_time: str) -> None:
     db.execute(
         """UPDATE sync_queue SET synced_at = ?, board_received_at = ?
-           WHERE record_id = ? AND synced_at IS NULL""",
+           WHERE record_id = ? AND synced_at IS NULL AND set_aside_at IS NULL""",
         [now, board_time, record_id],
     )
 
@@ -127,15 +127,23 @@ def alert_record(db: Database, alert_id: str) -> dict | None:
     return rows[0] if rows else None
 
 
-def apply_opt_change(db: Database, participant: str | None, when: str | None) -> int:
-    """An opt-out (or, with `when` None, an opt-in) made at another site, for a
-    person known here; 1 if it changed anything. Not queued to go back up."""
-    if not isinstance(participant, str):
-        return 0
+def apply_opt_change(db: Database, participant: str, opted_out: bool, at: str) -> int:
+    """An opt-out or opt-in made at another site at `at`; 1 if it changed
+    anything here. Taken only if newer than this site's own last change (a
+    tie goes to opting out). Kept even for someone this site has not met, so
+    that they are never invited. Not queued to go back up."""
+    db.execute(
+        """INSERT OR IGNORE INTO participants (id, created_at, opt_change_from_board)
+           VALUES (?, ?, 1)""",
+        [participant, at],
+    )
     cursor = db.execute(
-        """UPDATE participants SET opted_out_at = ?, opt_change_from_board = 1
-           WHERE id = ? AND (opted_out_at IS NULL) != (? IS NULL)""",
-        [when, participant, when],
+        """UPDATE participants SET opted_out_at = ?, opt_changed_at = ?,
+               opt_change_from_board = 1
+           WHERE id = ? AND (opted_out_at IS NULL) = ?
+             AND (opt_changed_at IS NULL OR opt_changed_at < ?
+                  OR (opt_changed_at = ? AND ?))""",
+        [at if opted_out else None, at, participant, opted_out, at, at, opted_out],
     )
     return cursor.rowcount
 
@@ -160,6 +168,22 @@ def rekey_participants(db: Database, changes: list[tuple[str, str]]) -> int:
         if merged:
             db.execute(
                 "DELETE FROM participant_numbers WHERE participant_id = ?", [old]
+            )
+            # One open conversation per person and channel: the older key's
+            # is saved as partial where the person has one under both.
+            db.execute(
+                """UPDATE responses SET status = 'partial', close_reason = 'merged',
+                       closed_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now')
+                   WHERE id IN (
+                       SELECT s.response_id FROM sessions s
+                       WHERE s.participant_id = ? AND s.channel IN (
+                           SELECT channel FROM sessions WHERE participant_id = ?))""",
+                [old, new],
+            )
+            db.execute(
+                """DELETE FROM sessions WHERE participant_id = ? AND channel IN (
+                       SELECT channel FROM sessions WHERE participant_id = ?)""",
+                [old, new],
             )
         else:
             db.execute("UPDATE participants SET id = ? WHERE id = ?", [new, old])

@@ -46,17 +46,24 @@ def enrol():
         raise Refused(400, "send code and site_id")
     now = _now()
     db = get_db()
-    secret = secrets.token_hex(32)
     with write_txn(db):
         site = store.site_by_code(db, code_hash(code))
         if site is None or site["revoked_at"]:
             raise Refused(403, "this enrolment code is not known, or was used")
         if parse_iso(site["enrol_expires_at"]) < now:
             raise Refused(403, "this enrolment code has expired; ask for a new one")
-        taken = store.board_site(db, site_id=site_id)
-        if taken is not None and taken["name"] != site["name"]:
-            raise Refused(409, "this site is already enrolled under another name")
-        store.enrol_site(db, site["name"], site_id, secret, iso(now))
+        if site["enrolled_at"] is not None:
+            # Asked again before its first signed request: the answer was lost
+            # on the way. The same site gets the same answer; no one else does.
+            if site["site_id"] != site_id:
+                raise Refused(403, "this enrolment code is not known, or was used")
+            secret = site["secret"]
+        else:
+            taken = store.board_site(db, site_id=site_id)
+            if taken is not None:
+                raise Refused(409, "this site is already enrolled under another name")
+            secret = secrets.token_hex(32)
+            store.enrol_site(db, site["name"], site_id, secret, iso(now))
     key = current_runtime().pseudonym_key
     return _answer({"name": site["name"], "secret": secret, "pseudonym_key": key.hex()})
 
@@ -152,10 +159,10 @@ def _signed_site() -> dict:
 
 def _site_clock_offset(now: datetime) -> float | None:
     try:
-        site_clock = int(request.headers.get(signing.SITE_CLOCK, ""))
-    except ValueError:
+        offset = int(request.headers.get(signing.SITE_CLOCK, "")) - now.timestamp()
+    except (ValueError, OverflowError):
         return None
-    return site_clock - now.timestamp()
+    return offset if abs(offset) < 10 * 365 * 86400 else None
 
 
 def _now() -> datetime:

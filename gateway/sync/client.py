@@ -8,6 +8,7 @@ Every board answer's time updates the site's clock offset.
 from __future__ import annotations
 
 import json
+import math
 import time
 import urllib.error
 import urllib.request
@@ -36,6 +37,17 @@ class TooLarge(SyncError):
 
 class Refused(SyncError):
     """The board refused this site (revoked, unknown, bad signature): stop."""
+
+
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    """A redirect is not the board's answer, and must not carry a fresh
+    signature to another address: it becomes an error instead."""
+
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+_OPENER = urllib.request.build_opener(_NoRedirects)
 
 
 class BoardClient:
@@ -100,7 +112,7 @@ class BoardClient:
             method=method,
         )
         try:
-            with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as reply:  # noqa: S310
+            with _OPENER.open(request, timeout=TIMEOUT_SECONDS) as reply:
                 return self._read(reply, reply.status, now)
         except urllib.error.HTTPError as error:
             with error:
@@ -156,9 +168,11 @@ def _seconds(value: str | None) -> float | None:
     if not value:
         return None
     try:
-        return max(0.0, float(value))
+        seconds = float(value)
     except ValueError:
         pass
+    else:
+        return max(0.0, seconds) if math.isfinite(seconds) else None
     try:
         from email.utils import parsedate_to_datetime
 

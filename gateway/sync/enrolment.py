@@ -13,12 +13,15 @@ import json
 import urllib.error
 import urllib.request
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from gateway import store
 from gateway.config import pseudonym_key_file
 from gateway.db import connect, write_txn
 from gateway.privacy import pseudonym, read_key, write_key
 from gateway.sync.client import TIMEOUT_SECONDS, BoardClient
+
+LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 
 
 class EnrolError(Exception):
@@ -32,8 +35,12 @@ def sync_secret_file(instance_path: str | Path) -> Path:
 def enrol(config: dict, board_url: str, code: str) -> str:
     """Enrol this site with the board at `board_url`; return the board's name for it."""
     board_url = board_url.rstrip("/")
-    if not board_url.startswith(("https://", "http://")):
-        raise EnrolError("The board's address starts with https://")
+    scheme, host = urlsplit(board_url).scheme, urlsplit(board_url).hostname or ""
+    if scheme != "https" and not (scheme == "http" and host in LOOPBACK):
+        raise EnrolError(
+            "The board's address must start with https:// (plain http only to "
+            "this machine): enrolling sends the organisation's key."
+        )
     db = connect(config["DATABASE"])
     try:
         site_id = store.get_meta(db, "site_id")

@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import json
 import logging
-import sqlite3
+import re
 
+from flows.engine import parse_iso
 from gateway import store
 from gateway.db import savepoint, write_txn
 from gateway.sync.records import KINDS, body_hash
 
 log = logging.getLogger("gateway.sync")
 MAX_ID_LENGTH = 64
+PSEUDONYM = re.compile(r"^[0-9a-f]{64}$")  # HMAC-SHA256, hex
 
 
 def accept_batch(db, site: dict, records, now: str) -> list[dict]:
@@ -58,8 +60,8 @@ def _accept(db, site: dict, item, now: str) -> dict:
                 store.apply_response(db, data)
             elif item["kind"] == "alert":
                 store.apply_alert(db, data, now)
-    except (KeyError, TypeError, ValueError, sqlite3.IntegrityError) as error:
-        log.warning("a record from site %s was refused: %s", site["name"], error)
+    except Exception as error:  # one bad record never fails the whole batch
+        log.warning("a record from site %s was refused: %r", site["name"], error)
         return _rejected(record_id, f"could not be stored: {type(error).__name__}")
     return {"id": record_id, "status": "stored"}
 
@@ -82,9 +84,21 @@ def _check(site: dict, item: dict) -> tuple[str | None, dict | None]:
             return "the record belongs to another site", None
         if data.get("id") != item["id"]:
             return "the record's id does not match its body", None
-    elif not isinstance(data.get("participant"), str):
-        return "an opt-out names no participant", None
+    elif not _is_opt_change(data):
+        return "an opt-out or opt-in must be a participant and a time, no more", None
     return None, data
+
+
+def _is_opt_change(data: dict) -> bool:
+    if set(data) != {"participant", "at"} or not isinstance(data["at"], str):
+        return False
+    if not PSEUDONYM.match(str(data["participant"])):
+        return False
+    try:
+        parse_iso(data["at"])
+    except ValueError:
+        return False
+    return True
 
 
 def _rejected(record_id: str | None, reason: str) -> dict:

@@ -10,13 +10,15 @@ SQLite, and a record sent twice is a no-op at the board.
 from __future__ import annotations
 
 import logging
+import math
 import random
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from flows.engine import iso
+from flows.engine import iso, parse_iso
 from gateway import store
 from gateway.db import write_txn
 from gateway.sync.client import BoardClient, SyncError, TooLarge
@@ -24,6 +26,7 @@ from gateway.sync.records import next_batch
 
 log = logging.getLogger("gateway.sync")
 BASE_DELAY_SECONDS = 5
+PSEUDONYM = re.compile(r"^[0-9a-f]{64}$")  # HMAC-SHA256, hex
 
 
 @dataclass
@@ -53,11 +56,10 @@ def sync_once(
             break
         try:
             results, board_time = client.push(batch)
-        except TooLarge:
-            if size == 1:
-                _set_aside(db, batch, "the board refuses it as too large", now)
-                summary.set_aside += 1
-                continue
+        except TooLarge as error:
+            if size == 1:  # not a batch too big: something else is wrong
+                summary.error = f"{error}, even for one record"
+                break
             size = max(1, size // 2)
             log.info("the board found the batch too large; sending %d at a time", size)
             continue
@@ -106,33 +108,47 @@ def _apply_acknowledgement(db, batch, results, board_time: str, now) -> tuple[in
     return acknowledged, set_aside
 
 
-def _set_aside(db, batch, reason: str, now) -> None:
-    with write_txn(db):
-        for record in batch:
-            store.set_aside(db, record["id"], reason, iso(now()))
-
-
 def pull_opt_changes(db, client: BoardClient, now) -> int:
-    """Opt-outs and opt-ins made at other sites, applied to people known here."""
+    """Opt-outs and opt-ins made at other sites, kept here (newest wins)."""
     cursor = int(store.get_meta(db, "sync_pull_cursor") or 0)
     applied = 0
     while True:
         answer = client.pull(cursor)
-        changes = answer.get("opt_changes") or []
+        changes = answer.get("opt_changes")
+        if not isinstance(changes, list):
+            raise SyncError("the board's answer had no list of opt-out changes")
         with write_txn(db):
             for change in changes:
-                when = change.get("at") if change.get("kind") == "opt_out" else None
-                participant = change.get("participant")
-                if store.apply_opt_change(db, participant, when):
+                if not _well_formed(change):
+                    log.warning("an opt-out change from the board was malformed")
+                    continue
+                opted_out = change["kind"] == "opt_out"
+                participant = change["participant"]
+                if store.apply_opt_change(db, participant, opted_out, change["at"]):
                     applied += 1
-                    if when is not None:
+                    if opted_out:
                         store.cancel_for_participant(
                             db, participant, "opted out at another site", iso(now())
                         )
-            cursor = int(answer.get("cursor") or cursor)
-            store.set_meta(db, "sync_pull_cursor", str(cursor))
+            given = answer.get("cursor")
+            if isinstance(given, int) and given > cursor:  # never backwards
+                cursor = given
+                store.set_meta(db, "sync_pull_cursor", str(cursor))
         if not changes:
             return applied
+
+
+def _well_formed(change) -> bool:
+    if not isinstance(change, dict) or change.get("kind") not in ("opt_out", "opt_in"):
+        return False
+    participant, at = change.get("participant"), change.get("at")
+    if not (isinstance(participant, str) and PSEUDONYM.match(participant)):
+        return False
+    try:
+        parse_iso(at)
+    except (TypeError, ValueError):
+        return False
+    return True
 
 
 def _remember(db, summary: Summary, now) -> None:
@@ -144,10 +160,13 @@ def _remember(db, summary: Summary, now) -> None:
 
 
 def backoff_seconds(failures: int, cap: float, retry_after: float | None) -> float:
-    """Exponential backoff with full jitter, capped; never sooner than Retry-After."""
+    """Exponential backoff with full jitter, capped; never sooner than the
+    board's Retry-After, but never later than an hour (or the cap) for it."""
     ceiling = min(cap, BASE_DELAY_SECONDS * 2 ** min(failures, 30))
     delay = random.uniform(0, ceiling)  # noqa: S311 - jitter, not secrecy
-    return max(delay, retry_after or 0.0)
+    if retry_after is not None and math.isfinite(retry_after):
+        delay = max(delay, min(retry_after, max(cap, 3600.0)))
+    return delay
 
 
 class SyncSchedule:

@@ -1,8 +1,9 @@
 """Request signatures between a site and its board: HMAC-SHA256 with the site's secret.
 
-The signature covers a timestamp, a one-time nonce, the method, the path with
-its query, and the body. The board refuses a timestamp outside its skew
-window and a nonce it has seen, so a request cannot be replayed.
+The signature covers the corrected time, the site's own clock, a one-time
+nonce, the method, the path with its query, and the body. The board refuses a
+time outside its skew window and a nonce it has seen, so a request cannot be
+replayed.
 """
 
 from __future__ import annotations
@@ -20,10 +21,16 @@ BOARD_TIME = "X-Gateway-Board-Time"  # on every board answer
 
 
 def signature(
-    secret: bytes, timestamp: int, nonce: str, method: str, path: str, body: bytes
+    secret: bytes,
+    timestamp: str,
+    site_clock: str,
+    nonce: str,
+    method: str,
+    path: str,
+    body: bytes,
 ) -> str:
-    message = f"{timestamp}\n{nonce}\n{method.upper()}\n{path}\n".encode() + body
-    return hmac.new(secret, message, hashlib.sha256).hexdigest()
+    head = f"{timestamp}\n{site_clock}\n{nonce}\n{method.upper()}\n{path}\n"
+    return hmac.new(secret, head.encode() + body, hashlib.sha256).hexdigest()
 
 
 def signed_headers(
@@ -36,21 +43,23 @@ def signed_headers(
     site_clock: int,
 ) -> dict[str, str]:
     nonce = uuid.uuid4().hex
+    stamp, clock = str(timestamp), str(site_clock)
     return {
         SITE: site_id,
-        TIME: str(timestamp),
+        TIME: stamp,
+        SITE_CLOCK: clock,
         NONCE: nonce,
-        SIGNATURE: signature(secret, timestamp, nonce, method, path, body),
-        SITE_CLOCK: str(site_clock),
+        SIGNATURE: signature(secret, stamp, clock, nonce, method, path, body),
     }
 
 
 def is_valid(secret: bytes, headers, method: str, path: str, body: bytes) -> bool:
-    try:
-        timestamp = int(headers.get(TIME, ""))
-    except ValueError:
-        return False
+    """Everything a signed request says (its times, nonce, method, path with its
+    query, and body) is exactly what the site signed."""
+    stamp = headers.get(TIME, "")
     nonce = headers.get(NONCE, "")
+    expected = signature(
+        secret, stamp, headers.get(SITE_CLOCK, ""), nonce, method, path, body
+    )
     given = headers.get(SIGNATURE, "")
-    expected = signature(secret, timestamp, nonce, method, path, body)
-    return bool(nonce) and hmac.compare_digest(expected, given)
+    return bool(stamp and nonce) and hmac.compare_digest(expected, given)
