@@ -14,7 +14,15 @@ import re
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from flows.engine import advance_session, decline_step, go_back, iso, parse_iso
+from flows.answers import interpret
+from flows.engine import (
+    advance_session,
+    asks_more_after,
+    decline_step,
+    go_back,
+    iso,
+    parse_iso,
+)
 from flows.model import OPTION_KINDS, Flow, SessionState, StepKind
 from gateway import store
 from gateway.conversations import close_conversation, start_conversation
@@ -89,16 +97,11 @@ def showing(
 ) -> Showing | dict:
     """The open conversation to draw, or how it ended (a response row).
 
-    Left alone past "Are you still there?", it is saved as partial here: a
-    tablet without JavaScript comes back to this page when that time is up.
+    Drawing a screen never closes anything: a tablet reloading after a long
+    Wi-Fi drop may still hold a tap to resend. Time running out closes a
+    conversation only through `time_up`.
     """
-    found = store.kiosk_session(db, response_id, kiosk_name)  # a read: no lock
-    if found is not None and _left_alone(runtime, found[0], now):
-        with write_txn(db):  # look again under the lock: a tap may just have come
-            found = store.kiosk_session(db, response_id, kiosk_name)
-            if found is not None and _left_alone(runtime, found[0], now):
-                close_conversation(db, runtime, response_id, now, "idle_reset")
-                found = None
+    found = store.kiosk_session(db, response_id, kiosk_name)
     if found is None:
         return _ended(db, kiosk_name, response_id)
     session, screen = found
@@ -108,6 +111,19 @@ def showing(
             close_conversation(db, runtime, response_id, now, "flow_changed")
         return _ended(db, kiosk_name, response_id)
     return Showing(response_id, flow, session.state, screen)
+
+
+def time_up(
+    db, runtime: Runtime, kiosk_name: str, response_id: str, now: datetime
+) -> bool:
+    """ "Are you still there?" went unanswered on a tablet without JavaScript:
+    save the answers so far, if nobody has tapped since. True if it closed."""
+    with write_txn(db):
+        found = store.kiosk_session(db, response_id, kiosk_name)
+        if found is None or not _left_alone(runtime, found[0], now):
+            return False
+        close_conversation(db, runtime, response_id, now, "idle_reset")
+    return True
 
 
 def tap(
@@ -152,8 +168,8 @@ def tap(
         )
         store.add_alerts(db, response_id, outcome.alerts, iso(now), session.is_test)
         store.next_screen(db, response_id)
-        if form.get("helped"):
-            store.mark_helped(db, response_id)
+        if action != "back" and not asks_more_after(flow, step_id, "kiosk"):
+            store.mark_helped(db, response_id, bool(form.get("helped")))
     return Tapped(
         "applied",
         response_id,
@@ -217,18 +233,14 @@ def _answer_text(
     step = flow.step(step_id)
     answer = (answer or "").strip()
     if step.kind in OPTION_KINDS:
-        for option in step.options:
+        for position, option in enumerate(step.options, 1):
             if answer == option.value:
-                return option.words, None
+                # Its number in the list: words like "One" could mean another.
+                return str(position), None
         return "", N_("Please tap one of the answers.")
     if step.kind is StepKind.NUMBER:
-        try:
-            number = float(answer)
-        except ValueError:
-            return "", N_("Please choose a number.")
-        low, high = step.minimum, step.maximum
-        if (low is not None and number < low) or (high is not None and number > high):
-            return "", N_("Please choose a number in the range shown.")
+        if interpret(step, answer) is None:
+            return "", N_("Please choose a number from the ones shown.")
         return answer, None
     if not answer:
         return "", N_(

@@ -38,6 +38,13 @@ class StepScreen:
     value: str = ""  # a number being chosen with the plus and minus buttons
 
     @property
+    def range(self) -> tuple[str, str] | None:
+        """The lowest and highest numbers allowed, as people write them."""
+        if self.minimum is None or self.maximum is None:
+            return None
+        return _plain(self.minimum), _plain(self.maximum)
+
+    @property
     def spoken(self) -> list[str]:
         """What "Read aloud" says: the question, then each answer."""
         return [self.question, *(choice.words for choice in self.choices)]
@@ -90,4 +97,8 @@ def adjusted(
         number = max(number, minimum)
     if maximum is not None:
         number = min(number, maximum)
+    return _plain(number)
+
+
+def _plain(number: float) -> str:
     return str(int(number)) if float(number).is_integer() else str(number)

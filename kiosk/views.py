@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from datetime import timedelta
 from functools import cache
 from pathlib import Path
 from urllib.parse import urlencode
@@ -25,6 +26,7 @@ from flask import (
     url_for,
 )
 
+from flows.engine import parse_iso
 from gateway import kiosk_taps, store
 from gateway.db import get_db
 from gateway.runtime import current_runtime
@@ -40,6 +42,7 @@ bp = Blueprint(
 STATIC = Path(__file__).parent / "static"
 # What a kiosk keeps for a reload while the gateway cannot be reached.
 OFFLINE_ASSETS = ("kiosk.css", "kiosk.js")
+THANKS_FOR = timedelta(minutes=2)  # how long a finished person's thank-you shows
 SECURITY_HEADERS = {
     # Nothing a resident saw may be kept, shown again from history, or framed.
     "Cache-Control": "no-store",
@@ -64,6 +67,16 @@ def _private(response: Response) -> Response:
 @bp.errorhandler(kiosk_taps.KioskNotFound)
 def _not_found(_error):
     return render_template("kiosk/not_found.html"), 404
+
+
+class KioskFlowMissing(Exception):
+    """The kiosk asks a flow that is not loaded (renamed or removed)."""
+
+
+@bp.errorhandler(KioskFlowMissing)
+def _flow_missing(error):
+    current_app.logger.error("kiosk flow '%s' is not loaded", error)
+    return render_template("kiosk/not_found.html"), 503
 
 
 @bp.errorhandler(kiosk_taps.BadTap)
@@ -110,10 +123,13 @@ def tap(key: str, response_id: str):
     tapped = kiosk_taps.tap(
         get_db(), runtime, kiosk["name"], response_id, request.form, runtime.clock()
     )
-    if tapped.outcome == "try_again":
+    if tapped.outcome == "try_again":  # the same screen, saying what to put right
         translate = runtime.translate(runtime.config["DEFAULT_LANGUAGE"])
         page = _screen_page(key, kiosk, response_id, error=translate(tapped.problem))
-        return page, 422 if page.status_code == 200 else page.status_code
+        if page.status_code == 200:
+            page.status_code = 422
+            page.headers["X-Kiosk-Location"] = _address(key, "screen", response_id)
+        return page
     if tapped.status == "complete":
         return _go(key, "thanks", response_id, tapped.signpost)
     if tapped.status != "open":
@@ -126,6 +142,15 @@ def still_there(key: str, response_id: str):
     """For tablets without JavaScript; kiosk.js shows the same on the step's page."""
     _kiosk(key)
     return render_template("kiosk/still_there.html", key=key, response_id=response_id)
+
+
+@bp.get("/<key>/r/<response_id>/time-up")
+def time_up(key: str, response_id: str):
+    """Where "Are you still there?" goes without JavaScript when nobody answered."""
+    kiosk = _kiosk(key)
+    runtime = current_runtime()
+    kiosk_taps.time_up(get_db(), runtime, kiosk["name"], response_id, runtime.clock())
+    return redirect(_address(key, "screen", response_id), 303)
 
 
 @bp.post("/<key>/r/<response_id>/still-here")
@@ -143,7 +168,9 @@ def reset(key: str, response_id: str):
     """Time is up, or the person tapped Finish: save what was answered, start again."""
     kiosk = _kiosk(key)
     runtime = current_runtime()
-    reason = "idle_reset" if request.form.get("why") == "idle" else "reset"
+    reason = {"idle": "idle_reset", "finished": "finished_early"}.get(
+        request.form.get("why", ""), "reset"
+    )
     kiosk_taps.reset(
         get_db(), runtime, kiosk["name"], response_id, runtime.clock(), reason
     )
@@ -175,11 +202,14 @@ def service_worker():
 
 
 def _kiosk(key: str) -> dict:
-    """The kiosk this address belongs to (looked up once a request), or 404."""
+    """The kiosk this address belongs to (looked up once a request), or 404;
+    503 if the flow it was set up with is no longer here."""
     if g.get("kiosk_key") != key:
         g.kiosk, g.kiosk_key = store.kiosk_by_key(get_db(), key), key
     if g.kiosk is None:
         raise kiosk_taps.KioskNotFound(key)
+    if g.kiosk["flow_id"] and g.kiosk["flow_id"] not in current_runtime().flows:
+        raise KioskFlowMissing(g.kiosk["flow_id"])
     return g.kiosk
 
 
@@ -259,14 +289,21 @@ def _screen_page(
         welcome=_address(key, "welcome"),
         idle_seconds=config["KIOSK_IDLE_SECONDS"],
         still_there_seconds=config["KIOSK_STILL_THERE_SECONDS"],
+        # Without JavaScript a page cannot see typing: give words more time.
+        refresh_after=config["KIOSK_IDLE_SECONDS"]
+        * (5 if described.kind == "text" else 1),
     )
 
 
 def _thanks_page(key: str, kiosk: dict, response_id: str, signpost: bool) -> Response:
     ended = store.kiosk_response(get_db(), response_id, kiosk["name"])
-    if ended is None or ended["status"] != "complete":
-        return redirect(_address(key, "welcome"), 303)
     runtime = current_runtime()
+    if (
+        ended is None
+        or ended["status"] != "complete"
+        or runtime.clock() - parse_iso(ended["closed_at"]) > THANKS_FOR
+    ):  # the next person, going back in history, sees only the welcome
+        return redirect(_address(key, "welcome"), 303)
     flow = runtime.flows.get(ended["flow_id"])
     translate = runtime.translate(ended["language"])
     words = translate(flow.thank_you) if flow and flow.thank_you else None
@@ -285,6 +322,10 @@ def _page(template: str, **context) -> Response:
 
 def _adjust(key: str, kiosk: dict, response_id: str):
     runtime = current_runtime()
+    # A tap on plus or minus is someone still there.
+    kiosk_taps.still_here(
+        get_db(), runtime, kiosk["name"], response_id, runtime.clock()
+    )
     showing = kiosk_taps.showing(
         get_db(), runtime, kiosk["name"], response_id, runtime.clock()
     )

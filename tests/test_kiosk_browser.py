@@ -436,7 +436,7 @@ def test_double_tap_records_one_answer(page, lounge, gateway_env):
 
 def test_the_same_form_posted_twice_counts_once(page, lounge, gateway_env):
     start_friends_and_family(page, lounge)
-    form = page.locator("form[data-queue]")
+    form = page.locator("form.tap[data-queue]")
     action = form.get_attribute("action")
     fields = {
         "screen": form.locator("input[name=screen]").get_attribute("value"),
@@ -508,3 +508,29 @@ def test_service_worker_shows_please_wait_when_the_gateway_is_down(
         page.reload()
         expect(heading(page)).to_have_text("Please wait")
         expect(page.get_by_text(FFT_OVERALL)).to_have_count(0)
+
+
+def test_an_empty_answer_is_explained_in_easy_read_and_focused(page, lounge):
+    start_friends_and_family(page, lounge)
+    tap(page, "Good")
+    wait_until_ready(page)
+    button(page, "Next").click()  # nothing written
+    error = page.locator("#main .error")
+    expect(error).to_have_text(
+        "Please write a few words, or tap \u201cI'd rather not say\u201d."
+    )
+    expect(error).to_be_focused()  # a screen reader hears it at once
+    assert page.locator("#answer").get_attribute("aria-invalid") == "true"
+
+
+def test_finish_on_the_thank_you_leaves_nothing_to_go_back_to(page, lounge):
+    start_friends_and_family(page, lounge)
+    tap(page, "Poor")
+    answer_why(page, "I want to kill myself")  # the thank-you shows where to get help
+    expect(page.get_by_text("Samaritans: call 116 123")).to_be_visible()
+    wait_until_ready(page)
+    page.get_by_role("link", name="Finish").click()
+    expect(heading(page)).to_have_text("Tell us what you think")
+    page.go_back()  # the next person tries the browser's Back
+    assert "thanks" not in page.url
+    expect(page.get_by_text("Samaritans")).to_have_count(0)

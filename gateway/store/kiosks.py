@@ -100,7 +100,8 @@ def kiosk_response(db: Database, response_id: str, kiosk_name: str) -> dict | No
     """How a conversation on this kiosk stands: open, complete or partial."""
     rows = list(
         db.query(
-            """SELECT id, flow_id, status, close_reason, language FROM responses
+            """SELECT id, flow_id, status, close_reason, language, closed_at
+               FROM responses
                WHERE id = ? AND kiosk = ? AND channel = 'kiosk'""",
             [response_id, kiosk_name],
         )
@@ -124,6 +125,8 @@ def next_screen(db: Database, response_id: str) -> None:
     )
 
 
-def mark_helped(db: Database, response_id: str) -> None:
-    """Someone (a carer, a relative) helped the person answer."""
-    db.execute("UPDATE responses SET helped = 1 WHERE id = ?", [response_id])
+def mark_helped(db: Database, response_id: str, helped: bool) -> None:
+    """Whether someone (a carer, a relative) helped the person answer."""
+    db.execute(
+        "UPDATE responses SET helped = ? WHERE id = ?", [int(helped), response_id]
+    )

@@ -20,6 +20,9 @@
   var shownAt = 0;
   var busy = false;
   var retryMs = 1000;
+  var serverErrors = 0;
+  var STUCK_AFTER = 5; // server errors in a row before asking for staff
+  var lastButton = null; // for browsers without event.submitter
   var timers = [];
 
   function later(callback, ms) {
@@ -66,9 +69,16 @@
       return document.adoptNode(node);
     }));
     window.history.replaceState(null, "", address);
-    if (document.activeElement) document.activeElement.blur();
     window.scrollTo(0, 0);
     start();
+    // As a new page would be announced: the error, else the help, else the heading.
+    var first = ["#main .error", "#main .signpost h2", "#main h1"].map(function (selector) {
+      return document.querySelector(selector);
+    }).filter(Boolean)[0];
+    if (first) {
+      if (!first.hasAttribute("tabindex")) first.setAttribute("tabindex", "-1");
+      first.focus();
+    }
   }
 
   function go(url) {
@@ -80,20 +90,25 @@
     busy = true;
     post(tap.url, tap.fields).then(function (response) {
       if (response.status >= 500 || response.status === 408 || response.status === 429) {
+        serverErrors += 1;
         throw new Error("not saved yet: " + response.status);
       }
       window.localStorage.removeItem(PENDING);
       retryMs = 1000;
+      serverErrors = 0;
       var address = response.headers.get("X-Kiosk-Location");
-      if (response.ok && address) {
+      if (address && (response.ok || response.status === 422)) {
         return response.text().then(function (html) { draw(html, address); });
       }
       // Anything else (a refused tap changed nothing): show the screen as it is.
       go(response.ok ? response.url : body.dataset.here || response.url);
     }).catch(function () {
       show("saving");
+      // The gateway keeps failing (not just out of reach): ask for help, keep trying.
+      var stuck = document.querySelector("#saving [data-stuck]");
+      if (stuck) stuck.hidden = serverErrors < STUCK_AFTER;
       window.setTimeout(function () { deliver(tap); }, retryMs);
-      retryMs = Math.min(retryMs * 2, 8000);
+      retryMs = Math.min(retryMs * 2, serverErrors >= STUCK_AFTER ? 30000 : 8000);
     });
   }
 
@@ -104,12 +119,24 @@
     if (busy || Date.now() - shownAt < SETTLE_MS) return;
     busy = true;
     form.classList.add("sent");
-    var fields = new URLSearchParams(new FormData(form, event.submitter)).toString();
+    var data = new FormData(form); // the tapped button is added by hand: older
+    var button = event.submitter || lastButton; // browsers leave it out
+    if (button && button.name && button.form === form) data.set(button.name, button.value);
+    var fields = new URLSearchParams(data).toString();
     // getAttribute: a control named "action" (Back, rather not say) hides form.action
     var tap = { url: new URL(form.getAttribute("action"), document.baseURI).href, fields: fields };
     window.localStorage.setItem(PENDING, JSON.stringify(tap));
     deliver(tap);
   });
+
+  document.addEventListener("click", function (event) {
+    var target = event.target.closest && event.target.closest("button, a[data-replace]");
+    lastButton = target && target.type === "submit" ? target : null;
+    if (target && target.hasAttribute("data-replace")) {
+      event.preventDefault(); // leave no resident's screen in the history
+      go(target.href);
+    }
+  }, true);
 
   var restartIdle = function () {};
   ["pointerdown", "keydown", "input"].forEach(function (name) {
@@ -126,6 +153,7 @@
     var data = body.dataset;
     timers.forEach(window.clearTimeout);
     timers = [];
+    if (window.speechSynthesis) window.speechSynthesis.cancel();
     busy = false;
     shownAt = Date.now();
     restartIdle = function () {};
@@ -134,10 +162,21 @@
     later(function () { body.dataset.ready = "1"; }, SETTLE_MS);
 
     if (data.page === "offline") later(function () { window.location.reload(); }, 5000);
-    if (data.returnAfter) later(function () { go(data.welcome); }, Number(data.returnAfter) * 1000);
+    if (data.returnAfter) watchReturn(data);
     if (data.idle) watchIdle(data);
     enhanceNumbers();
     offerReadAloud();
+  }
+
+  // Thank you: back to welcome after a while, later if someone is still tapping.
+  function watchReturn(data) {
+    var timer = 0;
+    restartIdle = function () {
+      window.clearTimeout(timer);
+      timer = window.setTimeout(function () { go(data.welcome); }, Number(data.returnAfter) * 1000);
+      timers.push(timer);
+    };
+    restartIdle();
   }
 
   // "Are you still there?", then save what was answered and start again.
@@ -145,8 +184,10 @@
     var idleTimer = 0;
     var graceTimer = 0;
     var stillThere = document.getElementById("still-there");
+    var before = null;
     var ask = function () {
       if (busy) return;
+      before = document.activeElement;
       show("still-there");
       graceTimer = window.setTimeout(function () {
         busy = true;
@@ -165,6 +206,7 @@
     document.querySelector("[data-carry-on]").addEventListener("click", function () {
       window.clearTimeout(graceTimer);
       show("main");
+      if (before && before !== document.body) before.focus();
       post(data.stillHereUrl, "").catch(function () {});
       restartIdle();
     });
