@@ -313,3 +313,49 @@ def enrolled_site(site_env, board) -> dict:
 
     enrol(site_env, board.env, board.url)
     return site_env
+
+
+# Kiosk ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def kiosk_clock(now, runtime) -> FakeClock:
+    """The app's clock, moved by the test."""
+    clock = FakeClock(now)
+    runtime.clock = clock.now
+    return clock
+
+
+@pytest.fixture
+def lounge(runner, client, kiosk_clock):
+    """A kiosk called Lounge, as a tablet without JavaScript uses it."""
+    from tests.kiosk_helpers import Kiosk, add_kiosk
+
+    return Kiosk(client, add_kiosk(runner, "Lounge"))
+
+
+@pytest.fixture
+def counting_clock(now) -> FakeClock:
+    return FakeClock(now)
+
+
+@pytest.fixture
+def counting(tmp_path, runner, test_config, counting_clock):
+    """An install with a number step (counting) and options named like numbers
+    (pets), and a kiosk Garden on counting, already started."""
+    from tests.kiosk_helpers import NUMBER_FLOW, WORDS_LIKE_NUMBERS, Kiosk, add_kiosk
+
+    folder = tmp_path / "flows"
+    folder.mkdir()
+    (folder / "counting.yaml").write_text(NUMBER_FLOW, encoding="utf-8")
+    (folder / "pets.yaml").write_text(WORDS_LIKE_NUMBERS, encoding="utf-8")
+    test_config["FLOWS_PATH"] = str(folder)
+    assert runner.invoke(["init"]).exit_code == 0
+    from gateway import create_app
+
+    app = create_app(test_config)
+    app.extensions["gateway"].clock = counting_clock.now
+    key = add_kiosk(runner, "Garden", "--flow", "counting")
+    kiosk = Kiosk(app.test_client(), key)
+    kiosk.start()
+    return app, kiosk
