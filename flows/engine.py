@@ -107,6 +107,26 @@ def advance_session(
         answer = Answer(
             step.id, understood.value, text, prompt, understood.state, iso(now)
         )
+    return _answered(flow, state, step, answer, now, replies, alerts, ctx)
+
+
+def choose_option(
+    flow: Flow, state: SessionState, value: str, now: datetime, ctx: Context = Context()
+) -> Outcome:
+    """A tap on one of the current question's options (the kiosk): the option
+    itself, with no words to read. ValueError if it is not one of them."""
+    _require_open(state)
+    step = flow.step(state.current_step)
+    option = next((o for o in step.options if o.value == value), None)
+    if option is None:
+        raise ValueError(f"{value!r} is not an option of step {step.id!r}")
+    prompt = prompt_as_shown(step, channel_family(state.channel), ctx.translate)
+    answer = Answer(step.id, option.value, option.words, prompt, option.state, iso(now))
+    return _answered(flow, state, step, answer, now, [], [], ctx)
+
+
+def _answered(flow, state, step, answer, now, replies, alerts, ctx) -> Outcome:
+    """Keep the answer and move on: by its branch, or to the next step."""
     target = step.branches.get(answer.value or "") or _default_next(flow, step)
     state = _with_answer(state, answer, now)
     return _move_to(flow, state, target, now, replies, alerts, ctx)

@@ -18,6 +18,7 @@ from flows.answers import interpret
 from flows.engine import (
     advance_session,
     asks_more_after,
+    choose_option,
     decline_step,
     go_back,
     iso,
@@ -158,7 +159,10 @@ def tap(
             text, problem = _answer_text(flow, step_id, form.get("answer"))
             if problem:
                 return Tapped("try_again", response_id, problem=problem)
-            outcome = advance_session(flow, state, text, now, context)
+            if flow.step(step_id).kind in OPTION_KINDS:  # the tapped option itself
+                outcome = choose_option(flow, state, text, now, context)
+            else:
+                outcome = advance_session(flow, state, text, now, context)
         store.save_session(
             db,
             store.OpenSession(
@@ -233,10 +237,8 @@ def _answer_text(
     step = flow.step(step_id)
     answer = (answer or "").strip()
     if step.kind in OPTION_KINDS:
-        for position, option in enumerate(step.options, 1):
-            if answer == option.value:
-                # Its number in the list: words like "One" could mean another.
-                return str(position), None
+        if any(answer == option.value for option in step.options):
+            return answer, None
         return "", N_("Please tap one of the answers.")
     if step.kind is StepKind.NUMBER:
         if interpret(step, answer) is None:

@@ -9,6 +9,7 @@ import pytest
 
 from flows.engine import (
     advance_session,
+    choose_option,
     close_session,
     decline_step,
     go_back,
@@ -345,3 +346,17 @@ def test_finished_state_round_trips_through_json(fft):
     restored = SessionState.from_dict(json.loads(json.dumps(state.to_dict())))
     assert restored == state
     assert restored.status is ResponseStatus.PARTIAL
+
+
+def test_a_tapped_option_is_stored_by_its_value_and_follows_its_branch(home):
+    started = start_session(home, "kiosk", "en", NOW)
+    outcome = choose_option(home, started.state, "bad", NOW)
+    meals = outcome.state.answer_for("meals")
+    assert (meals.value, meals.raw, meals.state) == ("bad", "Bad", AnswerState.ANSWERED)
+    assert outcome.state.current_step == "meals-better"  # the branch for "bad"
+
+
+def test_a_tap_on_something_not_an_option_is_refused(home):
+    started = start_session(home, "kiosk", "en", NOW)
+    with pytest.raises(ValueError):
+        choose_option(home, started.state, "excellent", NOW)
