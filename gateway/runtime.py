@@ -5,6 +5,7 @@ Kept on `app.extensions["gateway"]` so views and commands share one copy.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -24,6 +25,8 @@ from gateway.migrations import migrate, pending
 from gateway.privacy import read_key
 from gateway.sync.enrolment import adopt_pseudonym_key, stale_pseudonyms
 
+KEY_CHECK_SECONDS = 1.0
+
 
 @dataclass
 class Runtime:
@@ -36,11 +39,17 @@ class Runtime:
     # The one clock the web views use; tests put a fake one here.
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     _key: tuple[int, bytes | None] = field(default=(-1, None), repr=False)
+    _key_checked: float = field(default=-KEY_CHECK_SECONDS, repr=False)
 
     @property
     def pseudonym_key(self) -> bytes | None:
         """Read again when the file changes: enrolling a site replaces the key
-        under a server that is already running."""
+        under a server that is already running. Looked at once a second at
+        most, not on every text."""
+        now = time.monotonic()
+        if now - self._key_checked < KEY_CHECK_SECONDS:
+            return self._key[1]
+        self._key_checked = now
         try:
             stamp = self.key_file.stat().st_mtime_ns
         except OSError:
