@@ -29,10 +29,9 @@ def sync_enroll(ctx, board_url: str, code: str) -> None:
     """Join the board at BOARD_URL with the CODE from `gateway board add-site`."""
     from gateway.sync.enrolment import EnrolError, enrol
 
-    config = _site_config(ctx)
-    app_from(ctx)  # the install is set up and migrated
+    app = _site_app(ctx)  # a site, set up and migrated
     try:
-        name = enrol(config, board_url, code)
+        name = enrol(app.config, board_url, code)
     except EnrolError as error:
         raise click.ClickException(str(error)) from None
     click.echo(f"Enrolled with {board_url} as '{name}'.")
@@ -43,16 +42,15 @@ def sync_enroll(ctx, board_url: str, code: str) -> None:
 @click.pass_context
 def sync_run(ctx) -> None:
     """Send everything waiting now, then fetch opt-outs made at other sites."""
-    from gateway.sync.enrolment import board_client
     from gateway.sync.runner import sync_once
 
-    config = _site_config(ctx)
-    app = app_from(ctx)
+    app = _site_app(ctx)
     with app_database(app) as db:
-        client = _client_or_fail(db, config, board_client)
+        client = _client_or_fail(db, app.config)
         total = store.queue_summary(db)["waiting"]
         with click.progressbar(length=total, label="Sending", file=sys.stderr) as bar:
-            summary = sync_once(db, client, utc_now, config["SYNC_BATCH"], bar.update)
+            batch = app.config["SYNC_BATCH"]
+            summary = sync_once(db, client, utc_now, batch, bar.update)
     click.echo(
         f"Sent {summary.sent}, acknowledged {summary.acknowledged}, "
         f"set aside {summary.set_aside}, left {summary.left}."
@@ -99,12 +97,10 @@ def sync_verify(ctx) -> None:
     """Compare what this site has synced with what the board holds, day by day."""
     from gateway.sync.board import summarise_days
     from gateway.sync.client import SyncError
-    from gateway.sync.enrolment import board_client
 
-    config = _site_config(ctx)
-    app = app_from(ctx)
+    app = _site_app(ctx)
     with app_database(app) as db:
-        client = _client_or_fail(db, config, board_client)
+        client = _client_or_fail(db, app.config)
         here = summarise_days(store.synced_by_day(db))
         try:
             there = client.verify().get("days") or {}
@@ -212,14 +208,15 @@ def board_sites(ctx) -> None:
         )
 
 
-def _site_config(ctx) -> dict:
-    config = config_from(ctx)
-    if config["ROLE"] != "site":
+def _site_app(ctx):
+    """The app, refusing clearly (before touching anything) unless it is a site."""
+    role = config_from(ctx)["ROLE"]
+    if role != "site":
         raise click.ClickException(
-            f"GATEWAY_ROLE is '{config['ROLE']}'. Set GATEWAY_ROLE=site on a site "
+            f"GATEWAY_ROLE is '{role}'. Set GATEWAY_ROLE=site on a site "
             "that sends its answers to a board."
         )
-    return config
+    return app_from(ctx)
 
 
 def _board_app(ctx):
@@ -232,7 +229,9 @@ def _board_app(ctx):
     return app
 
 
-def _client_or_fail(db, config, board_client):
+def _client_or_fail(db, config):
+    from gateway.sync.enrolment import board_client
+
     client = board_client(db, config)
     if client is None:
         raise click.ClickException(
