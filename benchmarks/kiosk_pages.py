@@ -25,26 +25,19 @@ import http.client
 import os
 import re
 import shutil
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
 REPO = Path(__file__).resolve().parent.parent
-BIN = Path(sys.executable).parent
 STATIC = REPO / "kiosk" / "static"
 ASSET = re.compile(r'(?:href|src)="(/kiosk/static/[^"]+)"')
+sys.path.insert(0, str(REPO))
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from benchmarks.gateway_process import gateway, install, served  # noqa: E402
 
 
 class Tablet:
@@ -132,82 +125,61 @@ def main() -> int:
     parser.add_argument("--taps", type=int, default=600, help="taps measured")
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="kiosk-bench-"))
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GATEWAY_")}
-    env["GATEWAY_INSTANCE_PATH"] = str(folder / "instance")
-    gateway = str(BIN / "gateway")
-    subprocess.run([gateway, "init"], env=env, check=True, capture_output=True)
-    added = subprocess.run(
-        [gateway, "kiosk", "add", "Bench"],
-        env=env,
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    welcome_path = urlsplit(added.stdout.strip().splitlines()[-1]).path
-    port = free_port()
-    log = (folder / "serve.log").open("wb")
-    server = subprocess.Popen(
-        [gateway, "serve", "--host", "127.0.0.1", "--port", str(port)],
-        env=env,
-        stdout=log,
-        stderr=log,
-    )
     same_size = STATIC / f"_benchmark_{os.getpid()}.html"
     try:
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1)  # noqa: S310
-                break
-            except OSError:
-                time.sleep(0.1)
-        tablet = Tablet(port)
-        first = conversation(tablet, welcome_path, scripted=False)
-        print("page weight on first load (the page and everything it loads):")
-        heaviest = 0
-        for name, page in first.items():
-            kb = weight(Tablet(port), page) / 1024
-            heaviest = max(heaviest, kb)
-            print(f"  {name:<15} {kb:6.1f} KB")
-        for _ in range(20):  # warm up
-            conversation(tablet, welcome_path, scripted=True)
-        taps: list[tuple[float, int]] = []
-        plain: list[tuple[float, int]] = []
-        while len(taps) < args.taps:
-            conversation(tablet, welcome_path, True, taps)
-            conversation(tablet, welcome_path, False, plain)
-        size = int(statistics.median(size for _, size in taps))
-        same_size.write_bytes(b"x" * size)
-        static_path = f"/kiosk/static/{same_size.name}"
-        static = []
-        for _ in range(len(taps)):
-            started = time.perf_counter()
-            tablet.get(static_path)
-            static.append((time.perf_counter() - started, size))
-        tap_ms, plain_ms, static_ms = (
-            median_ms(taps),
-            median_ms(plain),
-            median_ms(static),
-        )
-        ratio = tap_ms / static_ms
-        print(f"\nmedians of {len(taps)}:")
-        print(f"  tap by kiosk.js (one POST, next screen back)  {tap_ms:5.2f} ms")
-        print(f"  tap without JavaScript (POST, 303, GET)       {plain_ms:5.2f} ms")
-        print(f"  static file of the same size ({size} bytes)    {static_ms:5.2f} ms")
-        print()
-        verdict = "PASS" if heaviest < 100 else "MISS"
-        print(f"heaviest page     {heaviest:6.1f} KB  target < 100 KB  {verdict}")
-        verdict = "PASS" if ratio <= 3 else "MISS"
-        print(f"tap / static      {ratio:6.2f}x    target <= 3x     {verdict}")
-        return 0
+        env = install(folder / "instance")
+        added = gateway(env, "kiosk", "add", "Bench")
+        welcome_path = urlsplit(added.strip().splitlines()[-1]).path
+        with served(env, folder / "serve.log") as (port, _server):
+            return measure(args, port, welcome_path, same_size)
     except RuntimeError as error:
         print(f"a page or tap did not work: {error}")
         return 1
     finally:
         same_size.unlink(missing_ok=True)
-        server.terminate()
-        server.wait(timeout=10)
-        log.close()
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def measure(args, port: int, welcome_path: str, same_size: Path) -> int:
+    tablet = Tablet(port)
+    first = conversation(tablet, welcome_path, scripted=False)
+    print("page weight on first load (the page and everything it loads):")
+    heaviest = 0
+    for name, page in first.items():
+        kb = weight(Tablet(port), page) / 1024
+        heaviest = max(heaviest, kb)
+        print(f"  {name:<15} {kb:6.1f} KB")
+    for _ in range(20):  # warm up
+        conversation(tablet, welcome_path, scripted=True)
+    taps: list[tuple[float, int]] = []
+    plain: list[tuple[float, int]] = []
+    while len(taps) < args.taps:
+        conversation(tablet, welcome_path, True, taps)
+        conversation(tablet, welcome_path, False, plain)
+    size = int(statistics.median(size for _, size in taps))
+    same_size.write_bytes(b"x" * size)
+    static_path = f"/kiosk/static/{same_size.name}"
+    static = []
+    for _ in range(len(taps)):
+        started = time.perf_counter()
+        tablet.get(static_path)
+        static.append((time.perf_counter() - started, size))
+    tap_ms, plain_ms, static_ms = (
+        median_ms(taps),
+        median_ms(plain),
+        median_ms(static),
+    )
+    ratio = tap_ms / static_ms
+    print(f"\nmedians of {len(taps)}:")
+    print(f"  tap by kiosk.js (one POST, next screen back)  {tap_ms:5.2f} ms")
+    print(f"  tap without JavaScript (POST, 303, GET)       {plain_ms:5.2f} ms")
+    print(f"  static file of the same size ({size} bytes)    {static_ms:5.2f} ms")
+    print()
+    verdict = "PASS" if heaviest < 100 else "MISS"
+    print(f"heaviest page     {heaviest:6.1f} KB  target < 100 KB  {verdict}")
+    verdict = "PASS" if ratio <= 3 else "MISS"
+    print(f"tap / static      {ratio:6.2f}x    target <= 3x     {verdict}")
+    return 0
 
 
 if __name__ == "__main__":

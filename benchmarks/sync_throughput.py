@@ -16,34 +16,27 @@ does not end up holding exactly the site's records.
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
-import socket
 import sqlite3
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
-GATEWAY = str(Path(sys.executable).with_name("gateway"))
+
+from benchmarks.gateway_process import (  # noqa: E402 - after the path is set
+    GATEWAY,
+    database,
+    gateway,
+    install,
+    peak_rss_mb,
+    served,
+)
+
 ANSWERS = 5
-
-
-def install(folder: Path, role: str) -> dict:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GATEWAY_")}
-    env.update(
-        GATEWAY_INSTANCE_PATH=str(folder), GATEWAY_ROLE=role, GATEWAY_SITE=folder.name
-    )
-    subprocess.run([GATEWAY, "init"], env=env, check=True, capture_output=True)
-    return env
-
-
-def database(env: dict) -> str:
-    return str(Path(env["GATEWAY_INSTANCE_PATH"]) / "gateway.sqlite3")
 
 
 def make_site_data(path: str, count: int) -> None:
@@ -73,16 +66,6 @@ def make_site_data(path: str, count: int) -> None:
                    closed_at = '2026-11-20T09:02:00Z'"""
         )
     conn.close()
-
-
-def peak_rss_mb(pid: int) -> float:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return 0.0
 
 
 def ceiling(site_path: str, folder: Path, batch: int) -> float:
@@ -125,95 +108,64 @@ def main() -> int:
     parser.add_argument("--batch", type=int, default=500)
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="sync-bench-"))
-    board_env = install(folder / "board", "board")
-    site_env = install(folder / "site", "site")
-    site_env["GATEWAY_SYNC_BATCH"] = str(args.batch)
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    log = (folder / "board.log").open("wb")
-    board = subprocess.Popen(
-        [GATEWAY, "serve", "--host", "127.0.0.1", "--port", str(port)],
-        env=board_env,
-        stdout=log,
-        stderr=log,
-    )
     try:
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1)  # noqa: S310
-                break
-            except OSError:
-                time.sleep(0.1)
-        code = (
-            subprocess.run(
-                [GATEWAY, "board", "add-site", "Bench"],
-                env=board_env,
-                check=True,
-                capture_output=True,
-                text=True,
-            )
-            .stdout.splitlines()[0]
-            .rsplit(" ", 1)[-1]
-        )
-        subprocess.run(
-            [GATEWAY, "sync", "enroll", f"http://127.0.0.1:{port}", code],
-            env=site_env,
-            check=True,
-            capture_output=True,
-        )
-        print(
-            f"making {args.responses:,} responses of {ANSWERS} answers at the site..."
-        )
-        make_site_data(database(site_env), args.responses)
-        started = time.perf_counter()
-        syncing = subprocess.Popen(
-            [GATEWAY, "sync", "run"],
-            env=site_env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            text=True,
-        )
-        # VmHWM while it runs: ru_maxrss would count this parent's memory
-        # too, copied at fork before the exec.
-        sync_rss = 0.0
-        while syncing.poll() is None:
-            sync_rss = max(sync_rss, peak_rss_mb(syncing.pid))
-            time.sleep(0.05)
-        elapsed = time.perf_counter() - started
-        status = syncing.returncode
-        summary = syncing.stdout.read().strip()
-        syncing.stdout.close()
-        board_rss = peak_rss_mb(board.pid)
-        rate = args.responses / elapsed
-        print(f"gateway sync run: {summary}")
-        best = ceiling(database(site_env), folder, args.batch)
-        on_board = sqlite3.connect(database(board_env))
-        held = on_board.execute(
-            "SELECT count(DISTINCT record_id), count(*) FROM board_records"
-        ).fetchone()
-        on_board.close()
-        print()
-        print(f"over HTTP (sync run)     {rate:10,.0f} records/s")
-        print(f"ceiling (no HTTP)        {best:10,.0f} records/s")
-        ratio = rate / best
-        print()
-        for label, value, target, met in (
-            ("sync / ceiling", f"{ratio:6.2f}x", ">= 0.25x", ratio >= 0.25),
-            ("sync process RSS", f"{sync_rss:6.1f} MB", "< 150 MB", sync_rss < 150),
-            ("board process RSS", f"{board_rss:6.1f} MB", "< 150 MB", board_rss < 150),
-        ):
-            print(f"{label:<18} {value:>10}  target {target:<9} {_verdict(met)}")
-        if held != (args.responses, args.responses) or status != 0:
-            print(f"the board holds {held[1]} records ({held[0]} distinct)")
-            return 1
-        print(f"the board holds exactly the site's {args.responses:,} records")
-        return 0
+        board_env = install(folder / "board", "board")
+        site_env = install(folder / "site", "site")
+        site_env["GATEWAY_SYNC_BATCH"] = str(args.batch)
+        with served(board_env, folder / "board.log") as (port, board):
+            added = gateway(board_env, "board", "add-site", "Bench")
+            code = added.splitlines()[0].rsplit(" ", 1)[-1]
+            gateway(site_env, "sync", "enroll", f"http://127.0.0.1:{port}", code)
+            return measure(args, site_env, board_env, board, folder)
     finally:
-        board.terminate()
-        board.wait(timeout=10)
-        log.close()
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def measure(args, site_env: dict, board_env: dict, board, folder: Path) -> int:
+    print(f"making {args.responses:,} responses of {ANSWERS} answers at the site...")
+    make_site_data(database(site_env), args.responses)
+    started = time.perf_counter()
+    syncing = subprocess.Popen(
+        [GATEWAY, "sync", "run"],
+        env=site_env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    # VmHWM while it runs: ru_maxrss would count this parent's memory too,
+    # copied at fork before the exec.
+    sync_rss = 0.0
+    while syncing.poll() is None:
+        sync_rss = max(sync_rss, peak_rss_mb(syncing.pid))
+        time.sleep(0.05)
+    elapsed = time.perf_counter() - started
+    summary = syncing.stdout.read().strip()
+    syncing.stdout.close()
+    board_rss = peak_rss_mb(board.pid)
+    rate = args.responses / elapsed
+    print(f"gateway sync run: {summary}")
+    best = ceiling(database(site_env), folder, args.batch)
+    on_board = sqlite3.connect(database(board_env))
+    held = on_board.execute(
+        "SELECT count(DISTINCT record_id), count(*) FROM board_records"
+    ).fetchone()
+    on_board.close()
+    print()
+    print(f"over HTTP (sync run)     {rate:10,.0f} records/s")
+    print(f"ceiling (no HTTP)        {best:10,.0f} records/s")
+    ratio = rate / best
+    print()
+    for label, value, target, met in (
+        ("sync / ceiling", f"{ratio:6.2f}x", ">= 0.25x", ratio >= 0.25),
+        ("sync process RSS", f"{sync_rss:6.1f} MB", "< 150 MB", sync_rss < 150),
+        ("board process RSS", f"{board_rss:6.1f} MB", "< 150 MB", board_rss < 150),
+    ):
+        print(f"{label:<18} {value:>10}  target {target:<9} {_verdict(met)}")
+    if held != (args.responses, args.responses) or syncing.returncode != 0:
+        print(f"the board holds {held[1]} records ({held[0]} distinct)")
+        return 1
+    print(f"the board holds exactly the site's {args.responses:,} records")
+    return 0
 
 
 def _verdict(met: bool) -> str:
