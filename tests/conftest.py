@@ -21,6 +21,9 @@ from gateway import create_app
 from gateway.cli import cli
 from gateway.db import connect
 
+# The kiosk's browser fixtures (Debian's Chromium through Playwright).
+pytest_plugins = ["tests.kiosk_browser"]
+
 REPO = Path(__file__).resolve().parent.parent
 GATEWAY = str(Path(sys.executable).with_name("gateway"))
 

@@ -1,4 +1,5 @@
-"""Helpers for the kiosk's browser tests: Debian's Chromium, taps, axe-core, the CLI.
+"""The kiosk's browser tests' shared parts: fixtures (a pytest plugin, loaded by
+conftest), Debian's Chromium, taps, axe-core, the CLI.
 
 The tests drive a real `gateway serve` (waitress) with Debian's own Chromium
 through Playwright's sync API; nothing here downloads a browser.
@@ -21,9 +22,12 @@ from playwright.sync_api import (
     Page,
     Playwright,
     Response,
+    Route,
+    expect,
+    sync_playwright,
 )
 
-from tests.conftest import GATEWAY
+from tests.conftest import GATEWAY, serve_gateway
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -261,3 +265,75 @@ def export_responses(env: dict) -> list[dict]:
         check=True,
     )
     return [json.loads(line) for line in exported.stdout.splitlines() if line.strip()]
+
+
+# Screens and fixtures shared by the browser tests ----------------------------
+
+WELCOME = "Tell us what you think"
+FFT_OVERALL = "Overall, how was your experience of our service?"
+FFT_WHY = "Please tell us why. What was good, or what could be better?"
+FFT_THANKS = "Thank you. We read every answer. We use them to make things better."
+FFT_SCALE = ["Very good", "Good", "Neither good nor poor", "Poor", "Very poor"]
+STILL_THERE = "Are you still there?"
+SAVING = "Saving your answer\u2026"
+SLOW = 20_000  # ms: a resent tap waits out the queue's back-off
+
+
+# Fixtures ---------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def browser():
+    with sync_playwright() as playwright:
+        chromium = launch_chromium(playwright)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def context(browser):
+    context = new_kiosk_context(browser)
+    yield context
+    context.close()
+
+
+@pytest.fixture
+def page(context) -> Page:
+    return context.new_page()
+
+
+@pytest.fixture
+def lounge_url(gateway_env, tmp_path) -> str:
+    """A served gateway with one Friends and Family kiosk; yields its address."""
+    path = add_kiosk(gateway_env, "Lounge")
+    with serve_gateway(gateway_env, tmp_path / "serve.log") as (base, _process):
+        yield base + path
+
+
+def start_friends_and_family(page: Page, address: str) -> None:
+    page.goto(address)
+    expect(heading(page)).to_have_text(WELCOME)
+    tap(page, "Start")
+    expect(heading(page)).to_have_text(FFT_OVERALL)
+
+
+def answer_why(page: Page, words: str, *, helped: bool = False) -> None:
+    expect(heading(page)).to_have_text(FFT_WHY)
+    page.get_by_role("textbox").fill(words)
+    if helped:
+        page.get_by_label("Someone helped me answer").check()
+    tap(page, "Next")
+
+
+def only_response(env: dict) -> dict:
+    responses = export_responses(env)
+    assert len(responses) == 1, responses
+    return responses[0]
+
+
+def refuse_posts(route: Route) -> None:
+    """A Wi-Fi blip for taps only: pages and pictures still load."""
+    if route.request.method == "POST":
+        route.abort()
+    else:
+        route.continue_()
