@@ -14,6 +14,9 @@ from flask import Flask
 
 from gateway.config import ConfigError, load_config, secret_key_file
 
+# A kiosk tap or an SMS webhook is a few KB at most.
+REQUEST_LIMIT_BYTES = 32 * 1024
+
 try:
     __version__ = version("coproduction-gateway")
 except PackageNotFoundError:  # running from a checkout that is not installed
@@ -25,7 +28,9 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     from gateway import health, sms
     from gateway.db import close_db
+    from gateway.errors import register_error_pages
     from gateway.runtime import load_runtime
+    from gateway.security_headers import install_security_headers
     from gateway.sms_writer import InboundWriter
     from gateway.sync import board as board_api
     from kiosk.views import bp as kiosk_bp
@@ -34,9 +39,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     app = Flask(__name__, instance_path=config["INSTANCE_PATH"])
     app.config.update(config)
     app.config["SECRET_KEY"] = _secret_key(app)
-    # Nothing the gateway accepts is larger (a sync batch is the largest):
-    # a bigger body is refused with 413 before it is read into memory.
-    app.config.setdefault("MAX_CONTENT_LENGTH", 16 * 1024 * 1024)
+    # Every route has a body limit: this one, unless its blueprint sets its own
+    # (the sync push allows the most). A larger body is refused with 413 from
+    # its Content-Length, before it is read.
+    app.config["MAX_CONTENT_LENGTH"] = REQUEST_LIMIT_BYTES
     logging.getLogger("gateway").setLevel(app.config["LOG_LEVEL"].upper())
     runtime = load_runtime(app.config)
     app.extensions["gateway"] = runtime
@@ -58,6 +64,8 @@ def create_app(test_config: dict | None = None) -> Flask:
         newstyle=True,
     )
     app.teardown_appcontext(close_db)
+    install_security_headers(app)
+    register_error_pages(app)
     app.register_blueprint(health.bp)
     app.register_blueprint(sms.bp)
     app.register_blueprint(kiosk_bp)

@@ -321,6 +321,15 @@ SETTINGS: tuple[Setting, ...] = (
         _positive_int,
     ),
     Setting(
+        "GATEWAY_HEALTH_TOKEN",
+        "HEALTH_TOKEN",
+        None,
+        "A monitor that sends `Authorization: Bearer <token>` to /healthz gets "
+        "the details (site, version, flows, counts). Without it, only this "
+        "machine does; everyone else is told only whether the gateway is up.",
+        secret=True,
+    ),
+    Setting(
         "GATEWAY_LOG_LEVEL",
         "LOG_LEVEL",
         "INFO",

@@ -1,4 +1,8 @@
-"""`GET /healthz`: is the gateway up, is its database sound, and what is waiting."""
+"""`GET /healthz`: is the gateway up, is its database sound, and what is waiting.
+
+Anyone may ask whether it is up. The details (site, version, flows, counts)
+are for this machine, or for a monitor that sends the health token.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ import sqlite3
 from flask import Blueprint, jsonify
 
 from gateway import __version__, store
+from gateway.access import has_health_token, is_local_request
 from gateway.db import get_db
 from gateway.migrations import pending
 from gateway.runtime import current_runtime
@@ -16,25 +21,30 @@ bp = Blueprint("health", __name__)
 
 @bp.get("/healthz")
 def healthz():
+    details = is_local_request() or has_health_token()
     runtime = current_runtime()
-    body = {
-        "status": "ok",
-        "version": __version__,
-        "site": {"id": runtime.site_id, "name": runtime.config["SITE"]},
-        "flows": sorted(runtime.flows),
-    }
+    body = {"status": "ok"}
+    if details:
+        body |= {
+            "version": __version__,
+            "site": {"id": runtime.site_id, "name": runtime.config["SITE"]},
+            "flows": sorted(runtime.flows),
+        }
     try:
         # Cheap reads only: load balancers poll this every few seconds, and an
         # integrity check reads the whole file. A damaged file still raises here.
         db = get_db()
-        body["database"] = {
+        database = {
             "state": "ok",
             "journal_mode": next(db.query("PRAGMA journal_mode"))["journal_mode"],
             "pending_migrations": pending(db),
         }
-        body["queued"] = store.queue_counts(db)
+        queued = store.queue_counts(db)
     except sqlite3.Error as error:
         body["status"] = "error"
-        body["database"] = {"state": "unavailable", "error": type(error).__name__}
+        if details:
+            body["database"] = {"state": "unavailable", "error": type(error).__name__}
         return jsonify(body), 503
+    if details:
+        body |= {"database": database, "queued": queued}
     return jsonify(body)
