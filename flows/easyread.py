@@ -85,4 +85,6 @@ def _check_step(step: Step) -> list[Advice]:
 
 
 def _latin(text: str) -> bool:
-    return all(ord(ch) < 0x250 or ch in "\u2018\u2019\u201c\u201d" for ch in text)
+    """Whether the words are in a Latin script. Only letters count: an emoji
+    or a symbol forces UCS-2, but the words are no longer for it."""
+    return all(ord(ch) < 0x250 for ch in text if ch.isalpha())

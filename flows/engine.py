@@ -13,9 +13,11 @@ from functools import lru_cache
 
 from flows.answers import interpret
 from flows.model import (
+    CLOSE_REASONS,
     END,
     OPENING,
     QUESTION_KINDS,
+    TEXT_LIMIT,
     Alert,
     Answer,
     AnswerState,
@@ -66,6 +68,7 @@ def start_session(
     """Begin a flow. `opening_text` is what the person sent that started it: kept
     by the caller, never taken as an answer, but checked for disclosures of harm."""
     replies, alerts = [], []
+    opening_text = opening_text[:TEXT_LIMIT] if opening_text else opening_text
     match = ctx.rules.check(opening_text) if ctx.rules and opening_text else None
     if match:
         alerts.append(Alert(match.category, OPENING, match.phrase))
@@ -88,6 +91,7 @@ def advance_session(
     """Take one answer to the current question and move on as far as the flow goes."""
     _require_open(state)
     step = flow.step(state.current_step)
+    text = text[:TEXT_LIMIT]
     replies: list[Reply] = []
     alerts: list[Alert] = []
     match = ctx.rules.check(text) if ctx.rules else None
@@ -107,6 +111,8 @@ def advance_session(
         answer = Answer(
             step.id, understood.value, text, prompt, understood.state, iso(now)
         )
+        if step.kind is StepKind.TEXT and len(text.strip()) > step.max_length:
+            replies.append(Reply("shortened", step.id, {"kept": step.max_length}))
     return _answered(flow, state, step, answer, now, replies, alerts, ctx)
 
 
@@ -175,6 +181,8 @@ def close_session(
 ) -> SessionState:
     """End an unfinished conversation (expired, reset, restarted) as partial."""
     _require_open(state)
+    if reason not in CLOSE_REASONS:
+        raise ValueError(f"{reason!r} is not one of the close reasons")
     return _finish(flow, state, now, ResponseStatus.PARTIAL, reason)
 
 

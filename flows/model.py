@@ -26,6 +26,24 @@ OPTION_KINDS = frozenset(
 )
 
 END = "end"  # branch target meaning "finish the flow"
+# Why a response closed. The README explains each; closing for any other
+# reason is a mistake, so the engine refuses it.
+CLOSE_REASONS = (
+    "completed",
+    "expired",
+    "restarted",
+    "reset",
+    "idle_reset",
+    "finished_early",
+    "flow_changed",
+    "opted_out",
+    "message_only",
+    "error",
+    "merged",  # two open conversations of one person met at enrolment
+)
+# The most of any one text a conversation keeps: Twilio's longest inbound SMS.
+# Anything longer (only a forged or broken client sends it) is cut at input.
+TEXT_LIMIT = 1600
 # Where an alert on the message that started a conversation is filed. Step ids
 # begin with a letter or digit, so this can never clash with one.
 OPENING = "_opening"
@@ -193,7 +211,8 @@ class SessionState:
 class Reply:
     """Something to say, as a message id plus parameters; channels render it."""
 
-    kind: str  # "message", "question", "reprompt", "signpost", "thank_you"
+    # "message", "question", "reprompt", "shortened", "signpost", "thank_you"
+    kind: str
     step_id: str | None = None
     params: dict = field(default_factory=dict)
 

@@ -17,7 +17,7 @@ from flows.engine import (
     iso,
     start_session,
 )
-from flows.model import Flow, Outcome
+from flows.model import TEXT_LIMIT, Flow, Outcome
 from flows.render import sms_text
 from gateway import store
 from gateway.db import write_txn
@@ -112,6 +112,8 @@ def _begin(
 ) -> tuple[str, Outcome]:
     """Start `flow` and store its response, answers and any alert; with
     `close_reason`, close it again at once as partial."""
+    if opening_text:
+        opening_text = opening_text[:TEXT_LIMIT]
     outcome = start_session(
         flow, channel, language, now, runtime.context(language), opening_text
     )

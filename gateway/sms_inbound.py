@@ -11,10 +11,9 @@ import logging
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from flows.answers import normalise
 from flows.engine import iso
 from flows.model import OPENING, Alert
-from flows.render import signposting
+from flows.render import prompt_as_shown, signposting
 from gateway import store
 from gateway.conversations import (
     ConversationClosed,
@@ -26,22 +25,20 @@ from gateway.conversations import (
 from gateway.db import savepoint, write_txn
 from gateway.privacy import InvalidNumber, pseudonym, to_e164
 from gateway.runtime import Runtime
+from gateway.sms_keywords import (
+    HELP,
+    OPT_IN,
+    OPT_OUT,
+    OptOutReading,
+    answers_no,
+    answers_yes,
+    keyword,
+    read_opt_out,
+)
 from gateway.sms_replies import add_privacy_line, help_text, to_twiml
 
 log = logging.getLogger("gateway.sms")
-
-OPT_OUT = {
-    "STOP",
-    "STOPALL",
-    "UNSUBSCRIBE",
-    "CANCEL",
-    "END",
-    "QUIT",
-    "REVOKE",
-    "OPTOUT",
-}
-OPT_IN = {"START", "UNSTOP"}  # and YES, from someone who has opted out
-HELP = {"HELP", "INFO"}
+ASKED_TO_STOP = "asked_opt_out"  # the handling of a message we answered by asking
 
 
 @dataclass(frozen=True)
@@ -103,7 +100,16 @@ def handle_inbound(
         except Exception:
             log.exception("could not act on an inbound message; it is kept")
         handled = _after_failure(db, runtime, participant_id, message, now)
-        return _record(db, message, now, participant_id, handled, reply_by_outbox)
+        try:
+            with savepoint(db):
+                return _record(
+                    db, message, now, participant_id, handled, reply_by_outbox
+                )
+        except Exception:
+            log.exception("could not record how an inbound message was handled")
+        # The last resort: the message itself, so the 200 Twilio gets is true.
+        bare = replace(message, media_count=0)
+        return _record(db, bare, now, None, Handled(handled.reply, "error"))
 
 
 def _record(
@@ -138,12 +144,6 @@ def _record(
         reply=twiml,
     )
     return twiml
-
-
-def keyword(body: str) -> str | None:
-    """The message as a keyword, if it is a single word: ' Stop! ' is STOP."""
-    words = normalise(body).split()
-    return words[0].upper() if len(words) == 1 else None
 
 
 def _keep(db, runtime, participant_id, message: InboundSms, now, reason: str) -> str:
@@ -184,7 +184,10 @@ def _handle(db, runtime, participant_id, person, message, now) -> Handled:
 def _after_failure(db, runtime, participant_id, message, now) -> Handled:
     """Acting on a message failed: keep it, and still do what must not be missed."""
     _ = runtime.translate(runtime.config["DEFAULT_LANGUAGE"])
-    if participant_id is not None and keyword(message.body) in OPT_OUT:
+    wants_to_stop = keyword(message.body) in OPT_OUT or (
+        read_opt_out(message.body) is OptOutReading.CLEAR
+    )
+    if participant_id is not None and wants_to_stop:
         try:
             with savepoint(db):
                 store.set_opted_out(db, participant_id, iso(now))
@@ -235,6 +238,9 @@ def _decide(
     if opted_out:  # kept, and a disclosure still alerts; but we may not reply
         response_id = _alert_without_reply(db, runtime, participant_id, message, now)
         return Handled(None, "while_opted_out", response_id)
+    stopping = _stop_in_other_words(db, runtime, participant_id, person, message, now)
+    if stopping is not None:
+        return stopping
     flood = person["recent"] >= runtime.config["SMS_FLOOD_PER_MINUTE"]
     if flood and not message.is_test:
         return _flood(db, runtime, participant_id, message, person["recent"], now)
@@ -296,6 +302,43 @@ def _opt_out(
         except Exception:
             log.exception("opted out, but could not close the conversation")
     return Handled(None, "opt_out")
+
+
+def _stop_in_other_words(
+    db, runtime: Runtime, participant_id: str, person: dict, message, now
+) -> Handled | None:
+    """ "Stop 🙏", "Please stop": opt out and confirm, as Twilio did not. "Stop
+    texting me" is unclear, so ask once; a yes (or asking again) opts out."""
+    _ = runtime.translate(runtime.config["DEFAULT_LANGUAGE"])
+    reading = read_opt_out(message.body)
+    asked = person.get("last_handling") == ASKED_TO_STOP
+    if reading is OptOutReading.CLEAR or (
+        asked and (reading or answers_yes(message.body))
+    ):
+        _opt_out(db, runtime, participant_id, message, now)
+        return Handled(
+            _("You will not get any more texts from us. Text START to get them again."),
+            "opt_out",
+        )
+    if asked and answers_no(message.body):
+        return Handled(_carry_on(db, runtime, participant_id, message, _), "answer")
+    if reading is OptOutReading.UNCLEAR:
+        return Handled(
+            _("Do you want us to stop texting you? Reply STOP if you do."),
+            ASKED_TO_STOP,
+        )
+    return None
+
+
+def _carry_on(db, runtime: Runtime, participant_id: str, message, _) -> str:
+    """They do not want to stop: say so, and ask the open question again."""
+    reply = _("Thank you. We will carry on.")
+    session = store.find_open_session(db, participant_id, message.channel)
+    flow = runtime.flows.get(session.state.flow_id) if session else None
+    if flow is None or flow.version != session.state.flow_version:
+        return reply
+    step = flow.step(session.state.current_step)
+    return f"{reply}\n\n{prompt_as_shown(step, 'sms', _)}"
 
 
 def _flood(

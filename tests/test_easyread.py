@@ -130,3 +130,20 @@ def test_non_latin_script_gets_two_segments_of_budget():
     too_long = parse_flow(flow_with(f"    kind: text\n    text: {three_parts}\n"))
     assert check_flow_wording(fits) == []
     assert [a.step for a in check_flow_wording(too_long)] == ["the-step"]
+
+
+@pytest.mark.parametrize("length", [71, 81, 130])
+def test_an_english_question_with_an_emoji_is_warned_past_one_segment(length):
+    """An emoji forces UCS-2 (70 a segment); the words are still English, so
+    the budget is one segment, not the two a non-Latin script gets."""
+    text = "a" * (length - 2) + EMOJI  # the emoji is two UTF-16 units
+    flow = parse_flow(flow_with(f"    kind: text\n    text: {text}\n"))
+    (advice,) = check_flow_wording(flow)
+    assert "2 SMS segments" in advice.message or "3 SMS segments" in advice.message
+    assert "UCS-2" in advice.message
+
+
+def test_an_english_question_with_an_emoji_that_fits_is_fine():
+    text = "a" * 68 + EMOJI  # 70 UCS-2 units: one segment
+    flow = parse_flow(flow_with(f"    kind: text\n    text: {text}\n"))
+    assert check_flow_wording(flow) == []

@@ -360,3 +360,23 @@ def test_a_tap_on_something_not_an_option_is_refused(home):
     started = start_session(home, "kiosk", "en", NOW)
     with pytest.raises(ValueError):
         choose_option(home, started.state, "excellent", NOW)
+
+
+def test_every_close_reason_is_explained_in_the_readme():
+    from flows.model import CLOSE_REASONS
+    from tests.conftest import REPO
+
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    assert [r for r in CLOSE_REASONS if f"| `{r}` |" not in readme] == []
+
+
+def test_closing_for_an_unknown_reason_is_refused(now):
+    from flows.engine import close_session, start_session
+    from flows.loader import parse_flow
+    from tests.conftest import flow_text
+
+    flow = parse_flow(flow_text("- {id: why, kind: text, text: Why}"))
+    state = start_session(flow, "sms", "en", now).state
+    with pytest.raises(ValueError, match="close reasons"):
+        close_session(flow, state, now, "tired")
+    assert close_session(flow, state, now, "expired").close_reason == "expired"

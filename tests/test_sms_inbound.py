@@ -204,7 +204,14 @@ def test_a_machine_sender_is_kept_but_never_answered(sender, sms_send, sms_db):
         pytest.param(
             ["1", "Kind staff"], "YES", {}, "contact", "yes", id="yes-opted-in"
         ),
-        pytest.param(["1"], "stop please", {}, "why", "stop please", id="two-words"),
+        pytest.param(
+            ["1"],
+            "the staff never stop smiling",
+            {},
+            "why",
+            "the staff never stop smiling",
+            id="stop-inside-an-answer",
+        ),
         pytest.param(["1", "Kind staff"], "👍", {}, "contact", "yes", id="thumbs-up"),
         pytest.param(
             ["1"], "SGVsbG8gd29ybGQ=", {}, "why", "SGVsbG8gd29ybGQ=", id="base64-text"

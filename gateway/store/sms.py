@@ -54,12 +54,16 @@ def record_inbound(
 
 def sms_participant(db: Database, participant_id: str, since: str) -> dict | None:
     """What an inbound message needs to know of its sender, in one read: opt-out,
-    whether they have had the privacy line, and how many messages since `since`."""
+    whether they have had the privacy line, how many messages since `since`, and
+    how their last message was handled (were they asked whether to stop?)."""
     rows = list(
         db.query(
             """SELECT p.opted_out_at, p.privacy_notice_at,
                    (SELECT count(*) FROM inbound_messages m
-                    WHERE m.participant_id = p.id AND m.received_at >= ?) AS recent
+                    WHERE m.participant_id = p.id AND m.received_at >= ?) AS recent,
+                   (SELECT m.handling FROM inbound_messages m
+                    WHERE m.participant_id = p.id
+                    ORDER BY m.received_at DESC, m.rowid DESC LIMIT 1) AS last_handling
                FROM participants p WHERE p.id = ?""",
             [since, participant_id],
         )

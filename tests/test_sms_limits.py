@@ -1,0 +1,158 @@
+"""Webhook bodies and numbers have limits: a huge post is refused before it is
+read, an out-of-range number never loses the message, and long words are cut
+kindly, at input, with the person told.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+import gateway.sms_inbound
+from flows.model import TEXT_LIMIT
+from tests.sms_helpers import INBOUND, LONG, answered, count, form, responses, said
+
+HUGE = "x" * (17 * 1024 * 1024)  # 17 MB
+
+
+@pytest.mark.parametrize("sign", [True, False])
+def test_a_huge_sms_post_is_refused_and_stores_nothing(sms_post, sms_db, sign):
+    response = sms_post(INBOUND, form(HUGE), sign=sign)
+    assert response.status_code == 413
+    assert count(sms_db, "inbound_messages") == 0
+    assert count(sms_db, "responses") == 0
+
+
+def test_the_size_limit_is_refused_before_the_body_is_read(sms_app):
+    """Content-Length alone says it is too large: nothing is read or parsed."""
+    read = []
+
+    class Body:
+        def read(self, *args):
+            read.append(args)
+            return b""
+
+    environ = {
+        "REQUEST_METHOD": "POST",
+        "CONTENT_TYPE": "application/x-www-form-urlencoded",
+        "CONTENT_LENGTH": str(len(HUGE)),
+        "wsgi.input": Body(),
+    }
+    response = sms_app.test_client().post(INBOUND, environ_overrides=environ)
+    assert response.status_code == 413
+    assert read == []
+
+
+def test_a_status_callback_has_the_same_limit(sms_post):
+    body = {"MessageSid": "SM" + "0" * 32, "MessageStatus": "delivered", "x": HUGE}
+    assert sms_post("/sms/status", body).status_code == 413
+
+
+def test_an_ordinary_long_text_still_fits(sms_send, sms_db):
+    """Twilio's longest message, all emoji (the most bytes once form-encoded)."""
+    sms_send("😀" * 800)
+    assert count(sms_db, "inbound_messages") == 1
+
+
+@pytest.mark.parametrize("num_media", ["9" * 30, "-5", "1e9", "99999999999999999999"])
+def test_an_out_of_range_media_count_keeps_the_message(sms_send, sms_db, num_media):
+    sms_send("Hello", NumMedia=num_media)
+    [row] = list(sms_db.query("SELECT body, media_count FROM inbound_messages"))
+    assert row["body"] == "Hello"
+    assert 0 <= row["media_count"] <= 10
+
+
+def test_a_message_is_kept_even_when_recording_its_handling_fails(
+    sms_send, sms_db, monkeypatch
+):
+    """Acting on it failed, and then so did recording what was done: the bare
+    message is still on disk, so the 200 Twilio gets is true."""
+    real = gateway.sms_inbound.store.record_inbound
+    calls = []
+
+    def fails_first_twice(db, **fields):
+        calls.append(fields["handling"])
+        if len(calls) <= 2:
+            raise OverflowError("Python int too large to convert to SQLite INTEGER")
+        return real(db, **fields)
+
+    monkeypatch.setattr(gateway.sms_inbound.store, "record_inbound", fails_first_twice)
+    sms_send("Hello")
+    [row] = list(sms_db.query("SELECT body, handling FROM inbound_messages"))
+    assert row == {"body": "Hello", "handling": "error"}
+
+
+@pytest.mark.parametrize(
+    "error_code, kept", [("30003", "30003"), ("9" * 40, None), ("<b>", None)]
+)
+def test_a_status_error_code_is_bounded(sms_post, sms_db, error_code, kept):
+    """A report for a message not yet marked sent waits with its error code."""
+    sid = "SM" + "1" * 32
+    body = {"MessageSid": sid, "MessageStatus": "undelivered", "ErrorCode": error_code}
+    assert sms_post("/sms/status", body).status_code == 204
+    [row] = list(sms_db.query("SELECT status, error_code FROM early_statuses"))
+    assert row == {"status": "undelivered", "error_code": kept}
+
+
+def test_an_overlong_message_sid_is_refused(sms_post, sms_db):
+    response = sms_post(INBOUND, form("Hello", sid="SM" + "a" * 500))
+    assert response.status_code == 400
+    assert count(sms_db, "inbound_messages") == 0
+
+
+# Long words ---------------------------------------------------------------------
+
+
+def test_a_long_answer_is_cut_to_the_step_and_the_person_is_told(sms_send, sms_db):
+    sms_send("Hello")
+    sms_send("1")  # very good; the next step asks why, in up to 500 characters
+    reply = said(sms_send(LONG))
+    [response] = responses(sms_db)
+    why = answered(sms_db, response["id"])["why"]
+    assert len(why["value"]) == 500
+    assert LONG.startswith(why["value"])
+    assert any("We kept the first 500 characters" in text for text in reply)
+
+
+def test_a_short_answer_gets_no_such_note(sms_send):
+    sms_send("Hello")
+    sms_send("1")
+    assert not any("We kept" in text for text in said(sms_send("Kind staff")))
+
+
+def test_opening_texts_are_capped(sms_app, sms_db, now):
+    from gateway.conversations import keep_message
+
+    response_id = keep_message(
+        sms_db,
+        sms_app.extensions["gateway"],
+        channel="sms",
+        participant_id=None,
+        text="y" * (TEXT_LIMIT * 4),
+        now=now,
+        reason="message_only",
+    )
+    [row] = list(
+        sms_db.query("SELECT opening_text FROM responses WHERE id = ?", [response_id])
+    )
+    assert row["opening_text"] == "y" * TEXT_LIMIT
+
+
+def test_raw_answers_are_capped_in_the_engine(now):
+    from flows.engine import advance_session, start_session
+    from flows.loader import parse_flow
+    from tests.conftest import flow_text
+
+    flow = parse_flow(
+        flow_text("""
+        - id: rating
+          kind: number
+          text: How many?
+          min: 0
+          max: 10
+        """)
+    )
+    state = start_session(flow, "sms", "en", now).state
+    outcome = advance_session(flow, state, "z" * (TEXT_LIMIT * 4), now)
+    outcome = advance_session(flow, outcome.state, "w" * (TEXT_LIMIT * 4), now)
+    [answer] = outcome.state.answers
+    assert answer.raw == "w" * TEXT_LIMIT
