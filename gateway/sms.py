@@ -47,6 +47,8 @@ def signature_is_valid() -> bool:
     if not token:
         return bool(current_app.config["SMS_INSECURE_DEV"])
     signature = request.headers.get("X-Twilio-Signature", "")
+    if not signature:  # refused before the body is parsed
+        return False
     params = _FormForValidator(
         (name, request.form.getlist(name)) for name in request.form
     )

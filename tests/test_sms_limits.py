@@ -14,10 +14,11 @@ from tests.sms_helpers import INBOUND, LONG, answered, count, form, responses, s
 HUGE = "x" * (17 * 1024 * 1024)  # 17 MB
 
 
-@pytest.mark.parametrize("sign", [True, False])
-def test_a_huge_sms_post_is_refused_and_stores_nothing(sms_post, sms_db, sign):
+@pytest.mark.parametrize("sign, code", [(True, 413), (False, 403)])
+def test_a_huge_sms_post_is_refused_and_stores_nothing(sms_post, sms_db, sign, code):
+    """Signed, it is too large; unsigned, it is refused before it is parsed."""
     response = sms_post(INBOUND, form(HUGE), sign=sign)
-    assert response.status_code == 413
+    assert response.status_code == code
     assert count(sms_db, "inbound_messages") == 0
     assert count(sms_db, "responses") == 0
 
@@ -37,8 +38,11 @@ def test_the_size_limit_is_refused_before_the_body_is_read(sms_app):
         "CONTENT_LENGTH": str(len(HUGE)),
         "wsgi.input": Body(),
     }
-    response = sms_app.test_client().post(INBOUND, environ_overrides=environ)
-    assert response.status_code == 413
+    client = sms_app.test_client()
+    for signature in ("", "looks-signed"):
+        headers = {"X-Twilio-Signature": signature} if signature else {}
+        response = client.post(INBOUND, environ_overrides=environ, headers=headers)
+        assert response.status_code == (413 if signature else 403)
     assert read == []
 
 
