@@ -27,5 +27,7 @@ OPTION_SYMBOLS = frozenset(
     }
 )
 # Drawn on the kiosk's own buttons, not chosen by flows.
-INTERFACE_SYMBOLS = frozenset({"speaker", "arrow-back", "hand", "plus", "minus"})
+INTERFACE_SYMBOLS = frozenset(
+    {"speaker", "arrow-back", "hand", "plus", "minus", "stop"}
+)
 FALLBACK_SYMBOL = "dot"  # an option with no picture of its own

@@ -307,11 +307,13 @@ def _thanks_page(key: str, kiosk: dict, response_id: str, signpost: bool) -> Res
     flow = runtime.flows.get(ended["flow_id"])
     translate = runtime.translate(ended["language"])
     words = translate(flow.thank_you) if flow and flow.thank_you else None
+    # A disclosure at any question, not only the last, gets the reassuring end.
+    disclosed = signpost or bool(store.alerts_for(get_db(), response_id))
     return _page(
         "kiosk/thanks.html",
         key=key,
         thank_you=words,
-        signpost=signpost,
+        signpost=disclosed,
         welcome=_address(key, "welcome"),
     )
 

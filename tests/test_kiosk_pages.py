@@ -1,10 +1,11 @@
 """The kiosk's pages themselves: headers, the service worker, pictures, number
-steps without JavaScript, and the kiosk's settings."""
+steps without JavaScript, the thank-you's words, and the kiosk's settings."""
 
 from __future__ import annotations
 
 import re
 from datetime import timedelta
+from html import unescape
 
 import pytest
 
@@ -12,7 +13,7 @@ from flows.loader import FlowError, load_flow
 from flows.symbols import INTERFACE_SYMBOLS, OPTION_SYMBOLS
 from gateway.db import connect
 from tests.conftest import REPO, flow_text, line_of
-from tests.kiosk_helpers import answers, responses
+from tests.kiosk_helpers import Kiosk, add_kiosk, answers, responses
 
 SYMBOLS = REPO / "kiosk" / "static" / "symbols"
 
@@ -91,6 +92,34 @@ def test_every_symbol_has_a_picture_and_every_picture_a_name():
         assert "http" not in text.replace("http://www.w3.org/2000/svg", "")
 
 
+def button_pictures(page: str) -> dict[str, list[str]]:
+    """Each button's words on a page, with the pictures buttons with them show."""
+    found: dict[str, list[str]] = {}
+    for picture, words in re.findall(
+        r'<img src="[^"]*/symbols/([\w-]+)\.svg"[^>]*>\s*<span[^>]*>([^<]+)</span>',
+        page,
+    ):
+        found.setdefault(unescape(words), []).append(picture)
+    return found
+
+
+def test_stop_and_save_has_a_picture_of_its_own_not_nexts_tick(lounge):
+    lounge.start()
+    lounge.tap(answer="good")  # a question for words: Next and Stop on one screen
+    pictures = button_pictures(lounge.screen()["page"])
+    assert pictures["Next"] == ["tick"]
+    (stop,) = pictures["Stop and save my answers"]
+    assert stop != "tick"
+    others = [
+        p
+        for words, shown in pictures.items()
+        for p in shown
+        if words != "Stop and save my answers"
+    ]
+    assert stop not in others, f"'{stop}' also means something else here: {pictures}"
+    assert (SYMBOLS / f"{stop}.svg").is_file()
+
+
 def test_a_flow_naming_a_picture_the_kiosk_lacks_is_refused(write_flow):
     text = flow_text(
         """
@@ -107,6 +136,72 @@ def test_a_flow_naming_a_picture_the_kiosk_lacks_is_refused(write_flow):
         load_flow(write_flow(text))
     assert "there is no picture called 'teapot'" in str(error.value)
     assert f"demo.yaml:{line_of(text, 'symbol: teapot')}:" in str(error.value)
+
+
+# The thank-you --------------------------------------------------------------------
+
+
+@pytest.fixture
+def garden(runner, client, kiosk_clock) -> Kiosk:
+    """A kiosk on the care-home flow, as a tablet without JavaScript uses it."""
+    return Kiosk(client, add_kiosk(runner, "Garden", "--flow", "care-home-life"))
+
+
+def finish(kiosk: Kiosk, flow: str, last_words: str | None = None) -> str:
+    """Answer to the end (the last answer in words, if given); the words shown."""
+    kiosk.start()
+    if flow == "care-home-life":
+        taps = [{"answer": "good"}, {"answer": "music"}]
+        taps += (
+            [{"answer": "no"}, {"answer": last_words}]
+            if last_words
+            else [{"answer": "yes"}]
+        )
+    else:
+        taps = [{"answer": "poor"}, {"answer": last_words or "Kind staff"}]
+    for fields in taps:
+        done = kiosk.tap(**fields)
+    assert "/thanks" in done.location
+    page = kiosk.client.get(done.location).get_data(as_text=True)
+    main = re.search(r"<main>(.*)</main>", page, re.S)[1]
+    return " ".join(unescape(re.sub(r"<[^>]+>", " ", main)).split())
+
+
+@pytest.mark.parametrize(
+    ("kiosk", "flow", "says"),
+    [
+        ("lounge", "friends-and-family", "We read every answer."),
+        ("garden", "care-home-life", "Staff and residents will read your answers"),
+    ],
+)
+def test_the_thank_you_says_who_reads_the_answers_once(request, kiosk, flow, says):
+    shown = finish(request.getfixturevalue(kiosk), flow)
+    assert says in shown
+    who_reads = ("read every answer", "read your answers", "together")
+    said = {words: shown.count(words) for words in who_reads if words in shown}
+    assert set(said.values()) == {1}, f"said more than once: {said} in {shown!r}"
+    assert "What happens next" in shown
+    assert "You said, we did" in shown
+
+
+@pytest.mark.parametrize(
+    ("kiosk", "flow"),
+    [("lounge", "friends-and-family"), ("garden", "care-home-life")],
+)
+def test_after_a_disclosure_the_thank_you_reassures_and_says_who_can_help(
+    request, kiosk, flow
+):
+    shown = finish(request.getfixturevalue(kiosk), flow, "Someone hits me")
+    assert "Samaritans: call 116 123" in shown  # where to get help now
+    for words in (
+        "Thank you for telling us.",
+        "You are not in trouble.",
+        "Someone who keeps people safe will read what you told us.",
+        "tell someone you trust",
+    ):
+        assert words in shown, f"{words!r} not in {shown!r}"
+    for worrying in ("residents", "every answer", "together"):
+        assert worrying not in shown, f"{worrying!r} in {shown!r}"
 
 
 def test_kiosk_idle_settings_refuse_a_warning_shorter_than_20_seconds(tmp_path):
@@ -134,3 +229,20 @@ def test_idle_kiosk_conversations_close_after_the_abandoned_limit(
     finally:
         db.close()
     assert responses(app)[0]["close_reason"] == "expired"
+
+
+def test_a_disclosure_before_the_last_question_still_gets_the_reassuring_thank_you(
+    garden,
+):
+    garden.start()
+    for fields in (
+        {"answer": "bad"},
+        {"answer": "Someone hits me"},  # what would make the meals better?
+        {"answer": "music"},
+    ):
+        garden.tap(**fields)
+    done = garden.tap(answer="yes")  # the last question: nothing disclosed here
+    page = garden.client.get(done.location).get_data(as_text=True)
+    assert "You are not in trouble." in page
+    assert "Samaritans: call 116 123" in page
+    assert "Staff and residents will read" not in page

@@ -5,7 +5,8 @@
      round trip a tap, and the browser's history never holds a resident's
      screens (the address is replaced, not added);
    - a second tap while the first is on its way, or straight after a new
-     screen appears, counts for nothing;
+     screen appears, counts for nothing; while a tap is on its way the other
+     buttons are disabled, so a screen reader does not offer them either;
    - "Are you still there?" after a while with no tap, then a fresh start;
    - "Read aloud", where the device has a voice;
    - plus and minus on number questions without a round trip;
@@ -85,6 +86,23 @@
     window.location.replace(url);
   }
 
+  // While a tap is on its way the other buttons sleep. The tapped one stays
+  // awake so that focus stays on it (a disabled button drops focus).
+  function sleepButtons(tapped) {
+    Array.prototype.forEach.call(document.querySelectorAll("#main button"), function (other) {
+      if (other === tapped || other.disabled) return;
+      other.disabled = true;
+      other.setAttribute("data-asleep", "");
+    });
+  }
+
+  function wakeButtons() {
+    Array.prototype.forEach.call(document.querySelectorAll("[data-asleep]"), function (other) {
+      other.disabled = false;
+      other.removeAttribute("data-asleep");
+    });
+  }
+
   // The queue: one tap at a time, kept until the gateway says it has it.
   function deliver(tap) {
     busy = true;
@@ -103,6 +121,7 @@
       // Anything else (a refused tap changed nothing): show the screen as it is.
       go(response.ok ? response.url : body.dataset.here || response.url);
     }).catch(function () {
+      wakeButtons(); // behind the saving screen; the tap itself is kept and resent
       show("saving");
       // The gateway keeps failing (not just out of reach): ask for help, keep trying.
       var stuck = document.querySelector("#saving [data-stuck]");
@@ -118,11 +137,11 @@
     event.preventDefault();
     if (busy || Date.now() - shownAt < SETTLE_MS) return;
     busy = true;
-    form.classList.add("sent");
     var data = new FormData(form); // the tapped button is added by hand: older
     var button = event.submitter || lastButton; // browsers leave it out
     if (button && button.name && button.form === form) data.set(button.name, button.value);
     var fields = new URLSearchParams(data).toString();
+    sleepButtons(button);
     // getAttribute: a control named "action" (Back, rather not say) hides form.action
     var tap = { url: new URL(form.getAttribute("action"), document.baseURI).href, fields: fields };
     window.localStorage.setItem(PENDING, JSON.stringify(tap));
