@@ -299,6 +299,80 @@ def add_sync(db: sqlite_utils.Database) -> None:
         )""")
 
 
+def add_kiosk_base_url(db: sqlite_utils.Database) -> None:
+    """The address a kiosk's tablet reaches this gateway on, kept from
+    `gateway kiosk add --base-url`, so `kiosk list` hands out the same one."""
+    db.execute("ALTER TABLE kiosks ADD COLUMN base_url TEXT")
+
+
+def keep_sync_moving_and_ids_per_site(db: sqlite_utils.Database) -> None:
+    """No record holds up the ones behind it, and no site can take another's ids.
+
+    On a site: opt-outs and opt-ins go after alerts and before responses, and
+    a record the board refuses as too large even alone waits behind the others
+    of its kind, with a count of the passes that sent others without it. On a
+    board: each site's record ids are its own.
+    """
+    # Alerts stay at 1 and opt changes at the default 0: a response now waits
+    # at -1, so an opt-out is never stuck behind a backlog of responses.
+    db.execute("UPDATE sync_queue SET priority = -1 WHERE kind = 'response'")
+    db.execute("DROP TRIGGER sync_closed_response")
+    db.execute("""
+        CREATE TRIGGER sync_closed_response AFTER UPDATE OF status ON responses
+        WHEN old.status = 'open' AND new.status != 'open' AND new.is_test = 0
+        BEGIN
+            INSERT OR IGNORE INTO sync_queue (record_id, kind, priority, queued_at)
+            VALUES (new.id, 'response', -1, strftime('%Y-%m-%dT%H:%M:%SZ', 'now'));
+        END""")
+    # held_back: the board refused it as too large even alone, so it goes after
+    # the others of its kind. too_large_passes: passes in which that happened
+    # while the board took other records; at a limit it is set aside.
+    db.execute("ALTER TABLE sync_queue ADD COLUMN held_back INTEGER NOT NULL DEFAULT 0")
+    db.execute(
+        "ALTER TABLE sync_queue ADD COLUMN too_large_passes INTEGER NOT NULL DEFAULT 0"
+    )
+    db.execute("DROP INDEX sync_queue_waiting")
+    db.execute("""
+        CREATE INDEX sync_queue_next
+        ON sync_queue(priority DESC, held_back, queued_at, record_id)
+        WHERE synced_at IS NULL AND set_aside_at IS NULL""")
+    # The board: a record is unique within the site that sent it, so a repeat
+    # or a conflict is judged only against that site's own records. The seq
+    # (the pull cursor) is kept as it was.
+    db.execute("""
+        CREATE TABLE board_records_per_site (
+            seq INTEGER PRIMARY KEY,
+            record_id TEXT NOT NULL,
+            site_id TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            body_hash TEXT NOT NULL,
+            body TEXT NOT NULL,
+            queued_at TEXT NOT NULL,
+            received_at TEXT NOT NULL,
+            UNIQUE (site_id, record_id)
+        )""")
+    db.execute("INSERT INTO board_records_per_site SELECT * FROM board_records")
+    db.execute("DROP TABLE board_records")
+    db.execute("ALTER TABLE board_records_per_site RENAME TO board_records")
+    db.execute("""
+        CREATE TABLE board_alerts_per_site (
+            id TEXT NOT NULL,
+            site_id TEXT NOT NULL,
+            response_id TEXT NOT NULL,
+            step_id TEXT NOT NULL,
+            category TEXT NOT NULL,
+            rule TEXT NOT NULL,
+            raised_at TEXT NOT NULL,
+            received_at TEXT NOT NULL,
+            status TEXT NOT NULL DEFAULT 'open',
+            PRIMARY KEY (site_id, id)
+        )""")
+    db.execute("INSERT INTO board_alerts_per_site SELECT * FROM board_alerts")
+    db.execute("DROP TABLE board_alerts")
+    db.execute("ALTER TABLE board_alerts_per_site RENAME TO board_alerts")
+    db.execute("CREATE INDEX board_alerts_by_response ON board_alerts(response_id)")
+
+
 MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (
     create_core_tables,
     add_sms_tables,
@@ -306,6 +380,8 @@ MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (
     add_early_statuses,
     add_kiosks,
     add_sync,
+    add_kiosk_base_url,
+    keep_sync_moving_and_ids_per_site,
 )
 
 

@@ -7,19 +7,27 @@ is made in-process through the same conversation functions the channels use.
 
 from __future__ import annotations
 
+import http.client
 import http.server
 import json
 import os
 import subprocess
 import threading
-from contextlib import contextmanager
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from contextlib import closing, contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from gateway import create_app, store
 from gateway.conversations import answer, start_conversation
 from gateway.db import connect, write_txn
+from gateway.privacy import read_key
 from gateway.sms_inbound import InboundSms, handle_inbound
+from gateway.sync import signing
+from gateway.sync.enrolment import sync_secret_file
 from gateway.sync.records import canonical
 from tests.conftest import GATEWAY
 
@@ -86,6 +94,18 @@ def make_responses(site_env: dict, count: int, start: datetime | None = None) ->
     finally:
         db.close()
     return ids
+
+
+def raise_alert(site_env: dict) -> str:
+    """A kiosk response whose answer raises an alert; the response's id."""
+    with site_db(site_env) as (app, db):
+        runtime = app.extensions["gateway"]
+        turn = start_conversation(
+            db, runtime, channel="kiosk", now=MOMENT, kiosk="Lounge"
+        )
+        answer(db, runtime, turn.response_id, "4", MOMENT)
+        answer(db, runtime, turn.response_id, "I want to kill myself", MOMENT)
+    return turn.response_id
 
 
 def rows(path: str, sql: str, params=()) -> list[dict]:
@@ -199,3 +219,122 @@ def http_server(handler: type[http.server.BaseHTTPRequestHandler]):
         server.shutdown()
         server.server_close()
         thread.join(timeout=10)
+
+
+# Requests built by hand, signed with a site's real secret ----------------------
+
+
+def identity(site_env: dict) -> tuple[str, bytes]:
+    """The site's id and its real signing secret."""
+    db = connect(database(site_env))
+    try:
+        site_id = store.get_meta(db, "site_id")
+    finally:
+        db.close()
+    secret = read_key(sync_secret_file(site_env["GATEWAY_INSTANCE_PATH"]))
+    assert site_id and secret
+    return site_id, secret
+
+
+def records_for(site_env: dict, count: int) -> list[dict]:
+    """`count` new closed responses at the site, as the site would send them."""
+    return [
+        built_record(site_env, record_id)
+        for record_id in make_responses(site_env, count)
+    ]
+
+
+def batch(records: list[dict]) -> bytes:
+    return json.dumps({"records": records}).encode()
+
+
+def signed(
+    site_id: str,
+    secret: bytes,
+    path: str,
+    body: bytes = b"",
+    method: str = "POST",
+    timestamp: int | None = None,
+) -> dict[str, str]:
+    now = int(time.time())
+    return signing.signed_headers(
+        site_id,
+        secret,
+        now if timestamp is None else timestamp,
+        method,
+        path,
+        body,
+        now,
+    )
+
+
+def send(url: str, path: str, headers: dict, body: bytes = b"", method="POST"):
+    """(status, JSON answer, X-Gateway-Board-Time header) for one raw request."""
+    request = urllib.request.Request(  # noqa: S310 - the board on loopback
+        url + path,
+        data=body if method == "POST" or body else None,
+        headers={**headers, "Content-Type": "application/json"},
+        method=method,
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=10) as reply:  # noqa: S310
+            return (
+                reply.status,
+                json.loads(reply.read()),
+                reply.headers.get(signing.BOARD_TIME),
+            )
+    except urllib.error.HTTPError as error:
+        with error:
+            return (
+                error.code,
+                json.loads(error.read()),
+                error.headers.get(signing.BOARD_TIME),
+            )
+
+
+# A proxy between a site and its board ------------------------------------------
+
+
+def proxy_to_board(board_port: int, refuses: Callable[[str, bytes], int | None]):
+    """A proxy to the board on 127.0.0.1 that answers a request itself with the
+    status `refuses(path, body)` gives (an HTML page, as a proxy would), or
+    forwards it when that is None. Yields (URL, server); server.refused and
+    server.forwarded list the paths."""
+
+    class Proxy(Handler):
+        def do_GET(self) -> None:  # noqa: N802 - http.server's name
+            self.handle_one(b"")
+
+        def do_POST(self) -> None:  # noqa: N802 - http.server's name
+            self.handle_one(self.body())
+
+        def handle_one(self, data: bytes) -> None:
+            status = refuses(self.path, data)
+            if status is not None:
+                self.server.refused.append(self.path)
+                page = b"<html><h1>The proxy said no</h1></html>"
+                self.reply(status, page, "text/html")
+                return
+            self.server.forwarded.append(self.path)
+            headers = {
+                key: value
+                for key, value in self.headers.items()
+                if key.lower() not in ("host", "connection")
+            }
+            with closing(
+                http.client.HTTPConnection("127.0.0.1", board_port, timeout=30)
+            ) as upstream:
+                upstream.request(self.command, self.path, data or None, headers)
+                with upstream.getresponse() as answer:
+                    content = answer.read()
+                    kind = answer.getheader("Content-Type", "application/json")
+                    self.reply(answer.status, content, kind)
+
+    return _serving(Proxy)
+
+
+@contextmanager
+def _serving(handler):
+    with http_server(handler) as (url, server):
+        server.refused, server.forwarded = [], []
+        yield url, server

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+import sqlite3
 import urllib.request
 from datetime import UTC, datetime
 
@@ -236,3 +237,57 @@ def test_re_keying_merges_a_person_with_a_conversation_under_each_key(site_env):
     assert [row["id"] for row in people] == [new]
     assert [row["participant_id"] for row in open_sms] == [new]
     assert old != new
+
+
+def test_an_upgrade_keeps_what_was_queued_and_what_the_board_holds(tmp_path):
+    db = sqlite_utils.Database(tmp_path / "old.sqlite3")
+    upgrade = migrations.keep_sync_moving_and_ids_per_site
+    for migration in migrations.MIGRATIONS[: migrations.MIGRATIONS.index(upgrade)]:
+        migration(db)
+    db.execute(
+        """INSERT INTO sync_queue (record_id, kind, priority, queued_at) VALUES
+           ('r1', 'response', 0, 't1'), ('a1', 'alert', 1, 't2'),
+           ('o1', 'opt_out', 0, 't3')"""
+    )
+    db.execute(
+        """INSERT INTO board_records (seq, record_id, site_id, kind, body_hash,
+               body, queued_at, received_at)
+           VALUES (5, 'x', 'rose', 'opt_out', 'h', '{}', 't', 't'),
+                  (9, 'y', 'oak', 'response', 'h', '{}', 't', 't')"""
+    )
+    db.execute(
+        """INSERT INTO board_alerts (id, site_id, response_id, step_id, category,
+               rule, raised_at, received_at) VALUES ('al', 'oak', 'y', 's', 'c',
+               'r', 't', 't')"""
+    )
+
+    upgrade(db)
+
+    order = [
+        row["record_id"]
+        for row in db.query(
+            "SELECT record_id FROM sync_queue ORDER BY priority DESC, queued_at"
+        )
+    ]
+    assert order == ["a1", "o1", "r1"]  # alerts, then opt-outs, then responses
+    kept = list(
+        db.query("SELECT seq, record_id, site_id FROM board_records ORDER BY seq")
+    )
+    assert kept == [
+        {"seq": 5, "record_id": "x", "site_id": "rose"},
+        {"seq": 9, "record_id": "y", "site_id": "oak"},
+    ]
+    db.execute(  # the same id from another site is that site's own
+        """INSERT INTO board_records (record_id, site_id, kind, body_hash, body,
+               queued_at, received_at)
+           VALUES ('x', 'oak', 'opt_out', 'h', '{}', 't', 't')"""
+    )
+    with pytest.raises(sqlite3.IntegrityError):
+        db.execute(
+            """INSERT INTO board_records (record_id, site_id, kind, body_hash,
+                   body, queued_at, received_at)
+               VALUES ('x', 'rose', 'opt_out', 'h', '{}', 't', 't')"""
+        )
+    alerts = list(db.query("SELECT id, site_id, response_id FROM board_alerts"))
+    assert alerts == [{"id": "al", "site_id": "oak", "response_id": "y"}]
+    db.close()

@@ -14,22 +14,29 @@ from __future__ import annotations
 
 import json
 import time
-import urllib.error
-import urllib.request
 import uuid
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 
-from gateway import store
-from gateway.db import connect
-from gateway.privacy import read_key
 from gateway.sync import signing
 from gateway.sync.enrolment import sync_secret_file
 from gateway.sync.records import canonical
 from tests.conftest import serve_gateway
-from tests.sync_helpers import database, enrol, install, make_responses, rows, run
+from tests.sync_helpers import (
+    batch,
+    database,
+    enrol,
+    identity,
+    install,
+    make_responses,
+    records_for,
+    rows,
+    run,
+    send,
+    signed,
+)
 
 PUSH = "/board/sync/push"
 SKEW = 300  # GATEWAY_SYNC_SKEW_SECONDS, the board's default
@@ -44,88 +51,6 @@ def pair(tmp_path_factory):
     with serve_gateway(board_env, folder / "board.log") as (url, _process):
         enrol(site_env, board_env, url)
         yield SimpleNamespace(url=url, board_env=board_env, site_env=site_env)
-
-
-def identity(site_env: dict) -> tuple[str, bytes]:
-    """The site's id and its real signing secret."""
-    db = connect(database(site_env))
-    try:
-        site_id = store.get_meta(db, "site_id")
-    finally:
-        db.close()
-    secret = read_key(sync_secret_file(site_env["GATEWAY_INSTANCE_PATH"]))
-    assert site_id and secret
-    return site_id, secret
-
-
-def records_for(site_env: dict, count: int) -> list[dict]:
-    """`count` new closed responses at the site, as the site would send them."""
-    ids = make_responses(site_env, count)
-    db = connect(database(site_env))
-    try:
-        return [
-            {
-                "id": record_id,
-                "kind": "response",
-                "queued_at": rows(
-                    database(site_env),
-                    "SELECT queued_at FROM sync_queue WHERE record_id = ?",
-                    [record_id],
-                )[0]["queued_at"],
-                "body": canonical(store.response_record(db, record_id)),
-            }
-            for record_id in ids
-        ]
-    finally:
-        db.close()
-
-
-def batch(records: list[dict]) -> bytes:
-    return json.dumps({"records": records}).encode()
-
-
-def signed(
-    site_id: str,
-    secret: bytes,
-    path: str,
-    body: bytes = b"",
-    method: str = "POST",
-    timestamp: int | None = None,
-) -> dict[str, str]:
-    now = int(time.time())
-    return signing.signed_headers(
-        site_id,
-        secret,
-        now if timestamp is None else timestamp,
-        method,
-        path,
-        body,
-        now,
-    )
-
-
-def send(url: str, path: str, headers: dict, body: bytes = b"", method="POST"):
-    """(status, JSON answer, X-Gateway-Board-Time header) for one raw request."""
-    request = urllib.request.Request(  # noqa: S310 - the board on loopback
-        url + path,
-        data=body if method == "POST" else None,
-        headers={**headers, "Content-Type": "application/json"},
-        method=method,
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=10) as reply:  # noqa: S310
-            return (
-                reply.status,
-                json.loads(reply.read()),
-                reply.headers.get(signing.BOARD_TIME),
-            )
-    except urllib.error.HTTPError as error:
-        with error:
-            return (
-                error.code,
-                json.loads(error.read()),
-                error.headers.get(signing.BOARD_TIME),
-            )
 
 
 def board_records(board_env: dict) -> int:

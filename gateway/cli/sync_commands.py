@@ -42,7 +42,7 @@ def sync_enroll(ctx, board_url: str, code: str) -> None:
 @click.pass_context
 def sync_run(ctx) -> None:
     """Send everything waiting now, then fetch opt-outs made at other sites."""
-    from gateway.sync.runner import sync_once
+    from gateway.sync.runner import TOO_LARGE_PASSES_BEFORE_SET_ASIDE, sync_once
 
     app = _site_app(ctx)
     with app_database(app) as db:
@@ -55,6 +55,12 @@ def sync_run(ctx) -> None:
         f"Sent {summary.sent}, acknowledged {summary.acknowledged}, "
         f"set aside {summary.set_aside}, left {summary.left}."
     )
+    if summary.too_large and summary.sent:  # only a pass that sent others counts
+        click.echo(
+            f"Skipped {summary.too_large} record(s) too large for the board even "
+            f"alone. Each is set aside after {TOO_LARGE_PASSES_BEFORE_SET_ASIDE} "
+            "passes like this."
+        )
     if summary.pulled:
         click.echo(f"Took {summary.pulled} opt-out change(s) made at other sites.")
     if summary.error:
@@ -65,6 +71,8 @@ def sync_run(ctx) -> None:
 @click.pass_context
 def sync_status(ctx) -> None:
     """Queue length, oldest waiting record, last success, last error, clock offset."""
+    from gateway.store.sync import too_large_waiting
+    from gateway.sync.runner import TOO_LARGE_PASSES_BEFORE_SET_ASIDE
 
     app = app_from(ctx)
     with app_database(app) as db:
@@ -74,6 +82,7 @@ def sync_status(ctx) -> None:
         }
         queue = store.queue_summary(db)
         aside = store.set_aside_records(db, 5)
+        too_large = too_large_waiting(db, 5)
     click.echo(f"Role: {app.config['ROLE']}")
     click.echo(f"Board: {meta['board_url'] or 'not enrolled'}")
     click.echo(
@@ -84,6 +93,18 @@ def sync_status(ctx) -> None:
         click.echo(
             f"  set aside {record['kind']} {record['record_id']}: "
             f"{record['set_aside_reason']}"
+        )
+    if queue["too_large"]:
+        click.echo(
+            f"Too large for the board, even alone: {queue['too_large']}, still "
+            f"waiting. Each is set aside after {TOO_LARGE_PASSES_BEFORE_SET_ASIDE} "
+            "passes that send other records."
+        )
+    for record in too_large:
+        click.echo(
+            f"  too large {record['kind']} {record['record_id']}: refused in "
+            f"{record['too_large_passes']} of {TOO_LARGE_PASSES_BEFORE_SET_ASIDE} "
+            "passes"
         )
     click.echo(f"Last success: {meta['last_success'] or 'never'}")
     click.echo(f"Last error: {meta['last_error'] or 'none'}")

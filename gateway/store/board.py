@@ -1,8 +1,9 @@
 """SQL for the board's side of sync: enrolled sites, and every record they sent.
 
-A record is stored once under its global id (`board_records.record_id` is
-UNIQUE), and its content is copied into the same tables a site uses
-(responses, answers, alerts), so exports and reviews read one shape.
+A record is stored once under its site and id (`board_records` is UNIQUE on
+(site_id, record_id)), and its content is copied into the same tables a site
+uses (responses, answers; alerts into board_alerts), so exports and reviews
+read one shape.
 """
 
 from __future__ import annotations
@@ -100,11 +101,28 @@ def use_nonce(db: Database, site_id: str, nonce: str, now: str, forget_before: s
 # Records ---------------------------------------------------------------------------
 
 
-def record_hash(db: Database, record_id: str) -> str | None:
+def record_hash(db: Database, site_id: str, record_id: str) -> str | None:
+    """The hash of what `site_id` sent under `record_id`, if it did."""
     rows = list(
-        db.query("SELECT body_hash FROM board_records WHERE record_id = ?", [record_id])
+        db.query(
+            "SELECT body_hash FROM board_records WHERE site_id = ? AND record_id = ?",
+            [site_id, record_id],
+        )
     )
     return rows[0]["body_hash"] if rows else None
+
+
+def response_id_held_elsewhere(db: Database, response_id: str, site_id: str) -> bool:
+    """True if a site other than `site_id` holds this response id on the board:
+    its response is stored under it, or one of its alerts names it."""
+    rows = db.query(
+        """SELECT 1 FROM responses WHERE id = ? AND site_id != ?
+           UNION ALL
+           SELECT 1 FROM board_alerts WHERE response_id = ? AND site_id != ?
+           LIMIT 1""",
+        [response_id, site_id, response_id, site_id],
+    )
+    return bool(list(rows))
 
 
 def insert_record(
@@ -118,7 +136,8 @@ def insert_record(
     queued_at: str,
     now: str,
 ) -> bool:
-    """Store a record under its id; False (and nothing stored) if the id is known."""
+    """Store a record under its site and id; False (and nothing stored) if that
+    site already sent one with this id."""
     cursor = db.execute(
         """INSERT OR IGNORE INTO board_records (record_id, site_id, kind, body_hash,
                body, queued_at, received_at) VALUES (?, ?, ?, ?, ?, ?, ?)""",

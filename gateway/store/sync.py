@@ -7,19 +7,25 @@ marks what the board acknowledged. Phone numbers are never read here.
 
 from __future__ import annotations
 
+import json
+from collections.abc import Collection
+
 import sqlite_utils
 
 Database = sqlite_utils.Database
 
 
-def waiting(db: Database, limit: int) -> list[dict]:
-    """Records not yet acknowledged, alerts first, then oldest first."""
+def waiting(db: Database, limit: int, skip: Collection[str] = ()) -> list[dict]:
+    """Records not yet acknowledged, leaving out `skip`: alerts first, then
+    opt-outs and opt-ins, then responses; within each, a record the board found
+    too large goes last, and otherwise the oldest goes first."""
     return list(
         db.query(
-            """SELECT record_id, kind, body, queued_at FROM sync_queue
+            """SELECT record_id, kind, body, queued_at, held_back FROM sync_queue
                WHERE synced_at IS NULL AND set_aside_at IS NULL
-               ORDER BY priority DESC, queued_at, record_id LIMIT ?""",
-            [limit],
+                 AND record_id NOT IN (SELECT value FROM json_each(?))
+               ORDER BY priority DESC, held_back, queued_at, record_id LIMIT ?""",
+            [json.dumps(list(skip)), limit],
         )
     )
 
@@ -48,6 +54,45 @@ def set_aside(db: Database, record_id: str, reason: str, now: str) -> None:
     )
 
 
+def note_too_large(
+    db: Database, record_ids: Collection[str], others_went: bool
+) -> None:
+    """The board refused these records as too large even alone in this pass:
+    they wait behind the others of their kind from now on, and if the board
+    took other records in the same pass, that pass counts towards setting
+    them aside."""
+    db.execute(
+        """UPDATE sync_queue SET held_back = 1,
+               too_large_passes = too_large_passes + ?
+           WHERE record_id IN (SELECT value FROM json_each(?))
+             AND synced_at IS NULL AND set_aside_at IS NULL""",
+        [int(others_went), json.dumps(list(record_ids))],
+    )
+
+
+def set_aside_too_large(db: Database, passes: int, reason: str, now: str) -> int:
+    """Set aside every record refused as too large in `passes` passes; how many."""
+    cursor = db.execute(
+        """UPDATE sync_queue SET set_aside_at = ?, set_aside_reason = ?
+           WHERE too_large_passes >= ? AND synced_at IS NULL
+             AND set_aside_at IS NULL""",
+        [now, reason, passes],
+    )
+    return cursor.rowcount
+
+
+def too_large_waiting(db: Database, limit: int = 20) -> list[dict]:
+    """Records the board has refused as too large, still waiting to be tried."""
+    return list(
+        db.query(
+            """SELECT record_id, kind, too_large_passes FROM sync_queue
+               WHERE held_back = 1 AND synced_at IS NULL AND set_aside_at IS NULL
+               ORDER BY queued_at, record_id LIMIT ?""",
+            [limit],
+        )
+    )
+
+
 def queue_summary(db: Database) -> dict:
     rows = list(
         db.query(
@@ -55,13 +100,16 @@ def queue_summary(db: Database) -> dict:
                  sum(synced_at IS NULL AND set_aside_at IS NULL) AS waiting,
                  sum(synced_at IS NOT NULL) AS synced,
                  sum(set_aside_at IS NOT NULL) AS set_aside,
+                 sum(held_back = 1 AND synced_at IS NULL AND set_aside_at IS NULL)
+                     AS too_large,
                  min(CASE WHEN synced_at IS NULL AND set_aside_at IS NULL
                           THEN queued_at END) AS oldest_waiting
                FROM sync_queue"""
         )
     )
     row = rows[0]
-    return {key: row[key] or 0 for key in ("waiting", "synced", "set_aside")} | {
+    counts = ("waiting", "synced", "set_aside", "too_large")
+    return {key: row[key] or 0 for key in counts} | {
         "oldest_waiting": row["oldest_waiting"]
     }
 

@@ -2,9 +2,9 @@
 
 A site queues what must move up (closed responses, alerts, opt-outs) by
 trigger, in the same transaction as the change. `gateway sync run` and the
-worker push the queue in signed batches; the board stores each record by its
-global id, so a repeat is a no-op, and acknowledges every record. The site
-marks as synced only what the board acknowledged.
+worker push the queue in signed batches; the board stores each record under
+its site and id, so a repeat is a no-op, and acknowledges every record. The
+site marks as synced only what the board acknowledged.
 
 - signing.py   HMAC-SHA256 request signatures, both sides
 - records.py   the records a site sends, built from its tables

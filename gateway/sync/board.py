@@ -9,10 +9,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
+import re
 import secrets
+import sqlite3
 from datetime import datetime, timedelta
 
 from flask import Blueprint, Response, current_app, request
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from flows.engine import iso, parse_iso
 from gateway import store
@@ -23,7 +27,11 @@ from gateway.sync.intake import accept_batch
 
 bp = Blueprint("board", __name__, url_prefix="/board")
 MAX_BATCH_BYTES = 16 * 1024 * 1024  # larger batches get 413: the site halves them
+# Enrolment, pull and verify carry a code, a signature or nothing at all.
+MAX_SMALL_REQUEST_BYTES = 16 * 1024
 PULL_LIMIT = 1000
+MAX_CURSOR = 2**63 - 1  # SQLite's largest integer: the pull cursor is a seq
+PLAIN_NUMBER = re.compile(r"[0-9]{1,19}")  # int() would also take " 5", "+5", "٣"
 
 
 class Refused(Exception):
@@ -37,12 +45,41 @@ def _refused(error: Refused):
     return _answer({"error": error.reason}, error.status)
 
 
+@bp.errorhandler(sqlite3.OperationalError)
+def _board_unwell(_error: sqlite3.OperationalError):
+    """The board could not write (disk full, locked): nothing was stored, and
+    the site tries again later with the same records."""
+    logging.getLogger("gateway.sync").exception("the board could not store a batch")
+    answer = _answer({"error": "the board cannot store records now"}, 503)
+    answer.headers["Retry-After"] = "60"
+    return answer
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def _too_large(_error: RequestEntityTooLarge):
+    if request.endpoint == "board.push":
+        return _answer({"error": "batch too large: send fewer records"}, 413)
+    return _answer({"error": "request too large"}, 413)
+
+
+@bp.before_request
+def _limit_body_size() -> None:
+    """The push takes the largest bodies in the app; every other board
+    request is small. A body over its limit is refused with 413 unread."""
+    if request.endpoint == "board.push":
+        request.max_content_length = MAX_BATCH_BYTES
+    else:
+        request.max_content_length = MAX_SMALL_REQUEST_BYTES
+
+
 @bp.post("/enrol")
 def enrol():
     """A site trades its one-time code for its secret and the pseudonym key."""
-    data = request.get_json(silent=True) or {}
+    data = _json_body()
+    if not isinstance(data, dict):
+        raise Refused(400, "send code and site_id")
     code, site_id = data.get("code"), data.get("site_id")
-    if not isinstance(code, str) or not isinstance(site_id, str) or not site_id:
+    if not _plain_text(code) or not _plain_text(site_id) or not site_id:
         raise Refused(400, "send code and site_id")
     now = _now()
     db = get_db()
@@ -70,14 +107,14 @@ def enrol():
 
 @bp.post("/sync/push")
 def push():
-    if (request.content_length or 0) > MAX_BATCH_BYTES:
-        raise Refused(413, "batch too large: send fewer records")
+    """Store a batch of records; a status for each, so one bad record is
+    rejected alone and the rest are stored."""
     site = _signed_site()
-    try:
-        records = json.loads(request.get_data())["records"]
-        results = accept_batch(get_db(), site, records, iso(_now()))
-    except (ValueError, KeyError, TypeError):
-        raise Refused(400, "send JSON with a list of records") from None
+    data = _json_body()
+    records = data.get("records") if isinstance(data, dict) else None
+    if not isinstance(records, list):
+        raise Refused(400, "send JSON with a list of records")
+    results = accept_batch(get_db(), site, records, iso(_now()))
     return _answer({"results": results})
 
 
@@ -85,10 +122,7 @@ def push():
 def pull():
     """Opt-outs and opt-ins that came in at other sites, after the site's cursor."""
     site = _signed_site()
-    try:
-        cursor = max(0, int(request.args.get("cursor", "0")))
-    except ValueError:
-        raise Refused(400, "cursor must be a number") from None
+    cursor = _cursor(request.args.get("cursor", "0"))
     changes = store.opt_changes_since(get_db(), cursor, site["site_id"], PULL_LIMIT)
     last = changes[-1]["seq"] if changes else cursor
     return _answer({"cursor": last, "opt_changes": changes})
@@ -110,6 +144,29 @@ def summarise_days(days: dict[str, list[str]]) -> dict[str, dict]:
         }
         for day, ids in days.items()
     }
+
+
+def _json_body():
+    """The request's JSON, or a 400: also for JSON nested too deeply to read
+    (Python's parser recurses, and gives up with RecursionError)."""
+    try:
+        return json.loads(request.get_data())
+    except RecursionError:
+        raise Refused(400, "the JSON is nested too deeply") from None
+    except ValueError:
+        raise Refused(400, "send JSON") from None
+
+
+def _plain_text(value) -> bool:
+    """Short printable text: not a lone surrogate, which cannot be stored."""
+    return isinstance(value, str) and len(value) <= 64 and value.isprintable()
+
+
+def _cursor(given: str) -> int:
+    """A pull cursor is a seq the board gave out: a plain whole number."""
+    if not PLAIN_NUMBER.fullmatch(given) or int(given) > MAX_CURSOR:
+        raise Refused(400, "cursor must be a whole number the board gave out")
+    return int(given)
 
 
 def code_hash(code: str) -> str:

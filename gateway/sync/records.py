@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Collection
 
 from gateway import store
 from gateway.db import write_txn
@@ -24,11 +25,13 @@ def body_hash(body: str) -> str:
     return hashlib.sha256(body.encode("utf-8")).hexdigest()
 
 
-def next_batch(db, limit: int, now: str) -> list[dict]:
-    """Up to `limit` waiting records, bodies frozen; a record whose source is
-    gone (erased) is set aside with the reason."""
+def next_batch(db, limit: int, now: str, skip: Collection[str] = ()) -> list[dict]:
+    """Up to `limit` waiting records (not those in `skip`), bodies frozen, in
+    the order `store.waiting` gives: alerts, then opt-outs and opt-ins, then
+    responses. A record whose source is gone (erased) is set aside with the
+    reason."""
     with write_txn(db):
-        rows = store.waiting(db, limit)
+        rows = store.waiting(db, limit, skip)
         batch = []
         for row in rows:
             body = row["body"]

@@ -2,9 +2,11 @@
 
 A pass sends waiting records in batches until none are left or the board
 cannot be reached. Only records the board acknowledged as stored or already
-had are marked synced; rejected ones are set aside with the reason. A
-process killed at any point loses nothing: the queue and the marks are in
-SQLite, and a record sent twice is a no-op at the board.
+had are marked synced; rejected ones are set aside with the reason. A record
+the board refuses as too large even alone is skipped, so the ones behind it
+still go, and is set aside after a few passes like that. A process killed at
+any point loses nothing: the queue and the marks are in SQLite, and a record
+sent twice is a no-op at the board.
 """
 
 from __future__ import annotations
@@ -15,18 +17,25 @@ import random
 import re
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from flows.engine import iso, parse_iso
 from gateway import store
 from gateway.db import write_txn
+from gateway.store.sync import note_too_large, set_aside_too_large
 from gateway.sync.client import BoardClient, SyncError, TooLarge
 from gateway.sync.records import next_batch
 
 log = logging.getLogger("gateway.sync")
 BASE_DELAY_SECONDS = 5
 PSEUDONYM = re.compile(r"^[0-9a-f]{64}$")  # HMAC-SHA256, hex
+# A record the board refuses as too large even alone, in this many passes that
+# sent other records, is set aside: the board will not take it as it is.
+TOO_LARGE_PASSES_BEFORE_SET_ASIDE = 3
+# This many records in a row refused alone, with nothing taken between, and the
+# board (or a proxy) is refusing everything: stop the pass and try again later.
+TOO_LARGE_IN_A_ROW = 3
 
 
 @dataclass
@@ -34,10 +43,22 @@ class Summary:
     sent: int = 0
     acknowledged: int = 0
     set_aside: int = 0
+    too_large: int = 0  # refused as too large even alone this pass, still waiting
     left: int = 0
     pulled: int = 0
     error: str | None = None
     retry_after: float | None = None
+
+
+@dataclass
+class _Sizing:
+    """How many records go in the next request, and what was refused alone."""
+
+    size: int
+    taken: int  # the size of the last batch the board took
+    too_large: list[str] = field(default_factory=list)
+    in_a_row: int = 0
+    refusal: str = ""
 
 
 def sync_once(
@@ -49,23 +70,39 @@ def sync_once(
 ) -> Summary:
     """Send everything waiting, then fetch opt-outs from elsewhere."""
     summary = Summary()
-    size = batch_size
+    sizing = _push_waiting(db, client, now, batch_size, summary, progress)
+    if sizing.too_large:
+        _settle_too_large(db, sizing, summary, now)
+    if summary.error is None:
+        try:
+            summary.pulled = pull_opt_changes(db, client, now)
+        except SyncError as error:
+            summary.error, summary.retry_after = str(error), error.retry_after
+    summary.left = store.queue_summary(db)["waiting"]
+    _remember(db, summary, now)
+    return summary
+
+
+def _push_waiting(db, client, now, batch_size: int, summary: Summary, progress):
+    """Push batches until none are left or the board cannot take more. A 413
+    halves the batch for the rest of the pass; a record refused even alone is
+    skipped, and the batch goes back to the last size the board took."""
+    sizing = _Sizing(size=batch_size, taken=batch_size)
     while True:
-        batch = next_batch(db, size, iso(now()))
+        batch = next_batch(db, sizing.size, iso(now()), skip=sizing.too_large)
         if not batch:
-            break
+            return sizing
         try:
             results, board_time = client.push(batch)
         except TooLarge as error:
-            if size == 1:  # not a batch too big: something else is wrong
-                summary.error = f"{error}, even for one record"
-                break
-            size = max(1, size // 2)
-            log.info("the board found the batch too large; sending %d at a time", size)
+            if not _smaller_or_skipped(sizing, batch, str(error)):
+                summary.error = f"{sizing.refusal}, even for one record"
+                return sizing
             continue
         except SyncError as error:
             summary.error, summary.retry_after = str(error), error.retry_after
-            break
+            return sizing
+        sizing.in_a_row, sizing.taken = 0, sizing.size
         summary.sent += len(batch)
         acknowledged, set_aside = _apply_acknowledgement(
             db, batch, results, board_time, now
@@ -76,15 +113,47 @@ def sync_once(
             progress(acknowledged + set_aside)
         if acknowledged + set_aside == 0:
             summary.error = "the board acknowledged none of the batch"
-            break
-    if summary.error is None:
-        try:
-            summary.pulled = pull_opt_changes(db, client, now)
-        except SyncError as error:
-            summary.error, summary.retry_after = str(error), error.retry_after
-    summary.left = store.queue_summary(db)["waiting"]
-    _remember(db, summary, now)
-    return summary
+            return sizing
+
+
+def _smaller_or_skipped(sizing: _Sizing, batch: list[dict], refusal: str) -> bool:
+    """After a 413: halve the batch, or skip a record refused alone. False when
+    so many in a row were refused alone that the board is refusing everything."""
+    sizing.refusal = refusal
+    if len(batch) > 1:
+        sizing.size = len(batch) // 2
+        log.info(
+            "the board found the batch too large; sending %d at a time", sizing.size
+        )
+        return True
+    record_id = batch[0]["id"]
+    log.warning("the board refused record %s as too large, even alone", record_id)
+    sizing.too_large.append(record_id)
+    sizing.in_a_row += 1
+    sizing.size = sizing.taken
+    return sizing.in_a_row < TOO_LARGE_IN_A_ROW
+
+
+def _settle_too_large(db, sizing: _Sizing, summary: Summary, now) -> None:
+    """Records refused alone wait behind the others of their kind. A pass that
+    sent others counts against them, and at the limit they are set aside; a
+    pass that sent nothing (a proxy refusing everything) counts for nothing."""
+    others_went = summary.sent > 0
+    reason = (
+        "too large for the board, even alone "
+        f"(refused in {TOO_LARGE_PASSES_BEFORE_SET_ASIDE} passes)"
+    )
+    with write_txn(db):
+        note_too_large(db, sizing.too_large, others_went)
+        aside = set_aside_too_large(
+            db, TOO_LARGE_PASSES_BEFORE_SET_ASIDE, reason, iso(now())
+        )
+    if aside:
+        log.warning("set aside %d record(s): %s", aside, reason)
+    summary.set_aside += aside
+    summary.too_large = len(sizing.too_large) - aside
+    if not others_went and summary.error is None:
+        summary.error = f"{sizing.refusal}, even for one record"
 
 
 def _apply_acknowledgement(db, batch, results, board_time: str, now) -> tuple[int, int]:
