@@ -24,11 +24,13 @@ install: $(BIN)/python
 install-test: $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 
+# Shows the demo kiosk at this run's address (HOST, PORT), whatever it was added
+# with; `gateway kiosk list` shows each kiosk at the address it was added with.
 run: install
 	$(BIN)/gateway init
 	$(BIN)/gateway kiosk list | grep -q '^Demo kiosk ' || \
 		$(BIN)/gateway kiosk add "Demo kiosk" --base-url $(KIOSK_URL) >/dev/null
-	$(BIN)/gateway kiosk list --base-url $(KIOSK_URL)
+	$(BIN)/gateway kiosk list --base-url $(KIOSK_URL) | grep '^Demo kiosk '
 	$(BIN)/gateway serve --host $(HOST) --port $(PORT)
 
 # The kiosk's browser tests use Debian's chromium; browser downloads do not work.

@@ -211,6 +211,21 @@ def report(results: dict) -> None:
         print(f"{label:<21}{value:>9}  target {target:<9}{'PASS' if ok else 'MISS'}")
 
 
+def same_limits_as_gateway_serve() -> list[str]:
+    """waitress-serve's flags for the limits `gateway serve` sets, so that the
+    bare app runs under the same waitress settings."""
+    from gateway.cli.setup_commands import waitress_limits
+
+    limits = waitress_limits({"TRUST_PROXY": 0})
+    # True is waitress's default, and waitress-serve has no flag for it.
+    assert limits.pop("clear_untrusted_proxy_headers") is True
+    flags = []
+    for name, value in limits.items():
+        flag = "--" + name.replace("_", "-")
+        flags.append(flag if value is True else f"{flag}={value}")
+    return flags
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--phones", type=int, default=5000, help="measured phones")
@@ -233,7 +248,7 @@ def main() -> int:
             "real": [gateway, "serve", "--host", "127.0.0.1"]
             + ["--port", str(ports["real"]), "--threads", str(args.threads)],
             "bare": [str(BIN / "waitress-serve"), f"--listen=127.0.0.1:{ports['bare']}"]
-            + [f"--threads={args.threads}", "--call"]
+            + [f"--threads={args.threads}", *same_limits_as_gateway_serve(), "--call"]
             + ["benchmarks.bare_twiml_app:create_app"],
         }
         for name in ("real", "bare"):

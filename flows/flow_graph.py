@@ -9,26 +9,27 @@ from flows.model import END, Step
 
 
 def check_graph(steps: list[Step], check) -> None:
-    """Unique ids, targets that exist and lie ahead, and no step left unreachable."""
+    """Unique ids, targets that exist and lie ahead, and no step left unreachable.
+
+    Where an id is used twice, which step a target means is unclear: the
+    duplicate is the one problem reported about it, until it is renamed.
+    """
     positions: dict[str, int] = {}
+    duplicated: set[str] = set()
     for position, step in enumerate(steps):
         if step.id in positions:
             check.problem(f"duplicate step id '{step.id}'", step.line, step.id)
+            duplicated.add(step.id)
         positions.setdefault(step.id, position)
-    successors: dict[str, set[str]] = {}
+    successors: dict[str, list[str]] = {}
     for position, step in enumerate(steps):
-        targets = {*step.branches.values()}
-        if step.next is not None:
-            targets.add(step.next)
-        # A branch table with gaps falls back on the default next step.
-        if step.next is None:
-            following = steps[position + 1].id if position + 1 < len(steps) else END
-            targets.add(following)
-        successors[step.id] = set()
-        for target in targets:
+        leads_to = successors.setdefault(step.id, [])
+        for target in _targets(steps, position):
             if target == END:
                 continue
-            if target not in positions:
+            if target in duplicated:
+                leads_to.append(target)
+            elif target not in positions:
                 check.problem(f"goes to a missing step '{target}'", step.line, step.id)
             elif positions[target] <= position:
                 check.problem(
@@ -38,7 +39,7 @@ def check_graph(steps: list[Step], check) -> None:
                     step.id,
                 )
             else:
-                successors[step.id].add(target)
+                leads_to.append(target)
     if not steps:
         return
     reached, frontier = {steps[0].id}, [steps[0].id]
@@ -48,5 +49,18 @@ def check_graph(steps: list[Step], check) -> None:
                 reached.add(target)
                 frontier.append(target)
     for step in steps:
-        if step.id not in reached:
+        if step.id not in reached and step.id not in duplicated:
             check.problem("no answer leads to this step", step.line, step.id)
+
+
+def _targets(steps: list[Step], position: int) -> list[str]:
+    """Where a step can lead, in the order the file names them, each once."""
+    step = steps[position]
+    targets = list(step.branches.values())
+    if step.next is not None:
+        targets.append(step.next)
+    else:
+        # A branch table with gaps falls back on the default next step.
+        following = steps[position + 1].id if position + 1 < len(steps) else END
+        targets.append(following)
+    return list(dict.fromkeys(targets))

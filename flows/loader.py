@@ -58,10 +58,11 @@ class FlowProblem:
 
 
 class FlowError(Exception):
-    """A flow file could not be loaded; `problems` says every reason."""
+    """A flow file could not be loaded; `problems` says every reason, by file
+    and then by line, so the same file always reads the same way."""
 
     def __init__(self, problems: list[FlowProblem]):
-        self.problems = problems
+        self.problems = sorted(problems, key=lambda p: (p.file, p.line or 0))
         super().__init__("\n".join(str(problem) for problem in problems))
 
 
@@ -357,10 +358,11 @@ def _slug(words: str) -> str:
 
 
 def flow_files(directories: list[Path]) -> list[Path]:
+    """The flow files in each folder, by name, folder by folder."""
     files: list[Path] = []
     for directory in directories:
-        files.extend(sorted(Path(directory).glob("*.yaml")))
-        files.extend(sorted(Path(directory).glob("*.yml")))
+        folder = Path(directory)
+        files.extend(sorted([*folder.glob("*.yaml"), *folder.glob("*.yml")]))
     return files
 
 

@@ -39,9 +39,9 @@ def reply_text(flow: Flow, reply: Reply, family: str, translate: Translate) -> s
     if reply.kind == "reprompt":
         return _reprompt(step, reply.params, translate)
     if reply.kind == "shortened":
-        return _(
-            "Your message was long. We kept the first %(kept)s characters."
-        ) % {"kept": reply.params["kept"]}
+        return _("Your message was long. We kept the first %(kept)s characters.") % {
+            "kept": reply.params["kept"]
+        }
     if reply.kind == "moving_on":
         return _("That is OK. We will go on to the next question.")
     if reply.kind == "signpost":

@@ -293,7 +293,8 @@ SETTINGS: tuple[Setting, ...] = (
         "SYNC_BATCH",
         500,
         "Records a site sends in one request. A board that answers 413 "
-        "(too large) gets half as many for the rest of that pass.",
+        "(too large) gets half as many for the rest of that pass. A record "
+        "refused even alone is skipped, and set aside after 3 such passes.",
         _positive_int,
     ),
     Setting(

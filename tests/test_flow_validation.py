@@ -2,13 +2,17 @@
 in words the people who edit flows can act on.
 """
 
+import os
+import subprocess
+from pathlib import Path
+
 import pytest
 
 from flows.loader import (
     FlowError,
     load_flow,
 )
-from tests.conftest import flow_text, line_of
+from tests.conftest import GATEWAY, flow_text, line_of
 
 # (case, steps, step id, text on the reported line, words in the message)
 VALIDATION_CASES = [
@@ -211,3 +215,91 @@ def test_invalid_yaml_reports_the_line(write_flow, text, line):
     (problem,) = caught.value.problems
     assert problem.line == line
     assert str(problem).startswith(f"{path}:{line}: not valid YAML")
+
+
+@pytest.mark.parametrize(
+    "steps",
+    [
+        """
+        - {id: q1, kind: text, text: One}
+        - {id: q1, kind: text, text: Two}
+        """,
+        """
+        - {id: q0, kind: text, text: Zero}
+        - {id: q1, kind: text, text: One}
+        - {id: q1, kind: text, text: Two}
+        - {id: q2, kind: text, text: Three}
+        """,
+        """
+        - id: q0
+          kind: yesno
+          text: Well?
+          branch:
+            yes: q1
+            no: q2
+        - {id: q1, kind: text, text: One, next: q2}
+        - {id: q2, kind: text, text: Two}
+        - {id: q1, kind: text, text: Again, next: end}
+        """,
+    ],
+    ids=["adjacent", "between-others", "branched-to"],
+)
+def test_a_duplicate_step_id_gives_only_the_duplicate_error(write_flow, steps):
+    text = flow_text(steps)
+    with pytest.raises(FlowError) as caught:
+        load_flow(write_flow(text))
+    messages = [problem.message for problem in caught.value.problems]
+    assert len(messages) == len(set(messages)) == 1, messages
+    assert messages[0].startswith("duplicate step id ")
+
+
+MANY_PROBLEMS = flow_text("""
+    - id: pick
+      kind: choice
+      text: Pick one
+      options: [Alpha, Bravo, Charlie, Delta, Echo]
+      branch:
+        alpha: to-alpha
+        bravo: to-bravo
+        charlie: to-charlie
+        delta: to-delta
+        echo: to-echo
+      next: to-foxtrot
+    - {id: q2, kind: text, text: Why, nxt: end}
+    - {id: q3, kind: scale, scale: stars, text: Rate}
+""")
+
+
+def test_problems_come_in_line_order(write_flow):
+    with pytest.raises(FlowError) as caught:
+        load_flow(write_flow(MANY_PROBLEMS))
+    lines = [problem.line or 0 for problem in caught.value.problems]
+    assert len(lines) >= 8
+    assert lines == sorted(lines)
+
+
+def test_flows_check_prints_errors_in_one_order_every_run(tmp_path):
+    folder = tmp_path / "flows"
+    folder.mkdir()
+    for name in ("c.yaml", "b.yml", "a.yaml"):
+        (folder / name).write_text(MANY_PROBLEMS, encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GATEWAY_")}
+    runs = [
+        subprocess.run(
+            [GATEWAY, "flows", "check", str(folder)],
+            env={**env, "PYTHONHASHSEED": seed},
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        ).stderr
+        for seed in ("1", "2", "3", "4")
+    ]
+    assert len(set(runs)) == 1, runs
+    errors = [line for line in runs[0].splitlines() if line.startswith("error: ")]
+    places = []
+    for error in errors:
+        path, line = error.removeprefix("error: ").split(":")[:2]
+        places.append((Path(path).name, int(line)))
+    assert [name for name, _ in places[:1]] == ["a.yaml"]
+    assert places == sorted(places)

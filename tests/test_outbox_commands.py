@@ -136,6 +136,17 @@ def test_outbox_lists_what_waits_by_pseudonym(runner, initialised, numbers_file)
     assert "pending: 3" in sent.output and "invite" not in sent.output
 
 
+def test_outbox_refuses_a_status_there_is_not_and_lists_the_real_ones(
+    runner, initialised
+):
+    result = runner.invoke(["outbox", "--status", "bogus"])
+    assert result.exit_code == 2
+    assert "'bogus' is not one of" in result.output
+    for status in ("pending", "sent", "delivered", "failed", "cancelled"):
+        assert f"'{status}'" in result.output
+    assert "The outbox is empty." not in result.output
+
+
 def test_an_empty_quiet_hours_setting_turns_quiet_hours_off(tmp_path):
     """The README and the setting's help say so; the worker process relies on it."""
     config = load_config({"GATEWAY_QUIET_HOURS": ""}, {"INSTANCE_PATH": str(tmp_path)})

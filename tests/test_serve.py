@@ -1,5 +1,6 @@
-"""The real web service: `gateway serve` and the Procfile's `waitress-serve`
-answer /healthz, and an uninitialised or freshly imported gateway touches no disk.
+"""The real web service: `gateway serve`, the Procfile's web line and
+`waitress-serve --call` answer /healthz, and an uninitialised or freshly
+imported gateway touches no disk.
 """
 
 from __future__ import annotations
@@ -7,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import shlex
+import signal
 import subprocess
 import sys
 import urllib.request
@@ -80,29 +82,55 @@ def test_healthz_counts_a_completed_response(served_gateway, gateway_env):
     assert after["open_conversations"] == before["open_conversations"]
 
 
-def test_procfile_web_command_starts(gateway_env):
+def run_until_healthy(command: list[str], env: dict, base: str) -> dict:
+    """Start a web process, read /healthz once it answers, then stop it."""
+    process = subprocess.Popen(
+        command,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        wait_for_http(base + "/healthz")
+        return get_health(base)
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=10)
+
+
+def test_procfile_web_command_starts_gateway_serve_on_port(gateway_env):
     procfile = (REPO / "Procfile").read_text(encoding="utf-8").splitlines()
     [web] = [line.split(":", 1)[1] for line in procfile if line.startswith("web:")]
     words = shlex.split(web)
-    assert words[0] == "waitress-serve"
-    assert "--call" in words
-    assert words[words.index("--call") + 1] == "gateway:create_app"
+    # `gateway serve` sets waitress's limits; a bare waitress-serve would not.
+    assert words[:2] == ["gateway", "serve"]
+    assert words[words.index("--host") + 1] == "0.0.0.0"  # noqa: S104 - as deployed
+    assert words[words.index("--port") + 1] == "${PORT:-8080}"
 
     port = free_port()
+    env = {
+        **gateway_env,
+        "PORT": str(port),
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{gateway_env['PATH']}",
+    }
+    # The same line, run by a shell as a platform would, on loopback only.
+    loopback = web.replace("--host 0.0.0.0", "--host 127.0.0.1")
+    body = run_until_healthy(["sh", "-c", loopback], env, f"http://127.0.0.1:{port}")
+    assert body["status"] == "ok"
+    assert body["database"]["state"] == "ok"
+
+
+def test_waitress_serve_can_call_the_app_factory(gateway_env):
+    port = free_port()
     waitress_serve = str(Path(sys.executable).with_name("waitress-serve"))
-    process = subprocess.Popen(
-        [waitress_serve, f"--listen=127.0.0.1:{port}", "--call", "gateway:create_app"],
-        env=gateway_env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        base = f"http://127.0.0.1:{port}"
-        wait_for_http(base + "/healthz")
-        body = get_health(base)
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+    command = [
+        waitress_serve,
+        f"--listen=127.0.0.1:{port}",
+        "--call",
+        "gateway:create_app",
+    ]
+    body = run_until_healthy(command, gateway_env, f"http://127.0.0.1:{port}")
     assert body["status"] == "ok"
     assert body["database"]["state"] == "ok"
 

@@ -12,10 +12,11 @@ import logging
 import click
 
 from gateway import __version__
-from gateway.cli.data_commands import backup, export, simulate
+from gateway.cli.data_commands import backup, export
 from gateway.cli.flow_commands import flows
 from gateway.cli.kiosk_commands import kiosk
 from gateway.cli.setup_commands import init, serve, worker
+from gateway.cli.simulate_command import simulate
 from gateway.cli.sms_commands import invite, outbox
 from gateway.cli.sync_commands import board, sync
 

@@ -1,104 +1,38 @@
-"""Working with the answers: `gateway simulate`, `export` and `backup`."""
+"""Working with the answers: `gateway export` and `backup`."""
 
 from __future__ import annotations
 
-import secrets
 import shutil
-import sys
+from datetime import datetime
 from pathlib import Path
-from xml.etree import ElementTree
 
 import click
 
-from flows.engine import iso
 from gateway import store
-from gateway.cli.base import app_database, app_from, require_flow, utc_now
+from gateway.cli.base import app_database, app_from, require_flow
 from gateway.config import pseudonym_key_file, secret_key_file
 
 
-@click.command()
-@click.argument("flow_id")
-@click.option("--language", default=None, help="Language code, such as en.")
-@click.pass_context
-def simulate(ctx: click.Context, flow_id: str, language: str | None) -> None:
-    """Chat through a flow in the terminal exactly as SMS runs it (saved as test data).
+class DateOrTime(click.ParamType):
+    """A date, or a date and time, in UTC; anything else is refused in plain words."""
 
-    Each line of standard input is one text message, so it can be scripted.
-    Keywords work as they do by text: HELP, RESTART, STOP, DELETE.
-    """
-    from gateway.conversations import close_conversation, start_conversation
-    from gateway.db import write_txn
-    from gateway.ids import uuid7
-    from gateway.sms_inbound import InboundSms, handle_inbound
-    from gateway.sms_replies import with_privacy_line
+    name = "DATE"
+    formats = ("%Y-%m-%d", "%Y-%m-%dT%H:%M:%S")
 
-    app = app_from(ctx)
-    runtime = app.extensions["gateway"]
-    require_flow(runtime, flow_id)
-    interactive = sys.stdin.isatty()
-    with app_database(app) as db:
-        now = utc_now()
-        with write_txn(db):
-            number, participant_id = _fresh_test_person(db, runtime)
-            store.ensure_participant(
-                db, participant_id, iso(now), phone=number, is_test=True
-            )
-            turn = start_conversation(
-                db,
-                runtime,
-                channel="simulator",
-                now=now,
-                participant_id=participant_id,
-                flow_id=flow_id,
-                language=language,
-                is_test=True,
-            )
-            opening = with_privacy_line(
-                db, runtime, participant_id, turn.as_text(runtime), now
-            )
-        click.echo(opening + "\n")
-        while session := store.find_open_session(db, participant_id, "simulator"):
-            if interactive:
-                click.echo("you> ", nl=False)
-            line = sys.stdin.readline()
-            if not line:
-                close_conversation(db, runtime, session.response_id, utc_now(), "reset")
-                click.echo("(Ended early: saved as a partial response.)", err=True)
-                break
-            message = InboundSms(
-                f"SIM{uuid7()}",
-                number,
-                line.rstrip("\r\n"),
-                channel="simulator",
-                is_test=True,
-            )
-            reply = reply_text(handle_inbound(db, runtime, message, utc_now()))
-            if reply:
-                click.echo(reply + "\n")
-    click.echo(
-        f"Saved as test data, starting with response {turn.response_id}.", err=True
-    )
-
-
-def _fresh_test_person(db, runtime) -> tuple[str, str]:
-    """A number from Ofcom's range for drama (07700 900000 to 900999, never a
-    real phone) that no earlier simulation used, so each run starts afresh."""
-    from gateway.privacy import pseudonym
-
-    for _ in range(50):
-        number = f"+447700900{secrets.randbelow(1000):03d}"
-        participant_id = pseudonym(runtime.pseudonym_key, number)
-        if store.participant(db, participant_id) is None:
-            return number, participant_id
-    store.set_opted_out(db, participant_id, None)  # all used: start this one over
-    store.mark_privacy_notice(db, participant_id, None)
-    return number, participant_id
-
-
-def reply_text(twiml: str) -> str:
-    """The words of a TwiML reply, as the person's phone would show them."""
-    root = ElementTree.fromstring(twiml)  # noqa: S314 - our own TwiML
-    return "\n\n".join(message.text or "" for message in root.iter("Message"))
+    def convert(self, value, param, ctx) -> datetime:
+        if isinstance(value, datetime):
+            return value
+        for form in self.formats:
+            try:
+                return datetime.strptime(str(value).strip(), form)
+            except ValueError:
+                continue
+        self.fail(
+            f"'{value}' is not a date. Use a date like 2026-11-30, "
+            "or a date and time like 2026-11-30T09:00:00.",
+            param,
+            ctx,
+        )
 
 
 @click.command()
@@ -111,8 +45,8 @@ def reply_text(twiml: str) -> str:
 )
 @click.option(
     "--since",
-    type=click.DateTime(["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S"]),
-    help="Only responses closed on or after this date (UTC).",
+    type=DateOrTime(),
+    help="Only responses closed on or after this date (UTC), such as 2026-11-30.",
 )
 @click.option("--flow", "flow_id", help="Only this flow's responses.")
 @click.option("--include-test", is_flag=True, help="Include simulator and demo data.")
@@ -129,16 +63,40 @@ def export(ctx, fmt, since, flow_id, include_test, output) -> None:
     from gateway.export import write_csv, write_jsonl
 
     app = app_from(ctx)
+    runtime = app.extensions["gateway"]
     since_text = since.strftime("%Y-%m-%dT%H:%M:%S") if since else None
     with app_database(app) as db:
+        if flow_id and flow_id not in runtime.flows and not _any_response(db, flow_id):
+            require_flow(runtime, flow_id)  # refused, naming the flows there are
         rows = store.closed_responses(
             db, since=since_text, include_test=include_test, flow_id=flow_id
         )
         if fmt == "jsonl":
             count = write_jsonl(rows, output)
         else:
-            count = write_csv(rows, output, app.extensions["gateway"].flows)
+            count = write_csv(rows, output, runtime.flows)
+        left_out = 0
+        if count == 0 and not include_test:
+            # Nothing real, so every closed response that matches is test data.
+            left_out = sum(
+                1
+                for _ in store.closed_responses(
+                    db, since=since_text, include_test=True, flow_id=flow_id
+                )
+            )
     click.echo(f"Exported {count} response(s).", err=True)
+    if left_out:
+        click.echo(
+            f"Left out {left_out} test response(s), from the simulator or a demo. "
+            "Add --include-test to export them too.",
+            err=True,
+        )
+
+
+def _any_response(db, flow_id: str) -> bool:
+    """Whether a flow no longer loaded still has responses, so it can be exported."""
+    found = store.closed_responses(db, include_test=True, flow_id=flow_id)
+    return next(found, None) is not None
 
 
 @click.command()

@@ -24,7 +24,8 @@ def flows_check(ctx: click.Context, paths: tuple[str, ...]) -> None:
     from flows.loader import FlowError, flow_files, load_flow
 
     targets = [Path(p) for p in paths] or flow_directories(config_from(ctx))
-    files = [f for t in targets for f in (flow_files([t]) if t.is_dir() else [t])]
+    found = [f for t in targets for f in (flow_files([t]) if t.is_dir() else [t])]
+    files = sorted(dict.fromkeys(found))  # by file, each once, however it was named
     if not files:
         raise click.ClickException("No flow files (*.yaml) found there.")
     failed = 0

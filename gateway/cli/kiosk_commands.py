@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import secrets
+from urllib.parse import urlsplit
 
 import click
 
@@ -12,6 +13,35 @@ from gateway import store
 from gateway.cli.base import app_database, app_from, require_flow, utc_now
 
 NAME = re.compile(r"^[\w][\w .'-]{0,47}$")
+LOCAL_ADDRESS = "http://127.0.0.1:8080"
+
+
+class WebAddress(click.ParamType):
+    """An http(s) address with a host, as a tablet's browser would open it."""
+
+    name = "URL"
+
+    def convert(self, value, param, ctx) -> str:
+        text = str(value).strip()
+        parts = urlsplit(text)
+        try:
+            has_host = bool(parts.hostname) and parts.port != 0
+        except ValueError:  # a port that is not a number
+            has_host = False
+        if (
+            parts.scheme not in ("http", "https")
+            or not has_host
+            or parts.query
+            or parts.fragment
+            or any(character.isspace() for character in text)
+        ):
+            self.fail(
+                f"'{value}' is not a web address. Start with http:// or https:// "
+                "and the address of this machine, such as http://192.168.1.20:8080.",
+                param,
+                ctx,
+            )
+        return text.rstrip("/")
 
 
 @click.group()
@@ -24,8 +54,10 @@ def kiosk() -> None:
 @click.option("--flow", "flow_id", help="The flow it asks. Default: the site's flow.")
 @click.option(
     "--base-url",
+    type=WebAddress(),
     help="The address tablets reach this gateway on, such as "
-    "http://192.168.1.20:8080. Default: GATEWAY_PUBLIC_URL, else this machine.",
+    "http://192.168.1.20:8080. Kept for `kiosk list`. "
+    "Default: GATEWAY_PUBLIC_URL, else this machine.",
 )
 @click.pass_context
 def kiosk_add(ctx, name: str, flow_id: str | None, base_url: str | None) -> None:
@@ -47,13 +79,24 @@ def kiosk_add(ctx, name: str, flow_id: str | None, base_url: str | None) -> None
             raise click.ClickException(
                 f"There is already a kiosk called '{name}'. Choose another name."
             )
-        store.add_kiosk(db, name=name, key=key, flow_id=flow_id, now=iso(utc_now()))
+        store.add_kiosk(
+            db,
+            name=name,
+            key=key,
+            flow_id=flow_id,
+            now=iso(utc_now()),
+            base_url=base_url,
+        )
     click.echo(f"Added kiosk '{name}'. Open this address on its tablet:")
     click.echo(kiosk_url(app.config, key, base_url))
 
 
 @kiosk.command("list")
-@click.option("--base-url", help="As for `gateway kiosk add`.")
+@click.option(
+    "--base-url",
+    type=WebAddress(),
+    help="Show every address on this base instead of each kiosk's own.",
+)
 @click.pass_context
 def kiosk_list(ctx, base_url: str | None) -> None:
     """List the kiosks, their addresses and how many responses each has saved."""
@@ -69,7 +112,7 @@ def kiosk_list(ctx, base_url: str | None) -> None:
         if row["retired_at"]:
             state = f"retired {row['retired_at']}"
         else:
-            state = kiosk_url(app.config, row["key"], base_url)
+            state = kiosk_url(app.config, row["key"], base_url or row["base_url"])
         click.echo(f"{row['name']}  ({flow}, {row['responses']} responses)  {state}")
 
 
@@ -89,5 +132,5 @@ def kiosk_retire(ctx, name: str) -> None:
 
 
 def kiosk_url(config: dict, key: str, base_url: str | None = None) -> str:
-    base = (base_url or config.get("PUBLIC_URL") or "http://127.0.0.1:8080").rstrip("/")
+    base = (base_url or config.get("PUBLIC_URL") or LOCAL_ADDRESS).rstrip("/")
     return f"{base}/kiosk/{key}/"

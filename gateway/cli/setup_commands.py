@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import logging
 import signal
 import threading
@@ -63,19 +64,89 @@ def init(ctx: click.Context) -> None:
     show_default=True,
     help="Address to listen on. Use 0.0.0.0 for tablets on the network.",
 )
-@click.option("--port", default=8080, show_default=True, type=int)
+@click.option("--port", default=8080, show_default=True, type=click.IntRange(0, 65535))
 @click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 64))
 @click.pass_context
 def serve(ctx: click.Context, host: str, port: int, threads: int) -> None:
-    """Serve the gateway with waitress."""
-    import waitress
+    """Serve the gateway with waitress, with limits set for one small server.
+
+    On the internet, put a reverse proxy in front (see the README).
+    """
+    from waitress.server import create_server
 
     app = app_from(ctx)
     # SMS webhooks wait for their group commit, so under a text blast waitress's
     # queue is routinely non-empty; its per-request warning only floods the log.
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)
+    try:
+        server = create_server(
+            app,
+            host=host,
+            port=port,
+            threads=threads,
+            ident="gateway",
+            **waitress_limits(app.config),
+        )
+    except (OSError, ValueError) as error:
+        raise click.ClickException(cannot_listen(host, port, error)) from None
+    # Said only once the socket is bound, so a port in use never looks served.
+    port = getattr(server, "effective_port", port)
     click.echo(f"Serving on http://{host}:{port}/ (Ctrl+C to stop)")
-    waitress.serve(app, host=host, port=port, threads=threads, ident="gateway")
+    server.run()
+
+
+MAX_HEADER_BYTES = 64 * 1024
+
+
+def waitress_limits(config: dict) -> dict:
+    """Waitress's limits, chosen for one small server that may face the internet."""
+    from gateway.sync.board import MAX_BATCH_BYTES
+
+    return {
+        # Waitress stops accepting at 100 open connections (its default), so
+        # 100 idle or half-open ones (phones on a poor signal, a port scan)
+        # would shut out Twilio, the kiosks and /healthz. A waiting connection
+        # costs only a file descriptor, so allow many more.
+        "connection_limit": 500,
+        # poll() has no ceiling on descriptor numbers; select() fails past 1024.
+        "asyncore_use_poll": True,
+        # Close a connection with no request under way after 30 s of silence
+        # (default 120), checking every 10 s (default 30).
+        "channel_timeout": 30,
+        "cleanup_interval": 10,
+        # A sync batch is the largest body the app takes; each route refuses
+        # smaller limits itself. Waitress refuses a body of exactly its limit,
+        # hence + 1. Its default, 1 GB, would be spooled to disk first.
+        "max_request_body_size": MAX_BATCH_BYTES + 1,
+        # Twilio's and browsers' headers take a few KiB (default 256 KiB).
+        "max_request_header_size": MAX_HEADER_BYTES,
+        # Waitress 3 deletes X-Forwarded-* before the app sees them. Behind a
+        # proxy (GATEWAY_TRUST_PROXY) the app's ProxyFix needs them to rebuild
+        # the public URL that Twilio signed.
+        "clear_untrusted_proxy_headers": not config["TRUST_PROXY"],
+    }
+
+
+def cannot_listen(host: str, port: int, error: Exception) -> str:
+    """One line on why the gateway cannot listen there, and what to do."""
+    number = getattr(error, "errno", None)
+    if number == errno.EADDRINUSE:
+        other = port + 1 if 1024 <= port < 65535 else 8081
+        return (
+            f"Port {port} on {host} is already in use by another program. "
+            f"Choose another: gateway serve --port {other}, or make run PORT={other}."
+        )
+    if number == errno.EACCES:
+        return (
+            f"This user may not listen on port {port}. "
+            "Choose a port from 1024 up, such as --port 8080."
+        )
+    if number == errno.EADDRNOTAVAIL or isinstance(error, ValueError):
+        return (
+            f"Cannot listen on {host}: it is not an address of this machine. "
+            "Use 127.0.0.1, or 0.0.0.0 for every network."
+        )
+    return f"Cannot listen on {host} port {port}: {error}."
 
 
 @click.command()

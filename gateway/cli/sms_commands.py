@@ -8,6 +8,7 @@ import click
 
 from gateway import store
 from gateway.cli.base import app_database, app_from, require_flow, utc_now
+from gateway.store.outbox import STATUS_RANK
 
 
 @click.command()
@@ -54,7 +55,11 @@ def invite(ctx: click.Context, flow_id: str, to_file) -> None:
 
 
 @click.command()
-@click.option("--status", help="Only messages with this status, such as pending.")
+@click.option(
+    "--status",
+    type=click.Choice(list(STATUS_RANK)),
+    help="Only messages with this status, such as pending.",
+)
 @click.option("--limit", default=50, show_default=True, type=click.IntRange(1))
 @click.pass_context
 def outbox(ctx: click.Context, status: str | None, limit: int) -> None:

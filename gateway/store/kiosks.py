@@ -14,13 +14,20 @@ Database = sqlite_utils.Database
 
 
 def add_kiosk(
-    db: Database, *, name: str, key: str, flow_id: str | None, now: str
+    db: Database,
+    *,
+    name: str,
+    key: str,
+    flow_id: str | None,
+    now: str,
+    base_url: str | None = None,
 ) -> str:
+    """A new kiosk; `base_url` is how its tablet reaches this gateway, if given."""
     kiosk_id = uuid7()
     db.execute(
-        """INSERT INTO kiosks (id, name, key, flow_id, created_at)
-           VALUES (?, ?, ?, ?, ?)""",
-        [kiosk_id, name, key, flow_id, now],
+        """INSERT INTO kiosks (id, name, key, flow_id, created_at, base_url)
+           VALUES (?, ?, ?, ?, ?, ?)""",
+        [kiosk_id, name, key, flow_id, now, base_url],
     )
     return kiosk_id
 
@@ -46,6 +53,7 @@ def list_kiosks(db: Database) -> list[dict]:
     return list(
         db.query(
             """SELECT k.name, k.key, k.flow_id, k.created_at, k.retired_at,
+                   k.base_url,
                    (SELECT count(*) FROM responses r
                     WHERE r.kiosk = k.name AND r.status != 'open') AS responses
                FROM kiosks k ORDER BY k.name"""
