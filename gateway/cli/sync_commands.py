@@ -142,7 +142,8 @@ def sync_verify(ctx) -> None:
             )
     total = sum(day["count"] for day in here.values())
     if not differences:
-        click.echo(f"The board holds exactly what this site synced: {total} records.")
+        records = "1 record" if total == 1 else f"{total} records"
+        click.echo(f"The board holds exactly what this site synced: {records}.")
         return
     for line in differences:
         click.echo(line)
