@@ -11,7 +11,7 @@ import logging
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from flows.engine import iso
+from flows.engine import iso, parse_iso
 from flows.model import OPENING, Alert
 from flows.render import prompt_as_shown, signposting
 from gateway import store
@@ -39,6 +39,7 @@ from gateway.sms_replies import add_privacy_line, help_text, to_twiml
 
 log = logging.getLogger("gateway.sms")
 ASKED_TO_STOP = "asked_opt_out"  # the handling of a message we answered by asking
+ASKED_TO_STOP_FOR = timedelta(hours=1)  # how long a yes to that question counts
 
 
 @dataclass(frozen=True)
@@ -107,9 +108,15 @@ def handle_inbound(
                 )
         except Exception:
             log.exception("could not record how an inbound message was handled")
-        # The last resort: the message itself, so the 200 Twilio gets is true.
-        bare = replace(message, media_count=0)
-        return _record(db, bare, now, None, Handled(handled.reply, "error"))
+        # The last resort: the message itself, so the 200 Twilio gets is true;
+        # with its sender if that can be stored, so a DELETE still finds it.
+        bare, kept = replace(message, media_count=0), Handled(handled.reply, "error")
+        try:
+            with savepoint(db):
+                return _record(db, bare, now, participant_id, kept)
+        except Exception:
+            log.exception("could not record an inbound message with its sender")
+        return _record(db, bare, now, None, kept)
 
 
 def _record(
@@ -184,15 +191,19 @@ def _handle(db, runtime, participant_id, person, message, now) -> Handled:
 def _after_failure(db, runtime, participant_id, message, now) -> Handled:
     """Acting on a message failed: keep it, and still do what must not be missed."""
     _ = runtime.translate(runtime.config["DEFAULT_LANGUAGE"])
-    wants_to_stop = keyword(message.body) in OPT_OUT or (
-        read_opt_out(message.body) is OptOutReading.CLEAR
+    bare_keyword = keyword(message.body) in OPT_OUT
+    said_in_other_words = (
+        not bare_keyword and read_opt_out(message.body) is OptOutReading.CLEAR
     )
+    wants_to_stop = bare_keyword or said_in_other_words
     if participant_id is not None and wants_to_stop:
         try:
             with savepoint(db):
                 store.set_opted_out(db, participant_id, iso(now))
                 store.cancel_for_participant(db, participant_id, "opted out", iso(now))
-                return Handled(None, "opt_out")
+                # Twilio confirms a bare keyword; nobody else would confirm this.
+                reply = _stopped(_) if said_in_other_words else None
+                return Handled(reply, "opt_out")
         except Exception:
             log.exception("could not record an opt-out")
     sorry = _(
@@ -308,17 +319,29 @@ def _stop_in_other_words(
     db, runtime: Runtime, participant_id: str, person: dict, message, now
 ) -> Handled | None:
     """ "Stop 🙏", "Please stop": opt out and confirm, as Twilio did not. "Stop
-    texting me" is unclear, so ask once; a yes (or asking again) opts out."""
+    texting me" is unclear, so ask once; a yes (or asking again) soon after
+    opts out. Words that may tell of harm are never taken for a stop: they go
+    the usual way, signposted and alerted, unless the stop is plain."""
     _ = runtime.translate(runtime.config["DEFAULT_LANGUAGE"])
     reading = read_opt_out(message.body)
-    asked = person.get("last_handling") == ASKED_TO_STOP
+    harm = runtime.rules.check(message.body)
+    if harm is not None and reading is not OptOutReading.CLEAR:
+        return None
+    asked = person.get("last_handling") == ASKED_TO_STOP and _recent(
+        person.get("last_at"), now
+    )
     if reading is OptOutReading.CLEAR or (
         asked and (reading or answers_yes(message.body))
     ):
+        response_id = None
+        if harm is not None:  # alert first, on the conversation it closes
+            response_id = _alert_without_reply(
+                db, runtime, participant_id, message, now
+            )
         _opt_out(db, runtime, participant_id, message, now)
+        reply = _stopped(_)
         return Handled(
-            _("You will not get any more texts from us. Text START to get them again."),
-            "opt_out",
+            f"{signposting(_)}\n\n{reply}" if harm else reply, "opt_out", response_id
         )
     if asked and answers_no(message.body):
         return Handled(_carry_on(db, runtime, participant_id, message, _), "answer")
@@ -328,6 +351,16 @@ def _stop_in_other_words(
             ASKED_TO_STOP,
         )
     return None
+
+
+def _stopped(_) -> str:
+    return _("You will not get any more texts from us. Text START to get them again.")
+
+
+def _recent(when: str | None, now: datetime) -> bool:
+    """Whether we asked "Do you want us to stop?" recently enough to take a
+    yes as the answer to it, not to whatever comes next."""
+    return when is not None and now - parse_iso(when) <= ASKED_TO_STOP_FOR
 
 
 def _carry_on(db, runtime: Runtime, participant_id: str, message, _) -> str:

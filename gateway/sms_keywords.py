@@ -24,12 +24,17 @@ POLITE = frozenset({
     "please", "pls", "plz", "thanks", "thank", "you", "thankyou", "ty", "thx",
     "ta", "now", "just", "kindly", "ok", "okay", "sorry", "x", "xx",
 })  # fmt: skip
-# Words that, beside a stop word, make it about our texts: worth asking.
-ABOUT_OUR_TEXTS = frozenset({
+# Stop words that can only be about our texts ("end" and "quit" can be anything).
+ONLY_ABOUT_TEXTS = frozenset({"STOPALL", "UNSUBSCRIBE", "OPTOUT", "REVOKE"})
+# A message is about our texts only if it names them: "stop texting me".
+TEXTING_WORDS = frozenset({
     "texting", "texts", "text", "txt", "txts", "messaging", "messages",
-    "message", "msgs", "sending", "send", "me", "it", "this", "these", "them",
-    "all", "any", "more", "contacting", "contact", "us", "the", "your", "to",
-    "my", "number", "from", "can", "you", "i", "want", "would", "like",
+    "message", "msgs", "sending", "send", "contacting", "contact", "number",
+})  # fmt: skip
+# Words that may stand beside a stop word and a texting word in such a message.
+ABOUT_OUR_TEXTS = TEXTING_WORDS | frozenset({
+    "me", "it", "this", "these", "them", "all", "any", "more", "us", "the",
+    "your", "to", "my", "from", "can", "you", "i", "want", "would", "like",
 })  # fmt: skip
 UNCLEAR_AT_MOST_WORDS = 6
 YES_WORDS = frozenset({"yes", "y", "yeah", "yep", "yup", "sure"})
@@ -66,9 +71,16 @@ def read_opt_out(body: str) -> OptOutReading | None:
     if meant and all(word.upper() in OPT_OUT for word in meant):
         return OptOutReading.CLEAR
     short = len(words) <= UNCLEAR_AT_MOST_WORDS
-    if short and all(
-        word in POLITE or word in ABOUT_OUR_TEXTS or word.upper() in OPT_OUT
-        for word in words
+    names_our_texts = any(
+        word in TEXTING_WORDS or word.upper() in ONLY_ABOUT_TEXTS for word in words
+    )
+    if (
+        short
+        and names_our_texts
+        and all(
+            word in POLITE or word in ABOUT_OUR_TEXTS or word.upper() in OPT_OUT
+            for word in words
+        )
     ):
         return OptOutReading.UNCLEAR
     return None

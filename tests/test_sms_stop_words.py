@@ -121,7 +121,10 @@ def test_a_yes_without_our_question_is_an_ordinary_answer(sms_send, sms_db):
         ("please, STOP.", OptOutReading.CLEAR),
         ("stop stop stop", OptOutReading.CLEAR),
         ("Unsubscribe me please", OptOutReading.UNCLEAR),
-        ("I want to stop", OptOutReading.UNCLEAR),
+        ("I want you to stop texting", OptOutReading.UNCLEAR),
+        ("I want to stop", None),  # stop what? not our texts by name
+        ("I want to end it all", None),  # a disclosure, never a stop
+        ("end it", None),
         ("the staff never stop smiling", None),
         ("stop, he hurts me", None),  # a disclosure is never swallowed by a stop
         ("Good", None),
@@ -130,3 +133,92 @@ def test_a_yes_without_our_question_is_an_ordinary_answer(sms_send, sms_db):
 )
 def test_reading_a_message_for_a_stop(text, reading):
     assert read_opt_out(text) is reading
+
+
+def every_safeguarding_phrase() -> list[str]:
+    import yaml
+
+    from flows.safeguarding import BUNDLED_RULES
+
+    rules = yaml.safe_load(BUNDLED_RULES.read_text(encoding="utf-8"))
+    return sorted({phrase for phrases in rules.values() for phrase in phrases})
+
+
+@pytest.mark.parametrize("dressed", ["{}", "I want to {}", "stop {} now"])
+def test_words_that_may_tell_of_harm_are_always_signposted_and_alerted(
+    dressed, sms_post, sms_clock, sms_db
+):
+    """Every bundled phrase, whatever stop words stand beside it, is answered
+    with help at once and raises an alert; never read as a question about texts.
+    Each phrase comes from a phone of its own, in the middle of a conversation."""
+    from tests.sms_helpers import INBOUND, form
+
+    phrases = every_safeguarding_phrase()
+    for n, phrase in enumerate(phrases):
+        phone = f"+4477009{n:05d}"
+        for text in ("Hi", "1", dressed.format(phrase)):
+            reply = said(sms_post(INBOUND, form(text, phone)))
+        assert reply[0].startswith("You can talk to someone now."), (phrase, reply)
+        assert ASKED not in reply[0] and CONFIRMED not in reply[0]
+    alerts = rows(sms_db, "SELECT count(*) AS n FROM alerts")[0]["n"]
+    assert alerts == len(phrases)
+    assert opted_out(sms_db) == [None] * len(phrases)
+
+
+@pytest.mark.parametrize("text", ["end it all", "I want to end it all", "end it"])
+def test_a_disclosure_with_end_in_it_is_no_stop(text, sms_send, sms_db):
+    sms_send("Hi")
+    sms_send("1")
+    reply = said(sms_send(text))
+    assert CONFIRMED not in reply[0] and ASKED not in reply[0]
+    assert opted_out(sms_db) == [None]
+
+
+def test_a_plain_stop_that_a_site_lists_as_harm_opts_out_and_still_alerts(
+    sms_send, sms_db, sms_runtime
+):
+    """A site's own list may hold words a plain stop is made of: the person is
+    opted out as asked, and still signposted and alerted."""
+    from flows.safeguarding import parse_rules
+
+    sms_runtime.rules = parse_rules({"distress": ["stop now"]})
+    sms_send("Hi")
+    sms_send("1")
+    [reply] = said(sms_send("Stop now 🙏"))
+    assert reply.startswith("You can talk to someone now.")
+    assert reply.endswith(CONFIRMED)
+    assert opted_out(sms_db) == ["2026-11-23T10:00:00Z"]
+    [alert] = rows(sms_db, "SELECT * FROM alerts")
+    [response] = responses(sms_db)
+    assert alert["response_id"] == response["id"]
+    assert response["close_reason"] == "opted_out"
+
+
+def test_a_yes_long_after_the_question_is_an_ordinary_answer(
+    sms_send, sms_db, sms_clock
+):
+    from datetime import timedelta
+
+    sms_send("Hi")
+    sms_send("1")
+    sms_send("Kind staff")  # now at "Can we text you...?" (yes or no)
+    assert said(sms_send("stop texting me")) == [ASKED]
+    sms_clock[0] += timedelta(hours=2)
+    said(sms_send("Yes"))
+    assert opted_out(sms_db) == [None]
+    [response] = responses(sms_db)
+    assert answered(sms_db, response["id"])["contact"]["value"] == "yes"
+
+
+def test_a_clear_stop_is_confirmed_even_when_handling_it_fails(
+    sms_send, sms_db, monkeypatch
+):
+    import gateway.sms_inbound
+
+    def boom(*_args, **_kwargs):
+        raise RuntimeError("broken on purpose")
+
+    sms_send("Hi")
+    monkeypatch.setattr(gateway.sms_inbound, "_decide", boom)
+    assert said(sms_send("Please stop 🙏")) == [CONFIRMED]
+    assert opted_out(sms_db) == ["2026-11-23T10:00:00Z"]

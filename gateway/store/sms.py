@@ -63,7 +63,9 @@ def sms_participant(db: Database, participant_id: str, since: str) -> dict | Non
                     WHERE m.participant_id = p.id AND m.received_at >= ?) AS recent,
                    (SELECT m.handling FROM inbound_messages m
                     WHERE m.participant_id = p.id
-                    ORDER BY m.received_at DESC, m.rowid DESC LIMIT 1) AS last_handling
+                    ORDER BY m.received_at DESC, m.rowid DESC LIMIT 1) AS last_handling,
+                   (SELECT max(m.received_at) FROM inbound_messages m
+                    WHERE m.participant_id = p.id) AS last_at
                FROM participants p WHERE p.id = ?""",
             [since, participant_id],
         )
