@@ -216,13 +216,13 @@ def same_limits_as_gateway_serve() -> list[str]:
     bare app runs under the same waitress settings."""
     from gateway.cli.setup_commands import waitress_limits
 
-    limits = waitress_limits({"TRUST_PROXY": 0})
-    # True is waitress's default, and waitress-serve has no flag for it.
-    assert limits.pop("clear_untrusted_proxy_headers") is True
     flags = []
-    for name, value in limits.items():
-        flag = "--" + name.replace("_", "-")
-        flags.append(flag if value is True else f"{flag}={value}")
+    for name, value in waitress_limits({"TRUST_PROXY": 0, "ROLE": "both"}).items():
+        flag = name.replace("_", "-")
+        if isinstance(value, bool):
+            flags.append(f"--{flag}" if value else f"--no-{flag}")
+        else:
+            flags.append(f"--{flag}={value}")
     return flags
 
 

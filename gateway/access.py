@@ -13,7 +13,16 @@ import ipaddress
 
 from flask import current_app, request
 
-FORWARDING_HEADERS = ("X-Forwarded-For", "Forwarded", "X-Real-IP")
+FORWARDING_HEADERS = (
+    "Forwarded",
+    "X-Forwarded-For",
+    "X-Forwarded-Host",
+    "X-Forwarded-Proto",
+    "X-Forwarded-Port",
+    "X-Forwarded-Prefix",
+    "X-Real-IP",
+    "Via",
+)
 
 
 def is_local_request() -> bool:
@@ -21,6 +30,7 @@ def is_local_request() -> bool:
         address = ipaddress.ip_address(request.remote_addr or "")
     except ValueError:
         return False
+    address = getattr(address, "ipv4_mapped", None) or address  # ::ffff:127.0.0.1
     if not address.is_loopback:
         return False
     return not any(header in request.headers for header in FORWARDING_HEADERS)

@@ -128,3 +128,17 @@ def test_a_signed_webhook_still_gets_twiml(sms_post):
     response = sms_post(INBOUND, form("Hello"))
     assert response.status_code == 200
     assert response.mimetype == "text/xml"
+
+
+@pytest.mark.parametrize(
+    "address, detailed",
+    [
+        ("127.0.0.1", True),
+        ("::1", True),
+        ("::ffff:127.0.0.1", True),
+        ("::ffff:10.1.2.3", False),
+    ],
+)
+def test_a_loopback_address_in_any_form_is_local(client, address, detailed):
+    body = client.get("/healthz", environ_overrides={"REMOTE_ADDR": address}).get_json()
+    assert ("site" in body) is detailed

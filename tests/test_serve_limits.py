@@ -4,8 +4,10 @@ half-open connections, oversized requests, a proxy's headers, a port in use.
 
 from __future__ import annotations
 
+import json
 import socket
 import subprocess
+import urllib.error
 import urllib.parse
 import urllib.request
 from contextlib import ExitStack
@@ -19,7 +21,6 @@ from tests.test_serve import get_health
 
 IDLE_CONNECTIONS = 110  # more than waitress's default limit of 100
 ANSWER_WITHIN = 10  # seconds: far longer than /healthz needs
-MAX_BODY_BYTES = 16 * 1024 * 1024  # a sync batch, the largest body the app takes
 MAX_HEADER_BYTES = 64 * 1024  # `gateway serve`'s limit on a request's headers
 
 
@@ -57,23 +58,58 @@ def test_idle_and_half_open_connections_do_not_shut_out_healthz(served_gateway):
     assert body["status"] == "ok"
 
 
-def test_a_body_larger_than_the_gateway_takes_is_refused_before_it_is_sent(
-    served_gateway,
-):
+@pytest.fixture(params=["both", "board"])
+def served_role(request, tmp_path):
+    """A real `gateway serve` of each role, with the largest body it takes."""
+    from gateway import REQUEST_LIMIT_BYTES
+    from gateway.sync.board import MAX_BATCH_BYTES
+    from tests.sync_helpers import install
+
+    role = request.param
+    env = install(tmp_path / role, role)
+    largest = MAX_BATCH_BYTES if role == "board" else REQUEST_LIMIT_BYTES
+    with serve_gateway(env, tmp_path / f"{role}.log") as (base, _process):
+        yield base, largest
+
+
+def test_a_body_larger_than_the_role_takes_is_refused_before_it_is_sent(served_role):
+    base, largest = served_role
     request = (
         b"POST /sms/inbound HTTP/1.1\r\nHost: 127.0.0.1\r\n"
         b"Content-Type: application/x-www-form-urlencoded\r\n"
-        b"Content-Length: %d\r\n\r\n" % (MAX_BODY_BYTES + 1)
+        b"Content-Length: %d\r\n\r\n" % (largest + 1)
     )
-    assert status_of(exchange(served_gateway, request)) == 413
+    assert status_of(exchange(base, request)) == 413
 
 
-def test_a_body_as_large_as_a_sync_batch_still_reaches_the_app(served_gateway):
+def test_a_body_as_large_as_the_role_takes_still_reaches_the_app(served_role):
+    base, largest = served_role
     request = (
         b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
-        b"Content-Length: %d\r\n\r\n" % MAX_BODY_BYTES
-    ) + b"x" * MAX_BODY_BYTES
-    assert status_of(exchange(served_gateway, request)) == 200
+        b"Content-Length: %d\r\n\r\n" % largest
+    ) + b"x" * largest
+    assert status_of(exchange(base, request)) == 200
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        {"X-Forwarded-For": "203.0.113.5"},
+        {"Forwarded": "for=203.0.113.5"},
+        {"X-Real-IP": "203.0.113.5"},
+        {"Via": "1.1 nginx"},
+    ],
+)
+def test_a_request_through_a_proxy_on_this_machine_is_not_local(served_gateway, header):
+    """Waitress must not strip the headers that show a proxy passed it on."""
+    request = urllib.request.Request(served_gateway + "/healthz", headers=header)  # noqa: S310
+    with urllib.request.urlopen(request, timeout=ANSWER_WITHIN) as reply:  # noqa: S310
+        assert json.load(reply) == {"status": "ok"}
+    outbox = urllib.request.Request(served_gateway + "/sms/outbox", headers=header)  # noqa: S310
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(outbox, timeout=ANSWER_WITHIN)  # noqa: S310
+    assert refused.value.code == 404
+    refused.value.close()
 
 
 def test_headers_that_never_end_are_refused_at_the_limit(served_gateway):

@@ -100,7 +100,13 @@ MAX_HEADER_BYTES = 64 * 1024
 
 def waitress_limits(config: dict) -> dict:
     """Waitress's limits, chosen for one small server that may face the internet."""
+    from gateway import REQUEST_LIMIT_BYTES
     from gateway.sync.board import MAX_BATCH_BYTES
+
+    # Only a board takes sync batches; every route of a site takes 32 KB at
+    # most. Waitress reads (and spools to disk) a body up to its limit before
+    # the app sees it, so the limit is the role's largest.
+    largest = MAX_BATCH_BYTES if config["ROLE"] == "board" else REQUEST_LIMIT_BYTES
 
     return {
         # Waitress stops accepting at 100 open connections (its default), so
@@ -114,16 +120,16 @@ def waitress_limits(config: dict) -> dict:
         # (default 120), checking every 10 s (default 30).
         "channel_timeout": 30,
         "cleanup_interval": 10,
-        # A sync batch is the largest body the app takes; each route refuses
-        # smaller limits itself. Waitress refuses a body of exactly its limit,
-        # hence + 1. Its default, 1 GB, would be spooled to disk first.
-        "max_request_body_size": MAX_BATCH_BYTES + 1,
+        # Each route refuses smaller limits itself. Waitress refuses a body of
+        # exactly its limit, hence + 1. Its default, 1 GB, is spooled to disk.
+        "max_request_body_size": largest + 1,
         # Twilio's and browsers' headers take a few KiB (default 256 KiB).
         "max_request_header_size": MAX_HEADER_BYTES,
         # Waitress 3 deletes X-Forwarded-* before the app sees them. Behind a
         # proxy (GATEWAY_TRUST_PROXY) the app's ProxyFix needs them to rebuild
-        # the public URL that Twilio signed.
-        "clear_untrusted_proxy_headers": not config["TRUST_PROXY"],
+        # the public URL that Twilio signed; without one, the app reads them
+        # only to know that a request came through a proxy and is not local.
+        "clear_untrusted_proxy_headers": False,
     }
 
 
