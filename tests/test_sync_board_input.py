@@ -47,7 +47,11 @@ def pair(tmp_path_factory):
     with serve_gateway(board_env, folder / "board.log") as (url, process):
         enrol(site_env, board_env, url)
         yield SimpleNamespace(
-            url=url, board_env=board_env, site_env=site_env, process=process
+            url=url,
+            board_env=board_env,
+            site_env=site_env,
+            process=process,
+            log=folder / "board.log",
         )
 
 
@@ -142,7 +146,7 @@ def text_that_is_not_unicode(record: dict) -> dict:
     [
         (body_nested_too_deeply, "the body is nested too deeply"),
         (answer_nested_too_deeply, "the body is nested too deeply"),
-        (answer_not_text, "could not be stored"),
+        (answer_not_text, "the record holds a value that is not text or a number"),
         (text_that_is_not_unicode, "could not be stored"),
     ],
     ids=["nested body", "nested answer", "answer not text", "half a character"],
@@ -161,6 +165,10 @@ def test_one_bad_record_is_rejected_alone_and_the_rest_stored(pair, spoil, reaso
     assert results[records[1]["id"]]["status"] == "rejected"
     assert results[records[1]["id"]]["reason"].startswith(reason)
     assert board_records(pair) == before + 2
+    # Why it was refused may be logged, never what it says (answers, pseudonyms).
+    logged = pair.log.read_text(encoding="utf-8", errors="replace")
+    for words in ("half a character", "a list, not text", "participant_id"):
+        assert words not in logged
 
 
 # The pull cursor --------------------------------------------------------------------

@@ -45,8 +45,8 @@ def _refused(error: Refused):
     return _answer({"error": error.reason}, error.status)
 
 
-@bp.errorhandler(sqlite3.OperationalError)
-def _board_unwell(_error: sqlite3.OperationalError):
+@bp.errorhandler(sqlite3.DatabaseError)
+def _board_unwell(_error: sqlite3.DatabaseError):
     """The board could not write (disk full, locked): nothing was stored, and
     the site tries again later with the same records."""
     logging.getLogger("gateway.sync").exception("the board could not store a batch")

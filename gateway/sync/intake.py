@@ -22,6 +22,18 @@ from gateway.sync.records import KINDS, body_hash
 
 log = logging.getLogger("gateway.sync")
 MAX_ID_LENGTH = 64
+# What a record's own content can make go wrong: it is rejected alone. Anything
+# else (a damaged file, no memory, no disk) is the board's trouble: the request
+# fails, and the site keeps the record and sends it again.
+RECORD_FAULTS = (
+    ValueError,  # UnicodeError is one
+    TypeError,
+    KeyError,
+    OverflowError,
+    RecursionError,
+    sqlite3.IntegrityError,
+    sqlite3.DataError,
+)
 PSEUDONYM = re.compile(r"^[0-9a-f]{64}$")  # HMAC-SHA256, hex
 
 # Whose ids are whose. Each site's record ids are its own: board_records is
@@ -56,12 +68,14 @@ def _accept(db, site: dict, item, now: str) -> dict:
         if problem:
             return _rejected(record_id, problem)
         return _store(db, site, item, data, now)
-    except sqlite3.OperationalError:
-        # The board's own trouble (disk full, locked, I/O), not the record's:
-        # fail the request, so the site keeps the record and sends it again.
-        raise
-    except Exception as error:  # one bad record never fails the whole batch
-        log.warning("a record from site %s was refused: %r", site["name"], error)
+    except RECORD_FAULTS as error:  # one bad record never fails the whole batch
+        # The error's text can quote the record (answers): never log it.
+        log.warning(
+            "record %s from site %s was refused: %s",
+            record_id,
+            site["name"],
+            type(error).__name__,
+        )
         return _rejected(record_id, f"could not be stored: {type(error).__name__}")
 
 
@@ -113,6 +127,8 @@ def _check(db, site: dict, item: dict) -> tuple[str | None, dict | None]:
             return "the record belongs to another site", None
         if data.get("id") != item["id"]:
             return "the record's id does not match its body", None
+        if not _plain_values(data):
+            return "the record holds a value that is not text or a number", None
     elif not _is_opt_change(data):
         return "an opt-out or opt-in must be a participant and a time, no more", None
     return _owner_problem(db, site, item["kind"], item["id"], data), data
@@ -129,6 +145,22 @@ def _owner_problem(db, site: dict, kind: str, record_id: str, data: dict):
         if response_id_held_elsewhere(db, response_id, site["site_id"]):
             return "the alert's response belongs to another site"
     return None
+
+
+PLAIN = (str, int, float, bool, type(None))
+
+
+def _plain_values(data: dict) -> bool:
+    """Every field is text, a number or empty; a response's answers a list of
+    such fields. (Anything else would fail at the database, as the board's
+    fault rather than the record's.)"""
+    answers = data.get("answers", [])
+    if not isinstance(answers, list) or not all(
+        isinstance(answer, dict) and all(isinstance(v, PLAIN) for v in answer.values())
+        for answer in answers
+    ):
+        return False
+    return all(isinstance(v, PLAIN) for k, v in data.items() if k != "answers")
 
 
 def _is_opt_change(data: dict) -> bool:
