@@ -63,7 +63,7 @@ class FlowError(Exception):
 
     def __init__(self, problems: list[FlowProblem]):
         self.problems = sorted(problems, key=lambda p: (p.file, p.line or 0))
-        super().__init__("\n".join(str(problem) for problem in problems))
+        super().__init__("\n".join(str(problem) for problem in self.problems))
 
 
 class _Checker:

@@ -39,7 +39,7 @@ def reply_text(flow: Flow, reply: Reply, family: str, translate: Translate) -> s
     if reply.kind == "reprompt":
         return _reprompt(step, reply.params, translate)
     if reply.kind == "shortened":
-        return _("Your message was long. We kept the first %(kept)s characters.") % {
+        return _("Your message was long. We kept the first %(kept)s letters of it.") % {
             "kept": reply.params["kept"]
         }
     if reply.kind == "moving_on":

@@ -30,7 +30,7 @@ def _pages(_) -> dict[int, tuple[str, ...]]:
             _("Please check the address."),
         ),
         405: (
-            _("Sorry, this page does not work that way."),
+            _("Sorry, you cannot do that on this page."),
             _("Please go back and try again."),
         ),
         413: (

@@ -101,7 +101,7 @@ def status():
     if not message_sid or not status_name:
         return _missing("MessageSid or MessageStatus")
     error_code = form.get("ErrorCode") or None
-    if error_code is not None and not ERROR_CODE.match(error_code):
+    if error_code is not None and not ERROR_CODE.fullmatch(error_code):
         log.warning("a delivery report had an error code that is not a number")
         error_code = None
     now = iso(current_runtime().clock())
@@ -141,7 +141,7 @@ def _message_sid(form) -> str | None:
     """The message's id, if it looks like one; anything else is refused, so a
     sid cannot grow the table's key without bound."""
     sid = form.get("MessageSid") or form.get("SmsSid")  # SmsSid: older accounts
-    return sid if sid and SID.match(sid) else None
+    return sid if sid and SID.fullmatch(sid) else None
 
 
 def _missing(what: str) -> Response:
@@ -149,8 +149,8 @@ def _missing(what: str) -> Response:
 
 
 def _media_count(form) -> int:
-    """How many pictures came, from 0 to Twilio's 10; nonsense counts as none."""
+    """How many pictures came: 0 to Twilio's 10. Anything else counts as none."""
     count = form.get("NumMedia") or "0"
-    if not count.isdigit() or len(count) > 2:
+    if not (count.isascii() and count.isdigit()) or int(count) > MAX_MEDIA:
         return 0
-    return min(int(count), MAX_MEDIA)
+    return int(count)

@@ -47,7 +47,7 @@ CASES = [
     ("get", "/test-bad-request", {}, 400, "Sorry, we could not read that."),
     ("post", "/sms/inbound", {}, 403, "Sorry, you cannot use this page."),
     ("get", "/no-such-page", {}, 404, "Sorry, we cannot find this page."),
-    ("get", "/sms/inbound", {}, 405, "Sorry, this page does not work that way."),
+    ("get", "/sms/inbound", {}, 405, "Sorry, you cannot do that on this page."),
     (
         "post",
         "/test-form",

@@ -276,6 +276,16 @@ def test_problems_come_in_line_order(write_flow):
     lines = [problem.line or 0 for problem in caught.value.problems]
     assert len(lines) >= 8
     assert lines == sorted(lines)
+    # The message, as `flows check` prints it, is in the same order.
+    assert str(caught.value).splitlines() == [str(p) for p in caught.value.problems]
+
+
+def test_a_file_named_two_ways_is_checked_once(write_flow, runner, monkeypatch):
+    path = write_flow(MANY_PROBLEMS)
+    monkeypatch.chdir(path.parent)
+    result = runner.invoke(["flows", "check", path.name, str(path.resolve())])
+    assert result.exit_code != 0
+    assert "1 of 1 flow file(s) have errors." in result.output, result.output
 
 
 def test_flows_check_prints_errors_in_one_order_every_run(tmp_path):

@@ -25,7 +25,8 @@ def flows_check(ctx: click.Context, paths: tuple[str, ...]) -> None:
 
     targets = [Path(p) for p in paths] or flow_directories(config_from(ctx))
     found = [f for t in targets for f in (flow_files([t]) if t.is_dir() else [t])]
-    files = sorted(dict.fromkeys(found))  # by file, each once, however it was named
+    # By file, each once, however it was named (relative, absolute, via a link).
+    files = sorted({path.resolve(): path for path in found}.values())
     if not files:
         raise click.ClickException("No flow files (*.yaml) found there.")
     failed = 0
