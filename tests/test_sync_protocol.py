@@ -13,8 +13,6 @@ is queued is in test_sync_queue.py; enrolment in test_sync_enrolment.py.
 
 from __future__ import annotations
 
-import http.client
-import http.server
 import json
 import re
 import time
@@ -36,6 +34,7 @@ from tests.sync_helpers import (
     database,
     http_server,
     make_responses,
+    proxy_to_board,
     queue,
     rows,
     run,
@@ -151,54 +150,33 @@ def test_a_captive_portal_page_marks_nothing(enrolled_site, board):
 # 3. 413 halves the batch ----------------------------------------------------------
 
 
-def proxy_refusing_over(limit: int, board_port: int):
-    """A proxy to the board that answers 413 to a push of more than `limit`."""
+def refusing_over(limit: int):
+    """For `proxy_to_board`: 413 to a push of more than `limit` records. The
+    sizes refused and passed on are kept in .refused and .forwarded."""
 
-    class Proxy(Handler):
-        def do_GET(self) -> None:
-            self.forward(b"")
+    def refuses(path: str, data: bytes) -> int | None:
+        if not path.startswith("/board/sync/push"):
+            return None
+        sent = len(json.loads(data)["records"])
+        (refuses.refused if sent > limit else refuses.forwarded).append(sent)
+        return 413 if sent > limit else None
 
-        def do_POST(self) -> None:
-            data = self.body()
-            sent = len(json.loads(data)["records"])
-            if self.path.startswith("/board/sync/push") and sent > limit:
-                self.server.refused.append(sent)
-                page = b"<html><h1>413 Request Entity Too Large</h1></html>"
-                self.reply(413, page, "text/html")
-                return
-            self.server.forwarded.append(sent)
-            self.forward(data)
-
-        def forward(self, data: bytes) -> None:
-            headers = {
-                key: value
-                for key, value in self.headers.items()
-                if key.lower() not in ("host", "connection")
-            }
-            with closing(
-                http.client.HTTPConnection("127.0.0.1", board_port, timeout=10)
-            ) as upstream:
-                upstream.request(self.command, self.path, data or None, headers)
-                with upstream.getresponse() as answer:
-                    content = answer.read()
-                    kind = answer.getheader("Content-Type", "application/json")
-                    self.reply(answer.status, content, kind)
-
-    return Proxy
+    refuses.refused, refuses.forwarded = [], []
+    return refuses
 
 
 def test_a_413_halves_the_batch_until_it_fits(enrolled_site, board):
     ids = make_responses(enrolled_site, 40)
-    with http_server(proxy_refusing_over(5, board.port)) as (url, server):
-        server.refused, server.forwarded = [], []
+    sizes = refusing_over(5)
+    with proxy_to_board(board.port, sizes) as (url, _server):
         set_board_url(enrolled_site, url)
         result = run(enrolled_site, "sync", "run", check=False)
 
     assert result.returncode == 0, result.stderr
     assert "Sent 40, acknowledged 40, set aside 0, left 0." in result.stdout
-    assert server.refused[:3] == [25, 12, 6]  # halved until it fits
-    assert server.forwarded and max(server.forwarded) <= 5
-    assert sum(server.forwarded) == 40
+    assert sizes.refused[:3] == [25, 12, 6]  # halved until it fits
+    assert sizes.forwarded and max(sizes.forwarded) <= 5
+    assert sum(sizes.forwarded) == 40
     assert board_response_ids(board.env) == sorted(ids)
     assert count(board.env, "SELECT count(*) AS n FROM board_records") == 40
 
