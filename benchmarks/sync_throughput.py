@@ -70,8 +70,8 @@ def make_site_data(path: str, count: int) -> None:
 
 def ceiling(site_path: str, folder: Path, batch: int) -> float:
     """Records a second stored straight into a board file by the board's intake."""
+    from gateway.board.intake import accept_batch
     from gateway.db import connect
-    from gateway.sync.intake import accept_batch
 
     board_env = install(folder / "ceiling-board", "board")
     site = connect(site_path)

@@ -26,13 +26,14 @@ except PackageNotFoundError:  # running from a checkout that is not installed
 def create_app(test_config: dict | None = None) -> Flask:
     from werkzeug.middleware.proxy_fix import ProxyFix
 
-    from gateway import health, sms
+    from gateway import health
+    from gateway.board import sync_api
     from gateway.db import close_db
     from gateway.errors import register_error_pages
     from gateway.runtime import load_runtime
     from gateway.security_headers import install_security_headers
-    from gateway.sms_writer import InboundWriter
-    from gateway.sync import board as board_api
+    from gateway.sms import webhooks as sms_webhooks
+    from gateway.sms.writer import InboundWriter
     from kiosk.views import bp as kiosk_bp
 
     config = load_config(overrides=test_config)
@@ -67,10 +68,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     install_security_headers(app)
     register_error_pages(app)
     app.register_blueprint(health.bp)
-    app.register_blueprint(sms.bp)
+    app.register_blueprint(sms_webhooks.bp)
     app.register_blueprint(kiosk_bp)
     if app.config["ROLE"] == "board":
-        app.register_blueprint(board_api.bp)
+        app.register_blueprint(sync_api.bp)
     _warn_about_sms_setup(app)
     return app
 

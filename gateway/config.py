@@ -81,8 +81,8 @@ def _time_zone(text: str) -> str:
 
 
 def _hours_span(text: str) -> str:
-    """'21:00-09:00': checked here, read by gateway.quiet_hours."""
-    from gateway.quiet_hours import parse_span
+    """'21:00-09:00': checked here, read by gateway.sms.quiet_hours."""
+    from gateway.sms.quiet_hours import parse_span
 
     parse_span(text)
     return text

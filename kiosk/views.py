@@ -1,7 +1,7 @@
 """The kiosk's pages at /kiosk/: welcome, one step a screen, still there, thank you.
 
 Thin views: find the kiosk by its URL key, hand the tap to
-`gateway.kiosk_taps`, and draw what `kiosk.screens` describes. Every page
+`kiosk.taps`, and draw what `kiosk.screens` describes. Every page
 works as a plain form post; kiosk.js only adds read-aloud, the idle timer
 and the queue that resends a tap through a Wi-Fi blip.
 """
@@ -27,9 +27,10 @@ from flask import (
 )
 
 from flows.engine import parse_iso
-from gateway import kiosk_taps, store
+from gateway import store
 from gateway.db import get_db
 from gateway.runtime import current_runtime
+from kiosk import taps
 from kiosk.screens import adjusted, step_screen
 
 bp = Blueprint(
@@ -64,7 +65,7 @@ def _private(response: Response) -> Response:
     return response
 
 
-@bp.errorhandler(kiosk_taps.KioskNotFound)
+@bp.errorhandler(taps.KioskNotFound)
 def _not_found(_error):
     return render_template("kiosk/not_found.html"), 404
 
@@ -79,7 +80,7 @@ def _flow_missing(error):
     return render_template("kiosk/not_found.html"), 503
 
 
-@bp.errorhandler(kiosk_taps.BadTap)
+@bp.errorhandler(taps.BadTap)
 def _bad_tap(_error):
     key = request.view_args.get("key") if request.view_args else None
     return render_template("kiosk/bad_tap.html", key=key), 400
@@ -101,7 +102,7 @@ def welcome(key: str):
 def start(key: str):
     kiosk = _kiosk(key)
     runtime = current_runtime()
-    response_id = kiosk_taps.start(
+    response_id = taps.start(
         get_db(), runtime, kiosk, request.form.get("start", ""), runtime.clock()
     )
     return _go(key, "screen", response_id)
@@ -120,7 +121,7 @@ def tap(key: str, response_id: str):
     runtime = current_runtime()
     if "adjust" in request.form:  # plus or minus, without JavaScript
         return _adjust(key, kiosk, response_id)
-    tapped = kiosk_taps.tap(
+    tapped = taps.tap(
         get_db(), runtime, kiosk["name"], response_id, request.form, runtime.clock()
     )
     if tapped.outcome == "try_again":  # the same screen, saying what to put right
@@ -149,7 +150,7 @@ def time_up(key: str, response_id: str):
     """Where "Are you still there?" goes without JavaScript when nobody answered."""
     kiosk = _kiosk(key)
     runtime = current_runtime()
-    kiosk_taps.time_up(get_db(), runtime, kiosk["name"], response_id, runtime.clock())
+    taps.time_up(get_db(), runtime, kiosk["name"], response_id, runtime.clock())
     return redirect(_address(key, "screen", response_id), 303)
 
 
@@ -157,9 +158,7 @@ def time_up(key: str, response_id: str):
 def still_here(key: str, response_id: str):
     kiosk = _kiosk(key)
     runtime = current_runtime()
-    kiosk_taps.still_here(
-        get_db(), runtime, kiosk["name"], response_id, runtime.clock()
-    )
+    taps.still_here(get_db(), runtime, kiosk["name"], response_id, runtime.clock())
     return _go(key, "screen", response_id)
 
 
@@ -171,9 +170,7 @@ def reset(key: str, response_id: str):
     reason = {"idle": "idle_reset", "finished": "finished_early"}.get(
         request.form.get("why", ""), "reset"
     )
-    kiosk_taps.reset(
-        get_db(), runtime, kiosk["name"], response_id, runtime.clock(), reason
-    )
+    taps.reset(get_db(), runtime, kiosk["name"], response_id, runtime.clock(), reason)
     return redirect(url_for("kiosk.welcome", key=key), 303)
 
 
@@ -207,7 +204,7 @@ def _kiosk(key: str) -> dict:
     if g.get("kiosk_key") != key:
         g.kiosk, g.kiosk_key = store.kiosk_by_key(get_db(), key), key
     if g.kiosk is None:
-        raise kiosk_taps.KioskNotFound(key)
+        raise taps.KioskNotFound(key)
     if g.kiosk["flow_id"] and g.kiosk["flow_id"] not in current_runtime().flows:
         raise KioskFlowMissing(g.kiosk["flow_id"])
     return g.kiosk
@@ -263,10 +260,10 @@ def _screen_page(
     error: str | None = None,
 ) -> Response:
     runtime = current_runtime()
-    showing = kiosk_taps.showing(
+    showing = taps.showing(
         get_db(), runtime, kiosk["name"], response_id, runtime.clock()
     )
-    if not isinstance(showing, kiosk_taps.Showing):
+    if not isinstance(showing, taps.Showing):
         if showing["status"] == "complete":
             return redirect(_address(key, "thanks", response_id), 303)
         return redirect(_address(key, "welcome"), 303)
@@ -325,13 +322,11 @@ def _page(template: str, **context) -> Response:
 def _adjust(key: str, kiosk: dict, response_id: str):
     runtime = current_runtime()
     # A tap on plus or minus is someone still there.
-    kiosk_taps.still_here(
+    taps.still_here(get_db(), runtime, kiosk["name"], response_id, runtime.clock())
+    showing = taps.showing(
         get_db(), runtime, kiosk["name"], response_id, runtime.clock()
     )
-    showing = kiosk_taps.showing(
-        get_db(), runtime, kiosk["name"], response_id, runtime.clock()
-    )
-    if not isinstance(showing, kiosk_taps.Showing):
+    if not isinstance(showing, taps.Showing):
         return redirect(_address(key, "welcome"), 303)
     step = showing.flow.step(showing.state.current_step)
     value = adjusted(

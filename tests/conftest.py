@@ -22,7 +22,7 @@ from gateway.cli import cli
 from gateway.db import connect
 
 # The kiosk's browser fixtures (Debian's Chromium through Playwright).
-pytest_plugins = ["tests.kiosk_browser"]
+pytest_plugins = ["tests.kiosk.browser"]
 
 REPO = Path(__file__).resolve().parent.parent
 GATEWAY = str(Path(sys.executable).with_name("gateway"))
@@ -178,7 +178,7 @@ TWILIO_TOKEN = "test-auth-token"  # noqa: S105 - a test value
 @pytest.fixture
 def fake_twilio():
     """A fake Twilio REST API on 127.0.0.1: `.messages`, `.attempts`, `.then(...)`."""
-    from tests.fake_twilio import FakeTwilio
+    from tests.sms.fake_twilio import FakeTwilio
 
     fake = FakeTwilio(auth_token=TWILIO_TOKEN)
     fake.base_url = fake.start()
@@ -247,7 +247,7 @@ def sms_clock(sms_app, now) -> list:
 @pytest.fixture
 def sms_send(sms_post, sms_clock):
     """Text the gateway as Twilio would deliver it; every reply must be a 200."""
-    from tests.sms_helpers import INBOUND, PHONE, form
+    from tests.sms.helpers import INBOUND, PHONE, form
 
     def send(body: str, phone: str = PHONE, **fields):
         response = sms_post(INBOUND, form(body, phone, **fields))
@@ -294,7 +294,7 @@ def board(tmp_path):
     """A board install served by `gateway serve` on 127.0.0.1: .url, .env, .process."""
     from types import SimpleNamespace
 
-    from tests.sync_helpers import install
+    from tests.sync.helpers import install
 
     env = install(tmp_path / "board", "board")
     port = free_port()
@@ -305,14 +305,14 @@ def board(tmp_path):
 @pytest.fixture
 def site_env(tmp_path) -> dict:
     """A site install (GATEWAY_ROLE=site), not yet enrolled."""
-    from tests.sync_helpers import install
+    from tests.sync.helpers import install
 
     return install(tmp_path / "site", "site", GATEWAY_SYNC_BATCH="25")
 
 
 @pytest.fixture
 def enrolled_site(site_env, board) -> dict:
-    from tests.sync_helpers import enrol
+    from tests.sync.helpers import enrol
 
     enrol(site_env, board.env, board.url)
     return site_env
@@ -332,7 +332,7 @@ def kiosk_clock(now, runtime) -> FakeClock:
 @pytest.fixture
 def lounge(runner, client, kiosk_clock):
     """A kiosk called Lounge, as a tablet without JavaScript uses it."""
-    from tests.kiosk_helpers import Kiosk, add_kiosk
+    from tests.kiosk.helpers import Kiosk, add_kiosk
 
     return Kiosk(client, add_kiosk(runner, "Lounge"))
 
@@ -346,7 +346,7 @@ def counting_clock(now) -> FakeClock:
 def counting(tmp_path, runner, test_config, counting_clock):
     """An install with a number step (counting) and options named like numbers
     (pets), and a kiosk Garden on counting, already started."""
-    from tests.kiosk_helpers import NUMBER_FLOW, WORDS_LIKE_NUMBERS, Kiosk, add_kiosk
+    from tests.kiosk.helpers import NUMBER_FLOW, WORDS_LIKE_NUMBERS, Kiosk, add_kiosk
 
     folder = tmp_path / "flows"
     folder.mkdir()

@@ -93,7 +93,7 @@ def test_a_program_asking_for_json_gets_json(
 
 
 def test_a_huge_kiosk_answer_is_refused_and_stores_nothing(lounge, app):
-    from tests.kiosk_helpers import answers
+    from tests.kiosk.helpers import answers
 
     lounge.start()
     reply = lounge.tap(answer="x" * (17 * 1024 * 1024))

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.sms_helpers import INBOUND, form
+from tests.sms.helpers import INBOUND, form
 
 OUTSIDE = {"REMOTE_ADDR": "203.0.113.9"}
 

@@ -16,7 +16,7 @@ import pytest
 from twilio.request_validator import RequestValidator
 
 from tests.conftest import GATEWAY, TWILIO_TOKEN, serve_gateway
-from tests.sms_helpers import FIRST_QUESTION, FORWARDED, PUBLIC_URL, form
+from tests.sms.helpers import FIRST_QUESTION, FORWARDED, PUBLIC_URL, form
 from tests.test_serve import get_health
 
 IDLE_CONNECTIONS = 110  # more than waitress's default limit of 100
@@ -62,8 +62,8 @@ def test_idle_and_half_open_connections_do_not_shut_out_healthz(served_gateway):
 def served_role(request, tmp_path):
     """A real `gateway serve` of each role, with the largest body it takes."""
     from gateway import REQUEST_LIMIT_BYTES
-    from gateway.sync.board import MAX_BATCH_BYTES
-    from tests.sync_helpers import install
+    from gateway.board.sync_api import MAX_BATCH_BYTES
+    from tests.sync.helpers import install
 
     role = request.param
     env = install(tmp_path / role, role)

@@ -78,7 +78,7 @@ def test_when_the_gateway_answers_a_stop_the_simulator_shows_that_instead(
     runner, initialised, monkeypatch
 ):
     """ "Stop please" is a stop Twilio does not catch, so the gateway confirms it."""
-    from gateway import sms_inbound
+    from gateway.sms import inbound as sms_inbound
 
     real = sms_inbound.handle_inbound
     confirmation = "You will not get any more texts from us."

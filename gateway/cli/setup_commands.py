@@ -101,7 +101,7 @@ MAX_HEADER_BYTES = 64 * 1024
 def waitress_limits(config: dict) -> dict:
     """Waitress's limits, chosen for one small server that may face the internet."""
     from gateway import REQUEST_LIMIT_BYTES
-    from gateway.sync.board import MAX_BATCH_BYTES
+    from gateway.board.sync_api import MAX_BATCH_BYTES
 
     # Only a board takes sync batches; every route of a site takes 32 KB at
     # most. Waitress reads (and spools to disk) a body up to its limit before
@@ -161,9 +161,9 @@ def cannot_listen(host: str, port: int, error: Exception) -> str:
 def worker(ctx: click.Context, once: bool) -> None:
     """Background work: send the outbox, close conversations that have gone quiet."""
     from gateway.conversations import close_idle_conversations
-    from gateway.outbox import OutboxWorker
+    from gateway.sms.outbox import OutboxWorker
+    from gateway.sms.sender import TwilioSender, can_send
     from gateway.sync.runner import SyncSchedule
-    from gateway.twilio_sender import TwilioSender, can_send
 
     app = app_from(ctx)
     runtime = app.extensions["gateway"]

@@ -80,7 +80,7 @@ def _begin(db, runtime, flow_id: str, language: str | None):
     """A fresh test person and their first message: (number, id, response, text)."""
     from gateway.conversations import start_conversation
     from gateway.db import write_txn
-    from gateway.sms_replies import with_privacy_line
+    from gateway.sms.replies import with_privacy_line
 
     now = utc_now()
     with write_txn(db):
@@ -111,7 +111,7 @@ def _chat(db, runtime, number: str, participant_id: str) -> str | None:
     transcript reads as the conversation did.
     """
     from gateway.ids import uuid7
-    from gateway.sms_inbound import InboundSms, handle_inbound
+    from gateway.sms.inbound import InboundSms, handle_inbound
 
     interactive = sys.stdin.isatty()
     reply = None

@@ -28,7 +28,7 @@ def invite(ctx: click.Context, flow_id: str, to_file) -> None:
     The worker sends them at the set rate, outside quiet hours. Duplicates,
     invalid numbers and people who opted out are skipped and reported by line.
     """
-    from gateway.invitations import numbers_in, queue_invitations
+    from gateway.sms.invitations import numbers_in, queue_invitations
 
     app = app_from(ctx)
     runtime = app.extensions["gateway"]

@@ -10,6 +10,7 @@ import click
 
 from flows.engine import iso, parse_iso
 from gateway import store
+from gateway.board import store as board_store
 from gateway.cli.base import app_database, app_from, config_from, utc_now
 
 ENROL_CODE_HOURS = 72
@@ -116,7 +117,7 @@ def sync_status(ctx) -> None:
 @click.pass_context
 def sync_verify(ctx) -> None:
     """Compare what this site has synced with what the board holds, day by day."""
-    from gateway.sync.board import summarise_days
+    from gateway.board.sync_api import summarise_days
     from gateway.sync.client import SyncError
 
     app = _site_app(ctx)
@@ -160,8 +161,8 @@ def board() -> None:
 @click.pass_context
 def board_add_site(ctx, name: str) -> None:
     """Add a site called NAME and print its one-time enrolment code."""
+    from gateway.board.sync_api import code_hash
     from gateway.db import write_txn
-    from gateway.sync.board import code_hash
 
     app = _board_app(ctx)
     code = "-".join(
@@ -170,11 +171,11 @@ def board_add_site(ctx, name: str) -> None:
     now = utc_now()
     expires = iso(now + timedelta(hours=ENROL_CODE_HOURS))
     with app_database(app) as db, write_txn(db):
-        site = store.board_site(db, name=name)
+        site = board_store.board_site(db, name=name)
         if site is None:
-            store.add_site(db, name, code_hash(code), expires, iso(now))
+            board_store.add_site(db, name, code_hash(code), expires, iso(now))
         elif site["enrolled_at"] is None and site["revoked_at"] is None:
-            store.new_enrol_code(db, name, code_hash(code), expires)
+            board_store.new_enrol_code(db, name, code_hash(code), expires)
         else:
             raise click.ClickException(
                 f"'{name}' is already enrolled (or revoked). Choose another name."
@@ -193,7 +194,7 @@ def board_revoke_site(ctx, name: str) -> None:
 
     app = _board_app(ctx)
     with app_database(app) as db, write_txn(db):
-        revoked = store.revoke_site(db, name, iso(utc_now()))
+        revoked = board_store.revoke_site(db, name, iso(utc_now()))
     if not revoked:
         raise click.ClickException(f"There is no site called '{name}' in use.")
     click.echo(f"Revoked '{name}'. The board refuses its requests from now on.")
@@ -206,7 +207,7 @@ def board_sites(ctx) -> None:
 
     app = _board_app(ctx)
     with app_database(app) as db:
-        sites = store.list_sites(db)
+        sites = board_store.list_sites(db)
     if not sites:
         click.echo("No sites yet. Add one with `gateway board add-site NAME`.")
         return

@@ -1,0 +1,180 @@
+"""What a board does with a batch from a site: store each record once, say so.
+
+The batch is one transaction. Each record gets a status: stored, already_had
+(the same id with the same content: a repeat, a no-op), or rejected with a
+reason (the same id with other content is a conflict; an id another site
+holds; a body the board cannot read). A record that cannot be stored is
+undone alone and never blocks the rest.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import sqlite3
+
+from flows.engine import parse_iso
+from gateway.board import store as board_store
+from gateway.board.store import response_id_held_elsewhere
+from gateway.db import savepoint, write_txn
+from gateway.sync.records import KINDS, body_hash
+
+log = logging.getLogger("gateway.sync")
+MAX_ID_LENGTH = 64
+# What a record's own content can make go wrong: it is rejected alone. Anything
+# else (a damaged file, no memory, no disk) is the board's trouble: the request
+# fails, and the site keeps the record and sends it again.
+RECORD_FAULTS = (
+    ValueError,  # UnicodeError is one
+    TypeError,
+    KeyError,
+    OverflowError,
+    RecursionError,
+    sqlite3.IntegrityError,
+    sqlite3.DataError,
+)
+PSEUDONYM = re.compile(r"^[0-9a-f]{64}$")  # HMAC-SHA256, hex
+
+# Whose ids are whose. Each site's record ids are its own: board_records is
+# unique on (site_id, record_id), so a record is new, a repeat or a conflict
+# only against what the same site sent, and nothing one site sends can make
+# another site's record a conflict. (Refusing ids "not derived from the
+# sender" is not possible: a response id is a UUIDv7 made at the site, often
+# before it enrolled, and carries nothing the board could check.)
+# One namespace is still shared: the board's `responses` table is keyed by id
+# alone (answers point into it), and an alert names its response by that id.
+# A response id belongs to the site whose response or alert brought it first,
+# and a record from any other site that uses it, as its own id or as the
+# response its alert names, is rejected. To take a response id first, a site
+# would need it before its owner sent it: ids have 74 random bits, and the
+# board never passes one site's ids to another (a pull carries only
+# pseudonyms and times).
+
+
+def accept_batch(db, site: dict, records, now: str) -> list[dict]:
+    if not isinstance(records, list):
+        raise ValueError("records must be a list")
+    with write_txn(db):
+        return [_accept(db, site, item, now) for item in records]
+
+
+def _accept(db, site: dict, item, now: str) -> dict:
+    record_id = item.get("id") if isinstance(item, dict) else None
+    if not isinstance(record_id, str) or not 0 < len(record_id) <= MAX_ID_LENGTH:
+        return _rejected(None, "the record has no id")
+    try:
+        problem, data = _check(db, site, item)
+        if problem:
+            return _rejected(record_id, problem)
+        return _store(db, site, item, data, now)
+    except RECORD_FAULTS as error:  # one bad record never fails the whole batch
+        # The error's text can quote the record (answers): never log it.
+        log.warning(
+            "record %s from site %s was refused: %s",
+            record_id,
+            site["name"],
+            type(error).__name__,
+        )
+        return _rejected(record_id, f"could not be stored: {type(error).__name__}")
+
+
+def _store(db, site: dict, item: dict, data: dict, now: str) -> dict:
+    record_id = item["id"]
+    hashed = body_hash(item["body"])
+    with savepoint(db):
+        # UNIQUE (site_id, record_id) is the guarantee: a repeat inserts nothing.
+        inserted = board_store.insert_record(
+            db,
+            record_id=record_id,
+            site_id=site["site_id"],
+            kind=item["kind"],
+            body=item["body"],
+            body_hash=hashed,
+            queued_at=item["queued_at"],
+            now=now,
+        )
+        if not inserted:
+            if board_store.record_hash(db, site["site_id"], record_id) == hashed:
+                return {"id": record_id, "status": "already_had"}
+            return _rejected(
+                record_id, "conflict: this id was stored with other content"
+            )
+        if item["kind"] == "response":
+            board_store.apply_response(db, data)
+        elif item["kind"] == "alert":
+            board_store.apply_alert(db, data, now)
+    return {"id": record_id, "status": "stored"}
+
+
+def _check(db, site: dict, item: dict) -> tuple[str | None, dict | None]:
+    if item.get("kind") not in KINDS:
+        return "unknown kind of record", None
+    if not isinstance(item.get("body"), str) or not isinstance(
+        item.get("queued_at"), str
+    ):
+        return "the record has no body or queued time", None
+    try:
+        data = json.loads(item["body"])
+    except RecursionError:
+        return "the body is nested too deeply", None
+    except ValueError:
+        return "the body is not JSON", None
+    if not isinstance(data, dict):
+        return "the body is not a JSON object", None
+    if item["kind"] in ("response", "alert"):
+        if data.get("site_id") != site["site_id"]:
+            return "the record belongs to another site", None
+        if data.get("id") != item["id"]:
+            return "the record's id does not match its body", None
+        if not _plain_values(data):
+            return "the record holds a value that is not text or a number", None
+    elif not _is_opt_change(data):
+        return "an opt-out or opt-in must be a participant and a time, no more", None
+    return _owner_problem(db, site, item["kind"], item["id"], data), data
+
+
+def _owner_problem(db, site: dict, kind: str, record_id: str, data: dict):
+    """Why the record uses an id that is another site's, or None."""
+    if response_id_held_elsewhere(db, record_id, site["site_id"]):
+        return "this id belongs to another site"
+    if kind == "alert":
+        response_id = data.get("response_id")
+        if not isinstance(response_id, str):
+            return "an alert must name its response"
+        if response_id_held_elsewhere(db, response_id, site["site_id"]):
+            return "the alert's response belongs to another site"
+    return None
+
+
+PLAIN = (str, int, float, bool, type(None))
+
+
+def _plain_values(data: dict) -> bool:
+    """Every field is text, a number or empty; a response's answers a list of
+    such fields. (Anything else would fail at the database, as the board's
+    fault rather than the record's.)"""
+    answers = data.get("answers", [])
+    if not isinstance(answers, list) or not all(
+        isinstance(answer, dict) and all(isinstance(v, PLAIN) for v in answer.values())
+        for answer in answers
+    ):
+        return False
+    return all(isinstance(v, PLAIN) for k, v in data.items() if k != "answers")
+
+
+def _is_opt_change(data: dict) -> bool:
+    if set(data) != {"participant", "at"} or not isinstance(data["at"], str):
+        return False
+    participant = data["participant"]
+    if not (isinstance(participant, str) and PSEUDONYM.fullmatch(participant)):
+        return False
+    try:
+        parse_iso(data["at"])
+    except ValueError:
+        return False
+    return True
+
+
+def _rejected(record_id: str | None, reason: str) -> dict:
+    return {"id": record_id, "status": "rejected", "reason": reason}

@@ -1,0 +1,239 @@
+"""The board's sync endpoints at /board/: enrolment, push, pull and verify.
+
+Thin views. Every answer carries the board's time (JSON `board_time` and the
+X-Gateway-Board-Time header) so a site can correct its clock. Every request
+but enrolment is signed by the site (`gateway.sync.signing`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import re
+import secrets
+import sqlite3
+from datetime import datetime, timedelta
+
+from flask import Blueprint, Response, current_app, request
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from flows.engine import iso, parse_iso
+from gateway.board import store as board_store
+from gateway.board.intake import accept_batch
+from gateway.db import get_db, write_txn
+from gateway.runtime import current_runtime
+from gateway.sync import signing
+
+bp = Blueprint("board", __name__, url_prefix="/board")
+MAX_BATCH_BYTES = 16 * 1024 * 1024  # larger batches get 413: the site halves them
+# Enrolment, pull and verify carry a code, a signature or nothing at all.
+MAX_SMALL_REQUEST_BYTES = 16 * 1024
+PULL_LIMIT = 1000
+MAX_CURSOR = 2**63 - 1  # SQLite's largest integer: the pull cursor is a seq
+PLAIN_NUMBER = re.compile(r"[0-9]{1,19}")  # int() would also take " 5", "+5", "٣"
+
+
+class Refused(Exception):
+    def __init__(self, status: int, reason: str):
+        super().__init__(reason)
+        self.status, self.reason = status, reason
+
+
+@bp.errorhandler(Refused)
+def _refused(error: Refused):
+    return _answer({"error": error.reason}, error.status)
+
+
+@bp.errorhandler(sqlite3.DatabaseError)
+def _board_unwell(_error: sqlite3.DatabaseError):
+    """The board could not write (disk full, locked): nothing was stored, and
+    the site tries again later with the same records."""
+    logging.getLogger("gateway.sync").exception("the board could not store a batch")
+    answer = _answer({"error": "the board cannot store records now"}, 503)
+    answer.headers["Retry-After"] = "60"
+    return answer
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def _too_large(_error: RequestEntityTooLarge):
+    if request.endpoint == "board.push":
+        return _answer({"error": "batch too large: send fewer records"}, 413)
+    return _answer({"error": "request too large"}, 413)
+
+
+@bp.before_request
+def _limit_body_size() -> None:
+    """The push takes the largest bodies in the app; every other board
+    request is small. A body over its limit is refused with 413 unread."""
+    if request.endpoint == "board.push":
+        request.max_content_length = MAX_BATCH_BYTES
+    else:
+        request.max_content_length = MAX_SMALL_REQUEST_BYTES
+
+
+@bp.post("/enrol")
+def enrol():
+    """A site trades its one-time code for its secret and the pseudonym key."""
+    data = _json_body()
+    if not isinstance(data, dict):
+        raise Refused(400, "send code and site_id")
+    code, site_id = data.get("code"), data.get("site_id")
+    if not _plain_text(code) or not _plain_text(site_id) or not site_id:
+        raise Refused(400, "send code and site_id")
+    now = _now()
+    db = get_db()
+    with write_txn(db):
+        site = board_store.site_by_code(db, code_hash(code))
+        if site is None or site["revoked_at"]:
+            raise Refused(403, "this enrolment code is not known, or was used")
+        if parse_iso(site["enrol_expires_at"]) < now:
+            raise Refused(403, "this enrolment code has expired; ask for a new one")
+        if site["enrolled_at"] is not None:
+            # Asked again before its first signed request: the answer was lost
+            # on the way. The same site gets the same answer; no one else does.
+            if site["site_id"] != site_id:
+                raise Refused(403, "this enrolment code is not known, or was used")
+            secret = site["secret"]
+        else:
+            taken = board_store.board_site(db, site_id=site_id)
+            if taken is not None:
+                raise Refused(409, "this site is already enrolled under another name")
+            secret = secrets.token_hex(32)
+            board_store.enrol_site(db, site["name"], site_id, secret, iso(now))
+    key = current_runtime().pseudonym_key
+    return _answer({"name": site["name"], "secret": secret, "pseudonym_key": key.hex()})
+
+
+@bp.post("/sync/push")
+def push():
+    """Store a batch of records; a status for each, so one bad record is
+    rejected alone and the rest are stored."""
+    site = _signed_site()
+    data = _json_body()
+    records = data.get("records") if isinstance(data, dict) else None
+    if not isinstance(records, list):
+        raise Refused(400, "send JSON with a list of records")
+    results = accept_batch(get_db(), site, records, iso(_now()))
+    return _answer({"results": results})
+
+
+@bp.get("/sync/pull")
+def pull():
+    """Opt-outs and opt-ins that came in at other sites, after the site's cursor."""
+    site = _signed_site()
+    cursor = _cursor(request.args.get("cursor", "0"))
+    changes = board_store.opt_changes_since(
+        get_db(), cursor, site["site_id"], PULL_LIMIT
+    )
+    last = changes[-1]["seq"] if changes else cursor
+    return _answer({"cursor": last, "opt_changes": changes})
+
+
+@bp.get("/sync/verify")
+def verify():
+    """What the board holds from this site: per day, a count and a hash of ids."""
+    site = _signed_site()
+    days = board_store.records_by_day(get_db(), site["site_id"])
+    return _answer({"days": summarise_days(days)})
+
+
+def summarise_days(days: dict[str, list[str]]) -> dict[str, dict]:
+    return {
+        day: {
+            "count": len(ids),
+            "hash": hashlib.sha256("\n".join(sorted(ids)).encode()).hexdigest(),
+        }
+        for day, ids in days.items()
+    }
+
+
+def _json_body():
+    """The request's JSON, or a 400: also for JSON nested too deeply to read
+    (Python's parser recurses, and gives up with RecursionError)."""
+    try:
+        return json.loads(request.get_data())
+    except RecursionError:
+        raise Refused(400, "the JSON is nested too deeply") from None
+    except ValueError:
+        raise Refused(400, "send JSON") from None
+
+
+def _plain_text(value) -> bool:
+    """Short printable text: not a lone surrogate, which cannot be stored."""
+    return isinstance(value, str) and len(value) <= 64 and value.isprintable()
+
+
+def _cursor(given: str) -> int:
+    """A pull cursor is a seq the board gave out: a plain whole number."""
+    if not PLAIN_NUMBER.fullmatch(given) or int(given) > MAX_CURSOR:
+        raise Refused(400, "cursor must be a whole number the board gave out")
+    return int(given)
+
+
+def code_hash(code: str) -> str:
+    return hashlib.sha256(code.strip().upper().encode()).hexdigest()
+
+
+def _signed_site() -> dict:
+    """The enrolled site that signed this request, or refuse it."""
+    db = get_db()
+    site = board_store.board_site(db, site_id=request.headers.get(signing.SITE, ""))
+    if site is None or site["secret"] is None:
+        raise Refused(401, "unknown site")
+    if site["revoked_at"]:
+        raise Refused(403, "this site has been revoked")
+    now = _now()
+    skew = current_app.config["SYNC_SKEW_SECONDS"]
+    try:
+        sent = datetime.fromtimestamp(
+            int(request.headers.get(signing.TIME, "")), now.tzinfo
+        )
+    except (ValueError, OverflowError, OSError):
+        raise Refused(401, "no signing time") from None
+    if abs((sent - now).total_seconds()) > skew:
+        raise Refused(401, "clock: the signing time is too far from the board's")
+    body = request.get_data()
+    if not signing.is_valid(
+        bytes.fromhex(site["secret"]),
+        request.headers,
+        request.method,
+        request.full_path.rstrip("?"),
+        body,
+    ):
+        raise Refused(401, "bad signature")
+    with write_txn(db):
+        fresh = board_store.use_nonce(
+            db,
+            site["site_id"],
+            request.headers[signing.NONCE],
+            iso(now),
+            iso(now - timedelta(seconds=2 * skew)),
+        )
+        if not fresh:
+            raise Refused(409, "this request was already received (a replay)")
+        board_store.touch_site(db, site["site_id"], iso(now), _site_clock_offset(now))
+    return site
+
+
+def _site_clock_offset(now: datetime) -> float | None:
+    try:
+        offset = int(request.headers.get(signing.SITE_CLOCK, "")) - now.timestamp()
+    except (ValueError, OverflowError):
+        return None
+    return offset if abs(offset) < 10 * 365 * 86400 else None
+
+
+def _now() -> datetime:
+    return current_runtime().clock()
+
+
+def _answer(data: dict, status: int = 200) -> Response:
+    board_time = iso(_now())
+    response = Response(
+        json.dumps({**data, "board_time": board_time}),
+        status,
+        mimetype="application/json",
+    )
+    response.headers[signing.BOARD_TIME] = board_time
+    return response
