@@ -24,10 +24,13 @@ except PackageNotFoundError:  # running from a checkout that is not installed
 
 
 def create_app(test_config: dict | None = None) -> Flask:
+    """The app, wired from settings. It reads the install and writes nothing:
+    schema and keys are `gateway init`'s and `gateway migrate`'s. It starts
+    even with migrations waiting, so /healthz can say so; `gateway serve` and
+    `gateway worker` are what refuse to run then."""
     from werkzeug.middleware.proxy_fix import ProxyFix
 
     from gateway import health
-    from gateway.board import sync_api
     from gateway.db import close_db
     from gateway.errors import register_error_pages
     from gateway.runtime import load_runtime
@@ -71,6 +74,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(sms_webhooks.bp)
     app.register_blueprint(kiosk_bp)
     if app.config["ROLE"] == "board":
+        from gateway.board import sync_api  # a site never loads the board
+
         app.register_blueprint(sync_api.bp)
     _warn_about_sms_setup(app)
     return app

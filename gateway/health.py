@@ -37,7 +37,7 @@ def healthz():
         database = {
             "state": "ok",
             "journal_mode": next(db.query("PRAGMA journal_mode"))["journal_mode"],
-            "pending_migrations": pending(db),
+            "pending_migrations": pending(db, runtime.config["ROLE"]),
         }
         queued = store.queue_counts(db)
     except sqlite3.Error as error:

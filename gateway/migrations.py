@@ -1,415 +1,177 @@
-"""Schema changes, one small function each, applied in order and recorded.
+"""Bringing a database up to date: each area's schema history, and what follows
+the settings and keys (the site's name, participants' pseudonyms).
 
-Never edit a migration that has shipped: add a new one.
+Only `gateway init` and `gateway migrate` write here. The app and the other
+commands only ask what is waiting, so starting the gateway never changes its
+database. The histories themselves are gateway/store/migrations.py (the site's)
+and gateway/board/migrations.py (the board's).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 
 import sqlite_utils
 
+from gateway import store
+from gateway.config import pseudonym_key_file
 from gateway.db import write_txn
+from gateway.privacy import read_key
+from gateway.sync.enrolment import adopt_pseudonym_key, stale_pseudonyms
+
+Database = sqlite_utils.Database
+Migration = Callable[[Database], None]
+
+ROLES_WITH_A_BOARD = {"board", "both"}
 
 
-def create_core_tables(db: sqlite_utils.Database) -> None:
-    db.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
-    db.execute("""
-        CREATE TABLE participants (
-            id TEXT PRIMARY KEY,            -- keyed hash of the E.164 number
-            created_at TEXT NOT NULL,
-            is_test INTEGER NOT NULL DEFAULT 0
-        )""")
-    # The only place a raw phone number is kept. It never syncs or exports.
-    db.execute("""
-        CREATE TABLE participant_numbers (
-            participant_id TEXT PRIMARY KEY REFERENCES participants(id),
-            phone TEXT NOT NULL
-        )""")
-    db.execute("""
-        CREATE TABLE responses (
-            id TEXT PRIMARY KEY,            -- UUIDv7
-            site_id TEXT NOT NULL,
-            participant_id TEXT REFERENCES participants(id),
-            flow_id TEXT NOT NULL,
-            flow_version INTEGER NOT NULL,
-            channel TEXT NOT NULL,
-            language TEXT NOT NULL,
-            kiosk TEXT,
-            started_at TEXT NOT NULL,
-            closed_at TEXT,
-            status TEXT NOT NULL DEFAULT 'open',
-            close_reason TEXT,
-            is_test INTEGER NOT NULL DEFAULT 0
-        )""")
-    db.execute("CREATE INDEX responses_closed_at ON responses(closed_at)")
-    db.execute("""
-        CREATE TABLE answers (
-            response_id TEXT NOT NULL REFERENCES responses(id),
-            step_id TEXT NOT NULL,
-            position INTEGER NOT NULL,
-            value TEXT,
-            raw TEXT,
-            prompt TEXT NOT NULL,
-            state TEXT NOT NULL,
-            answered_at TEXT NOT NULL,
-            PRIMARY KEY (response_id, step_id)
-        )""")
-    # One open conversation per person per channel; kiosk sessions have no person.
-    db.execute("""
-        CREATE TABLE sessions (
-            response_id TEXT PRIMARY KEY REFERENCES responses(id),
-            participant_id TEXT REFERENCES participants(id),
-            channel TEXT NOT NULL,
-            state TEXT NOT NULL,            -- the engine's SessionState as JSON
-            last_activity_at TEXT NOT NULL
-        )""")
-    db.execute("""
-        CREATE UNIQUE INDEX sessions_one_open_per_person
-        ON sessions(participant_id, channel) WHERE participant_id IS NOT NULL""")
-    db.execute("""
-        CREATE TABLE alerts (
-            id TEXT PRIMARY KEY,            -- UUIDv7
-            response_id TEXT NOT NULL REFERENCES responses(id),
-            step_id TEXT NOT NULL,
-            category TEXT NOT NULL,
-            rule TEXT NOT NULL,
-            raised_at TEXT NOT NULL,
-            status TEXT NOT NULL DEFAULT 'open',
-            is_test INTEGER NOT NULL DEFAULT 0
-        )""")
+@dataclass(frozen=True)
+class History:
+    """One area's schema changes, applied in order, each recorded by its name.
 
-
-def add_sms_tables(db: sqlite_utils.Database) -> None:
-    db.execute("ALTER TABLE participants ADD COLUMN opted_out_at TEXT")
-    db.execute("ALTER TABLE participants ADD COLUMN privacy_notice_at TEXT")
-    # What the person sent that started a conversation: unprompted feedback or
-    # a late reply. Kept, never taken as an answer to the first question.
-    db.execute("ALTER TABLE responses ADD COLUMN opening_text TEXT")
-    db.execute("""
-        CREATE TABLE inbound_messages (
-            message_sid TEXT PRIMARY KEY,   -- Twilio's id: a retry is a no-op
-            participant_id TEXT REFERENCES participants(id),
-            received_at TEXT NOT NULL,
-            body TEXT NOT NULL,
-            media_count INTEGER NOT NULL DEFAULT 0,
-            handling TEXT NOT NULL,
-            response_id TEXT REFERENCES responses(id),
-            reply TEXT                      -- the TwiML we answered with
-        )""")
-    db.execute("""
-        CREATE INDEX inbound_by_participant
-        ON inbound_messages(participant_id, received_at)""")
-    # Rows name the participant, never a copied number: it is looked up at send.
-    db.execute("""
-        CREATE TABLE outbox (
-            id TEXT PRIMARY KEY,            -- UUIDv7
-            participant_id TEXT NOT NULL REFERENCES participants(id),
-            kind TEXT NOT NULL,             -- invite, alert, message
-            priority INTEGER NOT NULL DEFAULT 0,
-            flow_id TEXT,
-            body TEXT,                      -- an invite's is written when it is sent
-            response_id TEXT REFERENCES responses(id),
-            status TEXT NOT NULL DEFAULT 'queued',
-            attempts INTEGER NOT NULL DEFAULT 0,
-            created_at TEXT NOT NULL,
-            next_attempt_at TEXT NOT NULL,
-            sent_at TEXT,
-            updated_at TEXT NOT NULL,
-            provider_sid TEXT UNIQUE,
-            last_error TEXT,
-            is_test INTEGER NOT NULL DEFAULT 0
-        )""")
-    db.execute("CREATE INDEX outbox_due ON outbox(status, priority, next_attempt_at)")
-    db.execute("""
-        CREATE TABLE erasure_requests (
-            id TEXT PRIMARY KEY,
-            participant_id TEXT NOT NULL REFERENCES participants(id),
-            requested_at TEXT NOT NULL,
-            channel TEXT NOT NULL,
-            status TEXT NOT NULL DEFAULT 'open'
-        )""")
-
-
-def add_outbox_first_failure(db: sqlite_utils.Database) -> None:
-    # Giving up counts from the first failed try, not from when a message was
-    # queued: a backlog or a night of quiet hours is not a failure.
-    db.execute("ALTER TABLE outbox ADD COLUMN first_failed_at TEXT")
-
-
-def add_early_statuses(db: sqlite_utils.Database) -> None:
-    # Twilio's first delivery report can beat the worker's record of the sid.
-    db.execute("""
-        CREATE TABLE early_statuses (
-            provider_sid TEXT PRIMARY KEY,
-            status TEXT NOT NULL,
-            error_code TEXT,
-            received_at TEXT NOT NULL
-        )""")
-
-
-def add_kiosks(db: sqlite_utils.Database) -> None:
-    """Named kiosk devices, and what makes a tap on one count exactly once."""
-    db.execute("""
-        CREATE TABLE kiosks (
-            id TEXT PRIMARY KEY,            -- UUIDv7
-            name TEXT NOT NULL UNIQUE,
-            key TEXT NOT NULL UNIQUE,       -- the secret part of the kiosk's URL
-            flow_id TEXT,                   -- NULL: the site's default flow
-            created_at TEXT NOT NULL,
-            retired_at TEXT
-        )""")
-    # A Start tap carries a key made when the welcome screen was drawn: the
-    # same key twice (a double tap, a resent form) finds the same response.
-    db.execute("""
-        CREATE TABLE kiosk_starts (
-            start_key TEXT PRIMARY KEY,
-            response_id TEXT NOT NULL REFERENCES responses(id)
-        )""")
-    # Every screen a kiosk conversation shows has a number; a tap names the
-    # screen it was made on, so a tap sent twice is applied once.
-    db.execute("ALTER TABLE sessions ADD COLUMN screen INTEGER NOT NULL DEFAULT 0")
-    db.execute("ALTER TABLE responses ADD COLUMN helped INTEGER NOT NULL DEFAULT 0")
-
-
-def add_sync(db: sqlite_utils.Database) -> None:
-    """What a site sends to its board, queued by triggers in the same transaction
-    as the change itself, so nothing that happens can miss the queue; and what
-    a board keeps of its sites and of every record they sent."""
-    # An opt-out that came from the board (made at another site) is not
-    # sent back up again.
-    db.execute(
-        "ALTER TABLE participants "
-        "ADD COLUMN opt_change_from_board INTEGER NOT NULL DEFAULT 0"
-    )
-    # When the person last opted out or in: a change from another site is
-    # taken only if it is newer.
-    db.execute("ALTER TABLE participants ADD COLUMN opt_changed_at TEXT")
-    db.execute(
-        "UPDATE participants SET opt_changed_at = opted_out_at "
-        "WHERE opted_out_at IS NOT NULL"
-    )
-    db.execute("""
-        CREATE TABLE sync_queue (
-            record_id TEXT PRIMARY KEY,     -- the record's own global id
-            kind TEXT NOT NULL,             -- response, alert, opt_out, opt_in
-            priority INTEGER NOT NULL DEFAULT 0,  -- alerts go first
-            body TEXT,                      -- frozen when first sent (or queued)
-            queued_at TEXT NOT NULL,
-            synced_at TEXT,                 -- the board acknowledged it
-            board_received_at TEXT,         -- by the board's clock
-            set_aside_at TEXT,              -- the board rejected it: not retried
-            set_aside_reason TEXT
-        )""")
-    db.execute("""
-        CREATE INDEX sync_queue_waiting
-        ON sync_queue(priority DESC, queued_at, record_id)
-        WHERE synced_at IS NULL AND set_aside_at IS NULL""")
-    db.execute("""
-        CREATE TRIGGER sync_closed_response AFTER UPDATE OF status ON responses
-        WHEN old.status = 'open' AND new.status != 'open' AND new.is_test = 0
-        BEGIN
-            INSERT OR IGNORE INTO sync_queue (record_id, kind, queued_at)
-            VALUES (new.id, 'response', strftime('%Y-%m-%dT%H:%M:%SZ', 'now'));
-        END""")
-    db.execute("""
-        CREATE TRIGGER sync_alert AFTER INSERT ON alerts WHEN new.is_test = 0
-        BEGIN
-            INSERT OR IGNORE INTO sync_queue (record_id, kind, priority, queued_at)
-            VALUES (new.id, 'alert', 1, strftime('%Y-%m-%dT%H:%M:%SZ', 'now'));
-        END""")
-    db.execute("""
-        CREATE TRIGGER sync_opt_out AFTER UPDATE OF opted_out_at ON participants
-        WHEN new.is_test = 0 AND new.opt_change_from_board = 0
-            AND (old.opted_out_at IS NULL) != (new.opted_out_at IS NULL)
-        BEGIN
-            INSERT INTO sync_queue (record_id, kind, body, queued_at)
-            VALUES (
-                lower(hex(randomblob(16))),
-                CASE WHEN new.opted_out_at IS NULL THEN 'opt_in' ELSE 'opt_out' END,
-                json_object(
-                    'participant', new.id,
-                    'at', coalesce(
-                        new.opt_changed_at, new.opted_out_at,
-                        strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))),
-                strftime('%Y-%m-%dT%H:%M:%SZ', 'now'));
-        END""")
-    # What happened before this version is queued too, once.
-    db.execute("""
-        INSERT INTO sync_queue (record_id, kind, queued_at)
-        SELECT id, 'response', closed_at FROM responses
-        WHERE status != 'open' AND is_test = 0""")
-    db.execute("""
-        INSERT INTO sync_queue (record_id, kind, priority, queued_at)
-        SELECT id, 'alert', 1, raised_at FROM alerts WHERE is_test = 0""")
-    db.execute("""
-        INSERT INTO sync_queue (record_id, kind, body, queued_at)
-        SELECT lower(hex(randomblob(16))), 'opt_out',
-            json_object('participant', id, 'at', opted_out_at), opted_out_at
-        FROM participants WHERE opted_out_at IS NOT NULL AND is_test = 0""")
-    # The board's side. A site row is made by `gateway board add-site`; the
-    # site's own id and secret arrive when it enrols.
-    db.execute("""
-        CREATE TABLE board_sites (
-            name TEXT PRIMARY KEY,
-            site_id TEXT UNIQUE,            -- the site's UUID, from enrolment
-            secret TEXT,                    -- signs the site's requests (hex)
-            enrol_code_hash TEXT,
-            enrol_expires_at TEXT,
-            enrolled_at TEXT,
-            revoked_at TEXT,
-            last_contact_at TEXT,
-            clock_offset_seconds REAL,      -- the site's clock minus the board's
-            created_at TEXT NOT NULL
-        )""")
-    # Every record any site sent, by its global id: a repeat is a no-op, and
-    # the same id with other content is a conflict.
-    db.execute("""
-        CREATE TABLE board_records (
-            seq INTEGER PRIMARY KEY,        -- arrival order: the pull cursor
-            record_id TEXT NOT NULL UNIQUE,
-            site_id TEXT NOT NULL,
-            kind TEXT NOT NULL,
-            body_hash TEXT NOT NULL,
-            body TEXT NOT NULL,
-            queued_at TEXT NOT NULL,        -- by the site's clock
-            received_at TEXT NOT NULL       -- by the board's
-        )""")
-    # Alerts from sites. Kept apart from `alerts`: an alert arrives ahead of
-    # the response it belongs to, which may still be open at its site.
-    db.execute("""
-        CREATE TABLE board_alerts (
-            id TEXT PRIMARY KEY,
-            site_id TEXT NOT NULL,
-            response_id TEXT NOT NULL,
-            step_id TEXT NOT NULL,
-            category TEXT NOT NULL,
-            rule TEXT NOT NULL,
-            raised_at TEXT NOT NULL,
-            received_at TEXT NOT NULL,
-            status TEXT NOT NULL DEFAULT 'open'
-        )""")
-    db.execute("""
-        CREATE TABLE board_nonces (
-            site_id TEXT NOT NULL,
-            nonce TEXT NOT NULL,
-            seen_at TEXT NOT NULL,
-            PRIMARY KEY (site_id, nonce)
-        )""")
-
-
-def add_kiosk_base_url(db: sqlite_utils.Database) -> None:
-    """The address a kiosk's tablet reaches this gateway on, kept from
-    `gateway kiosk add --base-url`, so `kiosk list` hands out the same one."""
-    db.execute("ALTER TABLE kiosks ADD COLUMN base_url TEXT")
-
-
-def keep_sync_moving_and_ids_per_site(db: sqlite_utils.Database) -> None:
-    """No record holds up the ones behind it, and no site can take another's ids.
-
-    On a site: opt-outs and opt-ins go after alerts and before responses, and
-    a record the board refuses as too large even alone waits behind the others
-    of its kind, with a count of the passes that sent others without it. On a
-    board: each site's record ids are its own.
+    Names are unique across histories, as all share the `migrations` table.
     """
-    # Alerts stay at 1 and opt changes at the default 0: a response now waits
-    # at -1, so an opt-out is never stuck behind a backlog of responses.
-    db.execute("UPDATE sync_queue SET priority = -1 WHERE kind = 'response'")
-    db.execute("DROP TRIGGER sync_closed_response")
-    db.execute("""
-        CREATE TRIGGER sync_closed_response AFTER UPDATE OF status ON responses
-        WHEN old.status = 'open' AND new.status != 'open' AND new.is_test = 0
-        BEGIN
-            INSERT OR IGNORE INTO sync_queue (record_id, kind, priority, queued_at)
-            VALUES (new.id, 'response', -1, strftime('%Y-%m-%dT%H:%M:%SZ', 'now'));
-        END""")
-    # held_back: the board refused it as too large even alone, so it goes after
-    # the others of its kind. too_large_passes: passes in which that happened
-    # while the board took other records; at a limit it is set aside.
-    db.execute("ALTER TABLE sync_queue ADD COLUMN held_back INTEGER NOT NULL DEFAULT 0")
-    db.execute(
-        "ALTER TABLE sync_queue ADD COLUMN too_large_passes INTEGER NOT NULL DEFAULT 0"
-    )
-    db.execute("DROP INDEX sync_queue_waiting")
-    db.execute("""
-        CREATE INDEX sync_queue_next
-        ON sync_queue(priority DESC, held_back, queued_at, record_id)
-        WHERE synced_at IS NULL AND set_aside_at IS NULL""")
-    # The board: a record is unique within the site that sent it, so a repeat
-    # or a conflict is judged only against that site's own records. The seq
-    # (the pull cursor) is kept as it was.
-    db.execute("""
-        CREATE TABLE board_records_per_site (
-            seq INTEGER PRIMARY KEY,
-            record_id TEXT NOT NULL,
-            site_id TEXT NOT NULL,
-            kind TEXT NOT NULL,
-            body_hash TEXT NOT NULL,
-            body TEXT NOT NULL,
-            queued_at TEXT NOT NULL,
-            received_at TEXT NOT NULL,
-            UNIQUE (site_id, record_id)
-        )""")
-    db.execute("INSERT INTO board_records_per_site SELECT * FROM board_records")
-    db.execute("DROP TABLE board_records")
-    db.execute("ALTER TABLE board_records_per_site RENAME TO board_records")
-    db.execute("""
-        CREATE TABLE board_alerts_per_site (
-            id TEXT NOT NULL,
-            site_id TEXT NOT NULL,
-            response_id TEXT NOT NULL,
-            step_id TEXT NOT NULL,
-            category TEXT NOT NULL,
-            rule TEXT NOT NULL,
-            raised_at TEXT NOT NULL,
-            received_at TEXT NOT NULL,
-            status TEXT NOT NULL DEFAULT 'open',
-            PRIMARY KEY (site_id, id)
-        )""")
-    db.execute("INSERT INTO board_alerts_per_site SELECT * FROM board_alerts")
-    db.execute("DROP TABLE board_alerts")
-    db.execute("ALTER TABLE board_alerts_per_site RENAME TO board_alerts")
-    db.execute("CREATE INDEX board_alerts_by_response ON board_alerts(response_id)")
+
+    name: str
+    migrations: tuple[Migration, ...]
+    # A part of a migration from the single list kept before the split, and the
+    # name that list recorded: a database with that name has had the part.
+    split_from: Mapping[str, str] = field(default_factory=dict)
+
+    def is_done(self, migration: Migration, done: set[str]) -> bool:
+        name = migration.__name__
+        return name in done or self.split_from.get(name) in done
 
 
-MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (
-    create_core_tables,
-    add_sms_tables,
-    add_outbox_first_failure,
-    add_early_statuses,
-    add_kiosks,
-    add_sync,
-    add_kiosk_base_url,
-    keep_sync_moving_and_ids_per_site,
-)
+def histories(role: str) -> tuple[History, ...]:
+    """The site's history everywhere, then the board's where the role has one."""
+    from gateway.store import migrations as site
+
+    found = [History("site", site.MIGRATIONS, site.SPLIT_FROM)]
+    if role in ROLES_WITH_A_BOARD:
+        # Imported only here: a site never imports the board.
+        from gateway.board import migrations as board
+
+        found.append(History("board", board.MIGRATIONS, board.SPLIT_FROM))
+    return tuple(found)
 
 
-def applied(db: sqlite_utils.Database) -> set[str]:
+def applied(db: Database) -> set[str]:
     if "migrations" not in db.table_names():
         return set()
     return {row["name"] for row in db.query("SELECT name FROM migrations")}
 
 
-def pending(db: sqlite_utils.Database) -> list[str]:
+def pending(db: Database, role: str) -> list[str]:
+    """Names of the migrations this role's database is waiting for: a read."""
     done = applied(db)
-    return [m.__name__ for m in MIGRATIONS if m.__name__ not in done]
+    return [
+        migration.__name__
+        for history in histories(role)
+        for migration in history.migrations
+        if not history.is_done(migration, done)
+    ]
 
 
-def migrate(db: sqlite_utils.Database) -> list[str]:
+def migrate(db: Database, role: str) -> list[str]:
     """Apply what has not been applied, each in its own transaction."""
-    db.execute(
-        "CREATE TABLE IF NOT EXISTS migrations (name TEXT PRIMARY KEY, applied_at TEXT)"
-    )
+    if not pending(db, role):  # a read: no write lock just to find nothing
+        return []
+    with write_txn(db):
+        db.execute(
+            "CREATE TABLE IF NOT EXISTS migrations "
+            "(name TEXT PRIMARY KEY, applied_at TEXT)"
+        )
     ran = []
-    for migration in MIGRATIONS:
-        with write_txn(db):
-            if migration.__name__ in applied(db):
-                continue
-            migration(db)
-            db.execute(
-                "INSERT INTO migrations (name, applied_at) VALUES (?, ?)",
-                [migration.__name__, datetime.now(UTC).isoformat()],
-            )
-        ran.append(migration.__name__)
+    for history in histories(role):
+        for migration in history.migrations:
+            with write_txn(db):
+                if history.is_done(migration, applied(db)):
+                    continue
+                migration(db)
+                db.execute(
+                    "INSERT INTO migrations (name, applied_at) VALUES (?, ?)",
+                    [migration.__name__, datetime.now(UTC).isoformat()],
+                )
+            ran.append(migration.__name__)
     return ran
+
+
+# Everything `gateway migrate` does --------------------------------------------
+
+
+@dataclass(frozen=True)
+class Upgrade:
+    """What `gateway migrate` has to do (or did) to a database."""
+
+    migrations: list[str] = field(default_factory=list)
+    site_name: str | None = None  # the name to record, if it changed
+    stale_pseudonyms: int = 0  # people keyed with a pseudonym key since replaced
+
+    def __bool__(self) -> bool:
+        return bool(self.migrations or self.site_name or self.stale_pseudonyms)
+
+    def done_line(self) -> str:
+        """One plain line on what was done, for `gateway migrate`."""
+        if not self:
+            return "Nothing to do: the database is up to date."
+        done = []
+        if self.migrations:
+            changes = _count(len(self.migrations), "change")
+            done.append(f"upgraded the database ({changes})")
+        if self.site_name is not None:
+            done.append(f"recorded the site's name as '{self.site_name}'")
+        if self.stale_pseudonyms:
+            people = _count(self.stale_pseudonyms, "person", "people")
+            done.append(f"moved {people} to the current pseudonym key")
+        *first, last = done
+        return f"Done: {', '.join(first)} and {last}." if first else f"Done: {last}."
+
+    def why_not_start(self, then: str) -> str:
+        """Why a command will not run on this database yet, and what to do."""
+        if self.migrations:
+            reason = "The database needs upgrading."
+        elif self.stale_pseudonyms:
+            reason = "Some people here are still under an old pseudonym key."
+        else:
+            reason = f"The site's name has changed to '{self.site_name}'."
+        return f"{reason} Run `gateway migrate`, then {then}."
+
+
+def what_needs_doing(db: Database, config: Mapping) -> Upgrade:
+    """What `gateway migrate` would do here. Reads only."""
+    tables = set(db.table_names())
+    site_name = None
+    if "meta" in tables and store.get_meta(db, "site_name") != config["SITE"]:
+        site_name = config["SITE"]
+    stale = 0
+    key = _pseudonym_key(config)
+    if key and "participant_numbers" in tables:
+        stale = len(stale_pseudonyms(db, key))
+    return Upgrade(pending(db, config["ROLE"]), site_name, stale)
+
+
+def bring_up_to_date(db: Database, config: Mapping) -> Upgrade:
+    """Apply pending migrations, record the site's name and re-key anyone keyed
+    with a replaced pseudonym key; return what was done. Safe to run again."""
+    ran = migrate(db, config["ROLE"])
+    waiting = what_needs_doing(db, config)  # reads: nothing else may be left
+    rekeyed = 0
+    if waiting.site_name is not None:
+        with write_txn(db):
+            store.set_meta(db, "site_name", config["SITE"])
+    if waiting.stale_pseudonyms:
+        with write_txn(db):
+            rekeyed = adopt_pseudonym_key(db, _pseudonym_key(config))
+    return Upgrade(ran, waiting.site_name, rekeyed)
+
+
+def _pseudonym_key(config: Mapping) -> bytes | None:
+    return read_key(pseudonym_key_file(Path(config["INSTANCE_PATH"])))
+
+
+def _count(n: int, one: str, many: str | None = None) -> str:
+    return f"{n} {one if n == 1 else many or one + 's'}"

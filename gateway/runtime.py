@@ -1,10 +1,13 @@
 """What an app loads once at start: flows, safeguarding rules, keys and catalogs.
 
 Kept on `app.extensions["gateway"]` so views and commands share one copy.
+Loading only reads: the database is changed by `gateway init` and `gateway
+migrate`, never by starting the gateway.
 """
 
 from __future__ import annotations
 
+import sqlite3
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -19,12 +22,13 @@ from flows.model import Flow
 from flows.safeguarding import SafeguardingRules, load_rules
 from gateway import store
 from gateway.config import ConfigError, flow_directories, pseudonym_key_file
-from gateway.db import connect, write_txn
+from gateway.db import BUSY_TIMEOUT_SECONDS, GatewayDatabase
 from gateway.i18n import load_catalogs, translator_for
-from gateway.migrations import migrate, pending
 from gateway.privacy import read_key
-from gateway.sync.enrolment import adopt_pseudonym_key, stale_pseudonyms
 
+# How long a running gateway may go on using a pseudonym key after its file was
+# replaced. Enrolment holds the write lock this long after replacing it (see
+# gateway.sync.enrolment), so nothing is written under the old key afterwards.
 KEY_CHECK_SECONDS = 1.0
 
 
@@ -79,27 +83,9 @@ def load_runtime(config: dict) -> Runtime:
         raise ConfigError(
             f"There is no database at {database}. Run `gateway init` first."
         )
-    db = connect(database)
-    try:
-        # Reads first: a command must not queue behind a writer (or block a
-        # backup) just to learn that there is nothing to change.
-        if pending(db):
-            migrate(db)
-        site_id = store.get_meta(db, "site_id")
-        if site_id is None:
-            raise ConfigError("This install has no site id. Run `gateway init` first.")
-        if store.get_meta(db, "site_name") != config["SITE"]:
-            with write_txn(db):
-                store.set_meta(db, "site_name", config["SITE"])
-        key_file = pseudonym_key_file(config["INSTANCE_PATH"])
-        pseudonym_key = read_key(key_file)
-        if pseudonym_key and stale_pseudonyms(db, pseudonym_key):
-            # Keyed with a key since replaced (an enrolment, or a server that
-            # had not yet noticed it): re-key them now.
-            with write_txn(db):
-                adopt_pseudonym_key(db, pseudonym_key)
-    finally:
-        db.close()
+    site_id = _read_site_id(database)
+    if site_id is None:
+        raise ConfigError("This install has no site id. Run `gateway init` first.")
     try:
         flows = load_library(flow_directories(config))
     except FlowError as error:
@@ -117,8 +103,21 @@ def load_runtime(config: dict) -> Runtime:
         rules=load_rules(config["SAFEGUARDING_RULES"]),
         catalogs=load_catalogs(),
         site_id=site_id,
-        key_file=key_file,
+        key_file=pseudonym_key_file(config["INSTANCE_PATH"]),
     )
+
+
+def _read_site_id(database: Path) -> str | None:
+    # Not gateway.db.connect, which sets the journal mode; and query_only, so a
+    # write here would be refused by SQLite rather than made.
+    db = GatewayDatabase(sqlite3.connect(database, timeout=BUSY_TIMEOUT_SECONDS))
+    try:
+        db.execute("PRAGMA query_only = ON")
+        if "meta" not in db.table_names():
+            return None
+        return store.get_meta(db, "site_id")
+    finally:
+        db.close()
 
 
 def current_runtime() -> Runtime:

@@ -28,3 +28,12 @@ def test_an_unreadable_database_answers_503(app, client):
     body = answer.get_json()
     assert body["status"] == "error"
     assert body["database"]["state"] == "unavailable"
+
+
+def test_health_shows_a_migration_that_is_waiting(initialised, monkeypatch):
+    from gateway import create_app
+    from tests.test_migrate import install_a_new_version
+
+    install_a_new_version(monkeypatch)  # installed, but `gateway migrate` not run
+    body = create_app(initialised).test_client().get("/healthz").get_json()
+    assert body["database"]["pending_migrations"] == ["add_example_table"]

@@ -121,6 +121,22 @@ def test_procfile_web_command_starts_gateway_serve_on_port(gateway_env):
     assert body["database"]["state"] == "ok"
 
 
+def test_procfile_release_command_migrates_before_a_new_version_starts(gateway_env):
+    procfile = (REPO / "Procfile").read_text(encoding="utf-8").splitlines()
+    [release] = [
+        line.split(":", 1)[1] for line in procfile if line.startswith("release:")
+    ]
+    assert shlex.split(release) == ["gateway", "migrate"]
+    env = {
+        **gateway_env,
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{gateway_env['PATH']}",
+    }
+    ran = subprocess.run(
+        ["sh", "-c", release], env=env, capture_output=True, text=True, check=True
+    )
+    assert ran.stdout == "Nothing to do: the database is up to date.\n"
+
+
 def test_waitress_serve_can_call_the_app_factory(gateway_env):
     port = free_port()
     waitress_serve = str(Path(sys.executable).with_name("waitress-serve"))

@@ -62,7 +62,7 @@ def test_idle_and_half_open_connections_do_not_shut_out_healthz(served_gateway):
 def served_role(request, tmp_path):
     """A real `gateway serve` of each role, with the largest body it takes."""
     from gateway import REQUEST_LIMIT_BYTES
-    from gateway.board.sync_api import MAX_BATCH_BYTES
+    from gateway.sync.protocol import MAX_BATCH_BYTES
     from tests.sync.helpers import install
 
     role = request.param

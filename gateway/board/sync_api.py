@@ -18,15 +18,15 @@ from datetime import datetime, timedelta
 from flask import Blueprint, Response, current_app, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from flows.engine import iso, parse_iso
+from flows.formats import iso, parse_iso
 from gateway.board import store as board_store
 from gateway.board.intake import accept_batch
 from gateway.db import get_db, write_txn
 from gateway.runtime import current_runtime
 from gateway.sync import signing
+from gateway.sync.protocol import MAX_BATCH_BYTES, summarise_days
 
 bp = Blueprint("board", __name__, url_prefix="/board")
-MAX_BATCH_BYTES = 16 * 1024 * 1024  # larger batches get 413: the site halves them
 # Enrolment, pull and verify carry a code, a signature or nothing at all.
 MAX_SMALL_REQUEST_BYTES = 16 * 1024
 PULL_LIMIT = 1000
@@ -34,14 +34,17 @@ MAX_CURSOR = 2**63 - 1  # SQLite's largest integer: the pull cursor is a seq
 PLAIN_NUMBER = re.compile(r"[0-9]{1,19}")  # int() would also take " 5", "+5", "٣"
 
 
-class Refused(Exception):
+class RequestRefused(Exception):
+    """The board will not take this request: answered with `status` and the
+    reason, as JSON the site reads."""
+
     def __init__(self, status: int, reason: str):
         super().__init__(reason)
         self.status, self.reason = status, reason
 
 
-@bp.errorhandler(Refused)
-def _refused(error: Refused):
+@bp.errorhandler(RequestRefused)
+def _refused(error: RequestRefused):
     return _answer({"error": error.reason}, error.status)
 
 
@@ -77,28 +80,34 @@ def enrol():
     """A site trades its one-time code for its secret and the pseudonym key."""
     data = _json_body()
     if not isinstance(data, dict):
-        raise Refused(400, "send code and site_id")
+        raise RequestRefused(400, "send code and site_id")
     code, site_id = data.get("code"), data.get("site_id")
     if not _plain_text(code) or not _plain_text(site_id) or not site_id:
-        raise Refused(400, "send code and site_id")
+        raise RequestRefused(400, "send code and site_id")
     now = _now()
     db = get_db()
     with write_txn(db):
         site = board_store.site_by_code(db, code_hash(code))
         if site is None or site["revoked_at"]:
-            raise Refused(403, "this enrolment code is not known, or was used")
+            raise RequestRefused(403, "this enrolment code is not known, or was used")
         if parse_iso(site["enrol_expires_at"]) < now:
-            raise Refused(403, "this enrolment code has expired; ask for a new one")
+            raise RequestRefused(
+                403, "this enrolment code has expired; ask for a new one"
+            )
         if site["enrolled_at"] is not None:
             # Asked again before its first signed request: the answer was lost
             # on the way. The same site gets the same answer; no one else does.
             if site["site_id"] != site_id:
-                raise Refused(403, "this enrolment code is not known, or was used")
+                raise RequestRefused(
+                    403, "this enrolment code is not known, or was used"
+                )
             secret = site["secret"]
         else:
             taken = board_store.board_site(db, site_id=site_id)
             if taken is not None:
-                raise Refused(409, "this site is already enrolled under another name")
+                raise RequestRefused(
+                    409, "this site is already enrolled under another name"
+                )
             secret = secrets.token_hex(32)
             board_store.enrol_site(db, site["name"], site_id, secret, iso(now))
     key = current_runtime().pseudonym_key
@@ -113,7 +122,7 @@ def push():
     data = _json_body()
     records = data.get("records") if isinstance(data, dict) else None
     if not isinstance(records, list):
-        raise Refused(400, "send JSON with a list of records")
+        raise RequestRefused(400, "send JSON with a list of records")
     results = accept_batch(get_db(), site, records, iso(_now()))
     return _answer({"results": results})
 
@@ -138,25 +147,15 @@ def verify():
     return _answer({"days": summarise_days(days)})
 
 
-def summarise_days(days: dict[str, list[str]]) -> dict[str, dict]:
-    return {
-        day: {
-            "count": len(ids),
-            "hash": hashlib.sha256("\n".join(sorted(ids)).encode()).hexdigest(),
-        }
-        for day, ids in days.items()
-    }
-
-
 def _json_body():
     """The request's JSON, or a 400: also for JSON nested too deeply to read
     (Python's parser recurses, and gives up with RecursionError)."""
     try:
         return json.loads(request.get_data())
     except RecursionError:
-        raise Refused(400, "the JSON is nested too deeply") from None
+        raise RequestRefused(400, "the JSON is nested too deeply") from None
     except ValueError:
-        raise Refused(400, "send JSON") from None
+        raise RequestRefused(400, "send JSON") from None
 
 
 def _plain_text(value) -> bool:
@@ -167,7 +166,7 @@ def _plain_text(value) -> bool:
 def _cursor(given: str) -> int:
     """A pull cursor is a seq the board gave out: a plain whole number."""
     if not PLAIN_NUMBER.fullmatch(given) or int(given) > MAX_CURSOR:
-        raise Refused(400, "cursor must be a whole number the board gave out")
+        raise RequestRefused(400, "cursor must be a whole number the board gave out")
     return int(given)
 
 
@@ -180,9 +179,9 @@ def _signed_site() -> dict:
     db = get_db()
     site = board_store.board_site(db, site_id=request.headers.get(signing.SITE, ""))
     if site is None or site["secret"] is None:
-        raise Refused(401, "unknown site")
+        raise RequestRefused(401, "unknown site")
     if site["revoked_at"]:
-        raise Refused(403, "this site has been revoked")
+        raise RequestRefused(403, "this site has been revoked")
     now = _now()
     skew = current_app.config["SYNC_SKEW_SECONDS"]
     try:
@@ -190,9 +189,9 @@ def _signed_site() -> dict:
             int(request.headers.get(signing.TIME, "")), now.tzinfo
         )
     except (ValueError, OverflowError, OSError):
-        raise Refused(401, "no signing time") from None
+        raise RequestRefused(401, "no signing time") from None
     if abs((sent - now).total_seconds()) > skew:
-        raise Refused(401, "clock: the signing time is too far from the board's")
+        raise RequestRefused(401, "clock: the signing time is too far from the board's")
     body = request.get_data()
     if not signing.is_valid(
         bytes.fromhex(site["secret"]),
@@ -201,7 +200,7 @@ def _signed_site() -> dict:
         request.full_path.rstrip("?"),
         body,
     ):
-        raise Refused(401, "bad signature")
+        raise RequestRefused(401, "bad signature")
     with write_txn(db):
         fresh = board_store.use_nonce(
             db,
@@ -211,7 +210,7 @@ def _signed_site() -> dict:
             iso(now - timedelta(seconds=2 * skew)),
         )
         if not fresh:
-            raise Refused(409, "this request was already received (a replay)")
+            raise RequestRefused(409, "this request was already received (a replay)")
         board_store.touch_site(db, site["site_id"], iso(now), _site_clock_offset(now))
     return site
 

@@ -15,7 +15,7 @@ from gateway import __version__
 from gateway.cli.data_commands import backup, export
 from gateway.cli.flow_commands import flows
 from gateway.cli.kiosk_commands import kiosk
-from gateway.cli.setup_commands import init, serve, worker
+from gateway.cli.setup_commands import init, migrate, serve, worker
 from gateway.cli.simulate_command import simulate
 from gateway.cli.sms_commands import invite, outbox
 from gateway.cli.sync_commands import board, sync
@@ -27,8 +27,9 @@ from gateway.cli.sync_commands import board, sync
 def cli(ctx: click.Context) -> None:
     """Offline-first SMS and kiosk feedback for co-production.
 
-    Start with `gateway init`, then `gateway serve`. Settings are GATEWAY_*
-    environment variables: see the README.
+    Start with `gateway init`, then `gateway serve`. After installing a new
+    version, run `gateway migrate`. Settings are GATEWAY_* environment
+    variables: see the README.
     """
     ctx.ensure_object(dict)
     logging.basicConfig(
@@ -38,6 +39,7 @@ def cli(ctx: click.Context) -> None:
 
 for command in (
     init,
+    migrate,
     serve,
     worker,
     flows,

@@ -16,12 +16,31 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-def app_from(ctx: click.Context):
-    """The app as `gateway serve` builds it; a setup problem is a clear error."""
+def app_from(ctx: click.Context, *, then: str = "try again", any_schema: bool = False):
+    """The app as `gateway serve` builds it; a setup problem is a clear error.
+
+    A command refuses while `gateway migrate` has something to do, and says
+    so: it runs this version's SQL, which an older database cannot answer, and
+    with a replaced pseudonym key one person could become two. `any_schema`
+    is for a command that works on any database, such as a backup (the copy
+    to keep before upgrading).
+    """
     try:
-        return create_app((ctx.obj or {}).get("test_config"))
+        app = create_app((ctx.obj or {}).get("test_config"))
     except ConfigError as error:
         raise click.ClickException(str(error)) from None
+    if not any_schema:
+        refuse_unless_up_to_date(app, then)
+    return app
+
+
+def refuse_unless_up_to_date(app, then: str = "try again") -> None:
+    from gateway.migrations import what_needs_doing
+
+    with app_database(app) as db:
+        waiting = what_needs_doing(db, app.config)
+    if waiting:
+        raise click.ClickException(waiting.why_not_start(then))
 
 
 def config_from(ctx: click.Context) -> dict:

@@ -106,7 +106,8 @@ def backup(ctx: click.Context, path: Path) -> None:
     """Copy the database and keys into a new folder PATH, safely while serving."""
     from gateway.db import backup_database
 
-    app = app_from(ctx)
+    # Any database: a copy from before an upgrade is the one to keep.
+    app = app_from(ctx, any_schema=True)
     if path.exists() and any(path.iterdir()):
         raise click.ClickException(f"{path} is not empty. Choose a new folder.")
     path.mkdir(parents=True, exist_ok=True)

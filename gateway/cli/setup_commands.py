@@ -1,4 +1,8 @@
-"""Setting up and running an install: `gateway init`, `serve` and `worker`."""
+"""Setting up and running an install: `gateway init`, `migrate`, `serve`, `worker`.
+
+`init` and `migrate` are the only commands that change the schema or re-key;
+`serve` and `worker` refuse to start until `migrate` has nothing left to do.
+"""
 
 from __future__ import annotations
 
@@ -23,7 +27,7 @@ def init(ctx: click.Context) -> None:
     """Set up this install: folder, keys, database and site id. Safe to run again."""
     from gateway.db import connect, write_txn
     from gateway.ids import uuid7
-    from gateway.migrations import migrate
+    from gateway.migrations import bring_up_to_date
     from gateway.privacy import new_key, write_key
 
     config = config_from(ctx)
@@ -40,21 +44,49 @@ def init(ctx: click.Context) -> None:
     if not pseudonym_file.exists():
         write_key(pseudonym_file, new_key())
         made.append("the organisation's pseudonym key")
+    new_database = not Path(config["DATABASE"]).exists()
     db = connect(config["DATABASE"])
     try:
-        ran = migrate(db)
+        done = bring_up_to_date(db, config)
         with write_txn(db):
             site_id = store.set_meta_once(db, "site_id", uuid7())
-            store.set_meta(db, "site_name", config["SITE"])
     finally:
         db.close()
-    if ran:
-        made.append(f"the database ({len(ran)} migration(s))")
     click.echo(f"Site '{config['SITE']}' ({site_id})")
     click.echo(f"Database: {config['DATABASE']}")
-    click.echo(
-        "Made " + ", ".join(made) + "." if made else "Already set up: nothing to do."
-    )
+    if new_database:
+        made.append(f"the database ({len(done.migrations)} migration(s))")
+    if made:
+        click.echo("Made " + ", ".join(made) + ".")
+    if done and not new_database:
+        click.echo(done.done_line())
+    if not made and not done:
+        click.echo("Already set up: nothing to do.")
+
+
+@click.command()
+@click.pass_context
+def migrate(ctx: click.Context) -> None:
+    """Upgrade the database after installing a new version. Safe to run again.
+
+    Applies waiting schema changes, records the site's name, and moves anyone
+    still under a replaced pseudonym key to the current one.
+    """
+    from gateway.db import connect
+    from gateway.migrations import bring_up_to_date
+
+    config = config_from(ctx)
+    database = Path(config["DATABASE"])
+    if not database.exists():
+        raise click.ClickException(
+            f"There is no database at {database}. Run `gateway init` first."
+        )
+    db = connect(database)
+    try:
+        done = bring_up_to_date(db, config)
+    finally:
+        db.close()
+    click.echo(done.done_line())
 
 
 @click.command()
@@ -74,7 +106,7 @@ def serve(ctx: click.Context, host: str, port: int, threads: int) -> None:
     """
     from waitress.server import create_server
 
-    app = app_from(ctx)
+    app = app_from(ctx, then="start again")
     # SMS webhooks wait for their group commit, so under a text blast waitress's
     # queue is routinely non-empty; its per-request warning only floods the log.
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)
@@ -101,7 +133,7 @@ MAX_HEADER_BYTES = 64 * 1024
 def waitress_limits(config: dict) -> dict:
     """Waitress's limits, chosen for one small server that may face the internet."""
     from gateway import REQUEST_LIMIT_BYTES
-    from gateway.board.sync_api import MAX_BATCH_BYTES
+    from gateway.sync.protocol import MAX_BATCH_BYTES
 
     # Only a board takes sync batches; every route of a site takes 32 KB at
     # most. Waitress reads (and spools to disk) a body up to its limit before
@@ -165,7 +197,7 @@ def worker(ctx: click.Context, once: bool) -> None:
     from gateway.sms.sender import TwilioSender, can_send
     from gateway.sync.runner import SyncSchedule
 
-    app = app_from(ctx)
+    app = app_from(ctx, then="start again")
     runtime = app.extensions["gateway"]
     sender = TwilioSender(app.config) if can_send(app.config) else None
     if sender is None:

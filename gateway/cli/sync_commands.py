@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import click
 
-from flows.engine import iso, parse_iso
+from flows.formats import iso, parse_iso
 from gateway import store
 from gateway.board import store as board_store
 from gateway.cli.base import app_database, app_from, config_from, utc_now
@@ -117,8 +117,8 @@ def sync_status(ctx) -> None:
 @click.pass_context
 def sync_verify(ctx) -> None:
     """Compare what this site has synced with what the board holds, day by day."""
-    from gateway.board.sync_api import summarise_days
     from gateway.sync.client import SyncError
+    from gateway.sync.protocol import summarise_days
 
     app = _site_app(ctx)
     with app_database(app) as db:

@@ -30,13 +30,18 @@ def closed_responses(
         clauses.append("r.flow_id = ?")
         params.append(flow_id)
     where = " AND ".join(clauses)
+    # Only a board has board_sites (the board's migrations make it): there a
+    # response is named by the site that sent it; at a site, by this site.
+    site, sites = "m.value", ""
+    if "board_sites" in db.table_names():
+        site = "coalesce(b.name, m.value)"
+        sites = "LEFT JOIN board_sites b ON b.site_id = r.site_id"
     rows = db.query(
         f"""SELECT r.id, r.flow_id, r.flow_version, r.channel, r.language, r.kiosk,
-                r.site_id, coalesce(b.name, m.value) AS site, r.started_at,
+                r.site_id, {site} AS site, r.started_at,
                 r.closed_at, r.status, r.close_reason, r.is_test, r.opening_text,
                 r.helped
-            FROM responses r LEFT JOIN meta m ON m.key = 'site_name'
-            LEFT JOIN board_sites b ON b.site_id = r.site_id
+            FROM responses r LEFT JOIN meta m ON m.key = 'site_name' {sites}
             WHERE {where} ORDER BY r.id""",  # noqa: S608 - clauses are fixed text
         params,
     )

@@ -7,9 +7,9 @@ its site and id, so a repeat is a no-op, and acknowledges every record. The
 site marks as synced only what the board acknowledged.
 
 - signing.py   HMAC-SHA256 request signatures, both sides
+- protocol.py  what both sides agree on: batch size, the verify summary
 - records.py   the records a site sends, built from its tables
 - client.py    the site's HTTP client for the board
 - runner.py    one pass and the retrying loop, with backoff
 - enrolment.py joining a site to a board
-- board.py     the board's endpoints (thin); intake.py what it does with a batch
 """

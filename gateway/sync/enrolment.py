@@ -4,12 +4,15 @@
 sends it with its own id and gets back its secret (kept in keys/sync.key)
 and the organisation's pseudonym key, which replaces the site's own: every
 participant here is re-keyed from their number, so a person has the same
-pseudonym at every site of the organisation.
+pseudonym at every site of the organisation. Enrolment does the re-keying
+itself, while holding the write lock, so a gateway that is already running
+never leaves anyone under the old key (see `replace_pseudonym_key`).
 """
 
 from __future__ import annotations
 
 import json
+import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -19,6 +22,7 @@ from gateway import store
 from gateway.config import pseudonym_key_file
 from gateway.db import connect, write_txn
 from gateway.privacy import pseudonym, read_key, write_key
+from gateway.runtime import KEY_CHECK_SECONDS
 from gateway.sync.client import TIMEOUT_SECONDS, BoardClient
 
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
@@ -54,14 +58,31 @@ def enrol(config: dict, board_url: str, code: str) -> str:
             raise EnrolError("The board's answer was not an enrolment.") from None
         instance = config["INSTANCE_PATH"]
         write_key(sync_secret_file(instance), secret)
-        write_key(pseudonym_key_file(instance), key)
         with write_txn(db):
-            adopt_pseudonym_key(db, key)
+            replace_pseudonym_key(db, pseudonym_key_file(instance), key)
             store.set_meta(db, "sync_board_url", board_url)
             store.set_meta(db, "sync_board_name", str(answer.get("name", "")))
     finally:
         db.close()
     return str(answer.get("name", ""))
+
+
+def replace_pseudonym_key(db, key_file: Path, key: bytes) -> int:
+    """Put `key` in `key_file` and re-key everyone to it, inside the caller's
+    write transaction; how many changed.
+
+    A running gateway looks at the key file again at most KEY_CHECK_SECONDS
+    after it last did, so the write lock is held that long after the file is
+    replaced. A text that arrives meanwhile waits for the lock and is taken
+    under the new key; one taken under the old key was written before the lock
+    was taken, so it is re-keyed here. Either way one number stays one person,
+    and their STOP holds.
+    """
+    write_key(key_file, key)
+    replaced_at = time.monotonic()
+    changed = adopt_pseudonym_key(db, key)
+    time.sleep(max(0.0, replaced_at + KEY_CHECK_SECONDS - time.monotonic()))
+    return changed
 
 
 def adopt_pseudonym_key(db, key: bytes) -> int:

@@ -15,10 +15,12 @@ from datetime import UTC, datetime
 import pytest
 import sqlite_utils
 
-from gateway import migrations, store
+from gateway import store
+from gateway.board import migrations as board_migrations
 from gateway.conversations import start_conversation
 from gateway.db import write_txn
 from gateway.privacy import pseudonym
+from gateway.store import migrations as site_migrations
 from gateway.sync.client import SyncError
 from gateway.sync.enrolment import EnrolError, board_client, enrol
 from gateway.sync.records import canonical
@@ -187,8 +189,9 @@ def test_retry_after_is_honoured_but_never_forever():
 
 def test_an_upgrade_queues_what_was_closed_before_sync_existed(tmp_path):
     db = sqlite_utils.Database(tmp_path / "old.sqlite3")
-    for migration in migrations.MIGRATIONS[
-        : migrations.MIGRATIONS.index(migrations.add_sync)
+    upgrade = site_migrations.add_sync_queue
+    for migration in site_migrations.MIGRATIONS[
+        : site_migrations.MIGRATIONS.index(upgrade)
     ]:
         migration(db)
     db.execute(
@@ -202,7 +205,7 @@ def test_an_upgrade_queues_what_was_closed_before_sync_existed(tmp_path):
     db.execute(
         "INSERT INTO participants (id, created_at, opted_out_at) VALUES ('p', 't', 't')"
     )
-    migrations.add_sync(db)
+    upgrade(db)
     queued = {row["kind"]: row for row in db.query("SELECT * FROM sync_queue")}
     assert set(queued) == {"response", "opt_out"}
     assert queued["response"]["record_id"] == "r1"
@@ -241,9 +244,17 @@ def test_re_keying_merges_a_person_with_a_conversation_under_each_key(site_env):
 
 def test_an_upgrade_keeps_what_was_queued_and_what_the_board_holds(tmp_path):
     db = sqlite_utils.Database(tmp_path / "old.sqlite3")
-    upgrade = migrations.keep_sync_moving_and_ids_per_site
-    for migration in migrations.MIGRATIONS[: migrations.MIGRATIONS.index(upgrade)]:
-        migration(db)
+    # keep_sync_moving_and_ids_per_site, as it shipped, is these two parts.
+    site_part, board_part = (
+        site_migrations.keep_sync_moving,
+        board_migrations.keep_board_ids_per_site,
+    )
+    for history, part in (
+        (site_migrations.MIGRATIONS, site_part),
+        (board_migrations.MIGRATIONS, board_part),
+    ):
+        for migration in history[: history.index(part)]:
+            migration(db)
     db.execute(
         """INSERT INTO sync_queue (record_id, kind, priority, queued_at) VALUES
            ('r1', 'response', 0, 't1'), ('a1', 'alert', 1, 't2'),
@@ -261,7 +272,8 @@ def test_an_upgrade_keeps_what_was_queued_and_what_the_board_holds(tmp_path):
                'r', 't', 't')"""
     )
 
-    upgrade(db)
+    site_part(db)
+    board_part(db)
 
     order = [
         row["record_id"]

@@ -14,6 +14,7 @@ from gateway.config import pseudonym_key_file
 from gateway.db import connect, write_txn
 from gateway.privacy import pseudonym, read_key
 from gateway.sms.inbound import InboundSms, handle_inbound
+from gateway.sync.enrolment import enrol as enrol_here
 from gateway.sync.enrolment import sync_secret_file
 from tests.sync.helpers import (
     MOMENT,
@@ -105,9 +106,10 @@ def test_enrolment_rekeys_existing_participants_to_the_organisation_key(
 
 def test_a_stop_taken_by_a_server_started_before_enrolment_still_holds(site_env, board):
     """A site's server started before `sync enroll` notices the new pseudonym
-    key, and a restart re-keys anything it took in the meantime: one number
-    stays one participant, and their STOP holds."""
+    key, and nothing it took is left under the old one: one number stays one
+    participant, and their STOP holds, also after a restart."""
     running = site_app(site_env)  # `gateway serve` already up at the site
+    assert running.extensions["gateway"].pseudonym_key  # it has read its key
     enrol(site_env, board.env, board.url)
     with closing(connect(running.config["DATABASE"])) as db:
         stop = InboundSms("SM1", PHONE, "STOP")
@@ -125,3 +127,20 @@ def test_a_stop_taken_by_a_server_started_before_enrolment_still_holds(site_env,
         "one number became two participants: the STOP is under a stale pseudonym"
     )
     assert people[0]["opted_out_at"] is not None
+
+
+def test_a_text_taken_the_moment_after_enrolment_is_under_the_new_key(site_env, board):
+    """A running server looks at its key file once a second at most, so it may
+    have looked just before enrolment replaced it. Enrolment holds the write
+    lock until it must have looked again: its next text is under the new key."""
+    running = site_app(site_env)
+    runtime = running.extensions["gateway"]
+    code = add_site(board.env, "Rose Court")
+    assert runtime.pseudonym_key  # looked at just now, before the key changes
+
+    enrol_here(running.config, board.url, code)
+    with closing(connect(running.config["DATABASE"])) as db:
+        handle_inbound(db, runtime, InboundSms("SM1", PHONE, "STOP"), MOMENT)
+
+    org_key = read_key(pseudonym_key_file(board.env["GATEWAY_INSTANCE_PATH"]))
+    assert participant_id(site_env, PHONE) == pseudonym(org_key, PHONE)
