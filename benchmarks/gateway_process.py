@@ -1,5 +1,5 @@
-"""A real gateway install and `gateway serve` on 127.0.0.1, for benchmarks and
-docs/screenshots.py: the set-up each of them needs, written once."""
+"""A real gateway install and `gateway serve` on 127.0.0.1, for benchmarks,
+docs/screenshots.py and the tests: the set-up each of them needs, written once."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -40,9 +41,7 @@ def database(env: dict) -> str:
 @contextmanager
 def served(env: dict, log_path: Path) -> Iterator[tuple[int, subprocess.Popen]]:
     """`gateway serve` on a free port, once /healthz answers; stopped afterwards."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = free_port()
     with log_path.open("wb") as log:
         process = subprocess.Popen(
             [GATEWAY, "serve", "--host", "127.0.0.1", "--port", str(port)],
@@ -51,11 +50,18 @@ def served(env: dict, log_path: Path) -> Iterator[tuple[int, subprocess.Popen]]:
             stderr=log,
         )
         try:
-            _wait_for(f"http://127.0.0.1:{port}/healthz")
+            wait_for_http(f"http://127.0.0.1:{port}/healthz", process=process)
             yield port, process
         finally:
             process.terminate()
             process.wait(timeout=10)
+
+
+def free_port() -> int:
+    """A port on 127.0.0.1 that nothing is listening on just now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 def peak_rss_mb(pid: int) -> float:
@@ -69,12 +75,21 @@ def peak_rss_mb(pid: int) -> float:
     return 0.0
 
 
-def _wait_for(url: str, seconds: float = 20) -> None:
-    deadline = time.monotonic() + seconds
+def wait_for_http(
+    url: str, timeout: float = 20.0, process: subprocess.Popen | None = None
+) -> None:
+    """Return once the server at `url` answers HTTP at all: a 404 or a 503 is
+    an answer too, for the caller to judge. Raise after `timeout`, or as soon
+    as `process` (the server) has exited, rather than wait for nothing."""
+    deadline = time.monotonic() + timeout
     while True:
+        if process is not None and process.poll() is not None:
+            raise RuntimeError(f"the server exited ({process.returncode}) unready")
         try:
-            with urllib.request.urlopen(url, timeout=1):  # noqa: S310 - loopback
+            with urllib.request.urlopen(url, timeout=2):  # noqa: S310 - loopback
                 return
+        except urllib.error.HTTPError:
+            return
         except OSError:
             if time.monotonic() > deadline:
                 raise

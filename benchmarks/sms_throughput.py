@@ -23,15 +23,12 @@ import argparse
 import http.client
 import os
 import shutil
-import socket
 import sqlite3
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-import urllib.error
-import urllib.request
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing
@@ -41,6 +38,10 @@ from urllib.parse import urlencode
 from twilio.request_validator import RequestValidator
 
 REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from benchmarks.gateway_process import free_port, wait_for_http  # noqa: E402
+
 BIN = Path(sys.executable).parent
 TOKEN = "benchmark-auth-token"  # noqa: S105 - a throwaway value
 CONVERSATION = ("Hi", "1", "Kind staff", "yes")
@@ -48,29 +49,16 @@ WARM_UP_PHONES = 10
 PATH = "/sms/inbound"
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def start_server(name: str, command: list[str], env: dict, folder: Path, port: int):
-    """Start a server, logging to the temp folder; return once it answers HTTP."""
+    """Start a server, logging to the temp folder; return once it answers HTTP
+    (the bare app has no /healthz: its 404 is an answer)."""
     with (folder / f"{name}.log").open("wb") as log:
         process = subprocess.Popen(command, env=env, cwd=REPO, stdout=log, stderr=log)
-    url, deadline = f"http://127.0.0.1:{port}/healthz", time.monotonic() + 30
-    while True:
-        if process.poll() is not None:
-            raise SystemExit(f"the {name} server exited: see {folder / name}.log")
-        try:  # the bare app has no /healthz: any HTTP answer (404) means it is up
-            with urllib.request.urlopen(url, timeout=2):  # noqa: S310 - loopback
-                return process
-        except urllib.error.HTTPError:
-            return process
-        except OSError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.1)
+    try:
+        wait_for_http(f"http://127.0.0.1:{port}/healthz", 30, process)
+    except RuntimeError:
+        raise SystemExit(f"the {name} server exited: see {folder / name}.log") from None
+    return process
 
 
 def stop_server(process: subprocess.Popen) -> None:

@@ -12,6 +12,7 @@ import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
+from flows.formats import plain_number
 from flows.model import OPTION_KINDS, AnswerState, Option, Step, StepKind
 
 NUMBER_WORDS = {
@@ -126,5 +127,4 @@ def _read_number(step: Step, text: str) -> Interpretation | None:
         return None
     if step.maximum is not None and number > step.maximum:
         return None
-    value = str(int(number)) if number.is_integer() else str(number)
-    return Interpretation(value)
+    return Interpretation(plain_number(number))

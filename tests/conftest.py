@@ -7,8 +7,6 @@ import socket
 import subprocess
 import sys
 import textwrap
-import time
-import urllib.request
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -17,6 +15,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from click.testing import CliRunner
 
+from benchmarks.gateway_process import wait_for_http
 from gateway import create_app
 from gateway.cli import cli
 from gateway.db import connect
@@ -124,18 +123,6 @@ def gateway_env(tmp_path) -> dict:
     env["GATEWAY_INSTANCE_PATH"] = str(tmp_path / "instance")
     subprocess.run([GATEWAY, "init"], env=env, check=True, capture_output=True)
     return env
-
-
-def wait_for_http(url: str, timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            with urllib.request.urlopen(url, timeout=2):  # noqa: S310 - loopback
-                return
-        except OSError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.1)
 
 
 @contextmanager

@@ -7,7 +7,7 @@ import pytest
 from gateway import store
 from gateway.conversations import answer, start_conversation
 from gateway.db import write_txn
-from gateway.privacy import InvalidNumber, new_key, pseudonym, to_e164
+from gateway.privacy import InvalidNumber, is_pseudonym, new_key, pseudonym, to_e164
 
 NUMBER = "+447700900123"
 
@@ -22,6 +22,9 @@ NUMBER = "+447700900123"
         "(07700) 900123",
         "00447700900123",
         " +44 (0)7700900123".replace("(0)", ""),
+        "+44 (0)7700 900123",
+        "(+44) 7700 900123",
+        "447700900123",
     ],
 )
 def test_uk_numbers_in_any_common_form_become_e164(written):
@@ -35,6 +38,13 @@ def test_uk_numbers_in_any_common_form_become_e164(written):
 def test_things_that_are_not_numbers_are_refused(written):
     with pytest.raises(InvalidNumber):
         to_e164(written)
+
+
+def test_a_pseudonym_is_64_lowercase_hex_digits_and_nothing_more():
+    made = pseudonym(new_key(), NUMBER)
+    assert is_pseudonym(made)
+    for not_one in (made + "\n", made.upper(), made[:-1], " " + made, None, 7):
+        assert not is_pseudonym(not_one)
 
 
 def test_pseudonyms_are_stable_per_key_and_differ_between_keys():

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 import sqlite3
 
-from flows.engine import parse_iso
+from flows.formats import parse_iso
 from gateway.board import store as board_store
 from gateway.board.store import response_id_held_elsewhere
 from gateway.db import savepoint, write_txn
+from gateway.privacy import is_pseudonym
 from gateway.sync.records import KINDS, body_hash
 
 log = logging.getLogger("gateway.sync")
@@ -34,7 +34,6 @@ RECORD_FAULTS = (
     sqlite3.IntegrityError,
     sqlite3.DataError,
 )
-PSEUDONYM = re.compile(r"^[0-9a-f]{64}$")  # HMAC-SHA256, hex
 
 # Whose ids are whose. Each site's record ids are its own: board_records is
 # unique on (site_id, record_id), so a record is new, a repeat or a conflict
@@ -167,7 +166,7 @@ def _is_opt_change(data: dict) -> bool:
     if set(data) != {"participant", "at"} or not isinstance(data["at"], str):
         return False
     participant = data["participant"]
-    if not (isinstance(participant, str) and PSEUDONYM.fullmatch(participant)):
+    if not is_pseudonym(participant):
         return False
     try:
         parse_iso(data["at"])

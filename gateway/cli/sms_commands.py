@@ -26,7 +26,8 @@ def invite(ctx: click.Context, flow_id: str, to_file) -> None:
     """Queue a text inviting each number in a file to answer FLOW_ID.
 
     The worker sends them at the set rate, outside quiet hours. Duplicates,
-    invalid numbers and people who opted out are skipped and reported by line.
+    people who opted out and numbers that cannot get texts (a landline, say)
+    are skipped and reported by line, with the reason.
     """
     from gateway.sms.invitations import numbers_in, queue_invitations
 
@@ -44,7 +45,7 @@ def invite(ctx: click.Context, flow_id: str, to_file) -> None:
     click.echo(f"Queued {report.queued} invitation(s) to '{flow_id}'.")
     for label, lines in (
         ("duplicate", report.duplicate_lines),
-        ("not a phone number", report.invalid_lines),
+        *report.invalid_by_reason().items(),  # a line for each reason, say "landline"
         ("opted out", report.opted_out_lines),
         ("already invited and waiting", report.already_queued_lines),
     ):

@@ -1,8 +1,8 @@
 """Queueing invitations to a flow from a list of numbers, skipping what must be skipped.
 
-Numbers are normalised to E.164. Duplicates, invalid numbers and people who
-have opted out are reported by line, never by number, and nothing is queued
-for them.
+Numbers are normalised to E.164. Duplicates, people who have opted out and
+numbers that cannot get texts (with the reason: too short, a landline...) are
+reported by line, never by number, and nothing is queued for them.
 """
 
 from __future__ import annotations
@@ -15,10 +15,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TextIO
 
-from flows.engine import iso
+from flows.formats import iso
 from gateway import store
 from gateway.db import write_txn
-from gateway.privacy import InvalidNumber, pseudonym, to_e164
+from gateway.privacy import InvalidNumber, pseudonym, to_textable_e164
 from gateway.runtime import Runtime
 
 CHUNK = 1000  # numbers per transaction
@@ -29,9 +29,16 @@ NUMBER_HEADINGS = re.compile(r"phone|number|mobile|tel", re.IGNORECASE)
 class InvitationReport:
     queued: int = 0
     duplicate_lines: list[int] = field(default_factory=list)
-    invalid_lines: list[int] = field(default_factory=list)
+    invalid_lines: dict[int, str] = field(default_factory=dict)  # line: why
     opted_out_lines: list[int] = field(default_factory=list)
     already_queued_lines: list[int] = field(default_factory=list)
+
+    def invalid_by_reason(self) -> dict[str, list[int]]:
+        """The lines whose numbers were refused, by reason, the first seen first."""
+        grouped: dict[str, list[int]] = {}
+        for line, reason in self.invalid_lines.items():
+            grouped.setdefault(reason, []).append(line)
+        return grouped
 
 
 def numbers_in(source: TextIO) -> Iterator[tuple[int, str]]:
@@ -74,9 +81,9 @@ def queue_invitations(
 
 def _queue_one(db, runtime, flow_id, line, written, now, report, seen) -> None:
     try:
-        phone = to_e164(written, runtime.config["DEFAULT_COUNTRY_CODE"])
-    except InvalidNumber:
-        report.invalid_lines.append(line)
+        phone = to_textable_e164(written, runtime.config["DEFAULT_COUNTRY_CODE"])
+    except InvalidNumber as refusal:
+        report.invalid_lines[line] = refusal.reason
         return
     participant_id = pseudonym(runtime.pseudonym_key, phone)
     if participant_id in seen:

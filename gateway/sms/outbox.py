@@ -8,7 +8,6 @@ again. Failures back off exponentially with full jitter, up to a give-up time.
 from __future__ import annotations
 
 import logging
-import math
 import random
 import time
 from collections import Counter
@@ -16,8 +15,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from flows.engine import iso, parse_iso
+from flows.formats import iso, parse_iso
 from gateway import store
+from gateway.backoff import backoff_seconds
 from gateway.conversations import first_message, start_conversation
 from gateway.db import savepoint, write_txn
 from gateway.runtime import Runtime
@@ -29,7 +29,7 @@ log = logging.getLogger("gateway.sms.outbox")
 LEASE = timedelta(minutes=5)
 HOLD_FOR_CONVERSATION = timedelta(hours=1)  # an invitation waits for this long
 BACKOFF_FIRST_SECONDS = 30
-BACKOFF_CAP_SECONDS = 3600
+BACKOFF_CAP_SECONDS = 3600  # also as long as Twilio's Retry-After is trusted
 
 
 @dataclass(frozen=True)
@@ -168,7 +168,13 @@ class OutboxWorker:
                     reason += f" (gave up after {job.attempt} tries)"
                 store.mark_failed(self.db, job.message_id, reason, iso(now))
                 return "failed"
-            wait = backoff_seconds(job.attempt, error.retry_after, self.rng)
+            wait = backoff_seconds(
+                job.attempt,
+                BACKOFF_CAP_SECONDS,
+                error.retry_after,
+                first=BACKOFF_FIRST_SECONDS,
+                rng=self.rng,
+            )
             store.schedule_retry(
                 self.db,
                 job.message_id,
@@ -177,13 +183,3 @@ class OutboxWorker:
                 iso(now),
             )
         return "retry"
-
-
-def backoff_seconds(
-    attempt: int, retry_after: float | None, rng: random.Random
-) -> float:
-    """Full jitter (a random wait up to a doubling ceiling), at least Retry-After,
-    which is trusted only up to the cap: a provider's answer is not a command."""
-    ceiling = min(BACKOFF_CAP_SECONDS, BACKOFF_FIRST_SECONDS * 2 ** (attempt - 1))
-    asked = retry_after if retry_after and math.isfinite(retry_after) else 0.0
-    return max(min(asked, BACKOFF_CAP_SECONDS), rng.uniform(1.0, ceiling))

@@ -8,15 +8,14 @@ Every board answer's time updates the site's clock offset.
 from __future__ import annotations
 
 import json
-import math
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable
-from datetime import datetime
 from urllib.parse import urlsplit
 
-from flows.engine import parse_iso
+from flows.formats import parse_iso
+from gateway.backoff import retry_after_seconds
 from gateway.sync import signing
 
 TIMEOUT_SECONDS = 60
@@ -35,7 +34,7 @@ class TooLarge(SyncError):
     """The board (or a proxy) refused the batch as too large: send fewer."""
 
 
-class Refused(SyncError):
+class SiteRefused(SyncError):
     """The board refused this site (revoked, unknown, bad signature): stop."""
 
 
@@ -87,7 +86,7 @@ class BoardClient:
     def _request(self, method: str, path: str, body: bytes = b"") -> dict:
         try:
             return self._send(method, path, body)
-        except Refused as error:
+        except SiteRefused as error:
             if "clock" not in str(error):
                 raise
             return self._send(method, path, body)  # the offset was just corrected
@@ -136,7 +135,7 @@ class BoardClient:
         return answer
 
     def _read_error(self, error: urllib.error.HTTPError, sent_at: float) -> None:
-        retry_after = _seconds(error.headers.get("Retry-After"))
+        retry_after = retry_after_seconds(error.headers.get("Retry-After"))
         try:
             answer = json.loads(error.read())
             reason = answer.get("error", "")
@@ -148,7 +147,7 @@ class BoardClient:
         if error.code == 413:
             raise TooLarge(message, error.code)
         if error.code in (401, 403) and reason:
-            raise Refused(message, error.code)
+            raise SiteRefused(message, error.code)
         raise SyncError(message, error.code, retry_after)
 
     def _note_board_time(self, board_time: str, sent_at: float) -> None:
@@ -162,25 +161,3 @@ class BoardClient:
             self.offset = offset
             if self.on_board_time:
                 self.on_board_time(offset)
-
-
-def _seconds(value: str | None) -> float | None:
-    if not value:
-        return None
-    try:
-        seconds = float(value)
-    except ValueError:
-        pass
-    else:
-        return max(0.0, seconds) if math.isfinite(seconds) else None
-    try:
-        from email.utils import parsedate_to_datetime
-
-        return max(
-            0.0,
-            (
-                parsedate_to_datetime(value) - datetime.now(tz=None).astimezone()
-            ).total_seconds(),
-        )
-    except (TypeError, ValueError):
-        return None

@@ -12,24 +12,22 @@ sent twice is a no-op at the board.
 from __future__ import annotations
 
 import logging
-import math
-import random
-import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from flows.engine import iso, parse_iso
+from flows.formats import iso, parse_iso
 from gateway import store
+from gateway.backoff import backoff_seconds
 from gateway.db import write_txn
+from gateway.privacy import is_pseudonym
 from gateway.store.sync import note_too_large, set_aside_too_large
 from gateway.sync.client import BoardClient, SyncError, TooLarge
 from gateway.sync.records import next_batch
 
 log = logging.getLogger("gateway.sync")
 BASE_DELAY_SECONDS = 5
-PSEUDONYM = re.compile(r"^[0-9a-f]{64}$")  # HMAC-SHA256, hex
 # A record the board refuses as too large even alone, in this many passes that
 # sent other records, is set aside: the board will not take it as it is.
 TOO_LARGE_PASSES_BEFORE_SET_ASIDE = 3
@@ -211,7 +209,7 @@ def _well_formed(change) -> bool:
     if not isinstance(change, dict) or change.get("kind") not in ("opt_out", "opt_in"):
         return False
     participant, at = change.get("participant"), change.get("at")
-    if not (isinstance(participant, str) and PSEUDONYM.match(participant)):
+    if not is_pseudonym(participant):
         return False
     try:
         parse_iso(at)
@@ -226,16 +224,6 @@ def _remember(db, summary: Summary, now) -> None:
             store.set_meta(db, "sync_last_error", f"{iso(now())} {summary.error}")
         else:
             store.set_meta(db, "sync_last_success", iso(now()))
-
-
-def backoff_seconds(failures: int, cap: float, retry_after: float | None) -> float:
-    """Exponential backoff with full jitter, capped; never sooner than the
-    board's Retry-After, but never later than an hour (or the cap) for it."""
-    ceiling = min(cap, BASE_DELAY_SECONDS * 2 ** min(failures, 30))
-    delay = random.uniform(0, ceiling)  # noqa: S311 - jitter, not secrecy
-    if retry_after is not None and math.isfinite(retry_after):
-        delay = max(delay, min(retry_after, max(cap, 3600.0)))
-    return delay
 
 
 class SyncSchedule:
@@ -255,6 +243,8 @@ class SyncSchedule:
         if summary.error is None:
             self.failures, self.next_at = 0, 0.0
             return
-        delay = backoff_seconds(self.failures, self.cap, summary.retry_after)
         self.failures += 1
+        delay = backoff_seconds(
+            self.failures, self.cap, summary.retry_after, first=BASE_DELAY_SECONDS
+        )
         self.next_at = self.clock() + delay

@@ -189,7 +189,18 @@ def test_a_national_number_is_the_same_person(sms_send, sms_db):
     assert rows(sms_db, "SELECT phone FROM participant_numbers") == [{"phone": PHONE}]
 
 
-@pytest.mark.parametrize("sender", ["80085", "NHSTrust"])
+@pytest.mark.parametrize("sender", ["+442079460000", "+441632960001", "+35318123456"])
+def test_a_text_from_a_landline_looking_number_is_from_a_person(
+    sender, sms_send, sms_db
+):
+    # Twilio delivers texts from phones: whatever the number looks like, it is a
+    # person, even though an invitation could not be sent to it.
+    assert FIRST_QUESTION in said(sms_send("Hi", sender))[0]
+    assert rows(sms_db, "SELECT phone FROM participant_numbers") == [{"phone": sender}]
+    assert count(sms_db, "participants") == 1
+
+
+@pytest.mark.parametrize("sender", ["80085", "NHSTrust", "60300", "Tesco Bank"])
 def test_a_machine_sender_is_kept_but_never_answered(sender, sms_send, sms_db):
     assert said(sms_send("Your code is 1234", sender)) == []
     assert rows(sms_db, "SELECT participant_id, handling FROM inbound_messages") == [

@@ -11,8 +11,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from flows.engine import iso, parse_iso
+from flows.formats import iso, parse_iso
 from gateway import create_app, store
+from gateway.backoff import backoff_seconds
 from gateway.db import write_txn
 from gateway.privacy import pseudonym
 from gateway.sms import outbox
@@ -247,7 +248,15 @@ def test_retryable_failures_back_off_with_full_jitter_then_send_once(
         ).total_seconds()
         ceiling = min(outbox.BACKOFF_CAP_SECONDS, 30 * 2 ** (attempt - 1))
         assert 1 <= wait <= ceiling <= 3600
-        assert wait == math.floor(outbox.backoff_seconds(attempt, None, replay))
+        assert wait == math.floor(
+            backoff_seconds(
+                attempt,
+                outbox.BACKOFF_CAP_SECONDS,
+                None,
+                first=outbox.BACKOFF_FIRST_SECONDS,
+                rng=replay,
+            )
+        )
         waits.append(wait)
         worker_clock.advance(seconds=wait - 1)
         assert worker.send_due() == {}  # not due yet

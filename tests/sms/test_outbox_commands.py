@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from flows.engine import iso
+from flows.formats import iso
 from gateway import create_app, store
 from gateway.config import load_config
 from gateway.conversations import answer
@@ -21,7 +21,7 @@ from tests.conftest import GATEWAY, TWILIO_TOKEN
 
 FLOW = "friends-and-family"
 FIRST_QUESTION = "Overall, how was your experience of our service?"
-# Line 1 is the heading; 3 repeats 2; 4 and 5 are not numbers; 6 has opted out.
+# Line 1 is the heading; 3 repeats 2; 4 is too short; 5 is no number; 6 opted out.
 NUMBERS_CSV = """name,mobile,team
 Ann,07700 900001,ward 1
 Bob,+447700900001,ward 2
@@ -77,7 +77,8 @@ def test_invite_queues_each_person_once_and_reports_skips_by_line(
     assert result.exit_code == 0, result.output
     assert f"Queued 2 invitation(s) to '{FLOW}'." in result.output
     assert "Skipped 1 duplicate: line 3." in result.output
-    assert "Skipped 2 not a phone number: line 4, 5." in result.output
+    assert "Skipped 1 too short to be a phone number: line 4." in result.output
+    assert "Skipped 1 not a phone number: line 5." in result.output
     assert "Skipped 1 opted out: line 6." in result.output
     assert_no_numbers(result.output)
     key = create_app(initialised).extensions["gateway"].pseudonym_key
@@ -89,6 +90,38 @@ def test_invite_queues_each_person_once_and_reports_skips_by_line(
     assert {(r["kind"], r["flow_id"], r["status"]) for r in rows} == {
         ("invite", FLOW, "pending")
     }
+
+
+def test_invite_gives_the_reason_for_each_number_it_refuses(
+    runner, initialised, tmp_path
+):
+    written = [
+        "447700900111",  # line 2: the country code without its +, so queued
+        "020 7946 0000",  # 3
+        "0800 123 4567",  # 4
+        "+44 7700 9001234",  # 5
+        "+999 123456789",  # 6
+        "0207946000",  # 7: a London number one digit short
+        "020 7946 0001",  # 8
+    ]
+    path = tmp_path / "numbers.csv"
+    path.write_text("phone\n" + "\n".join(written) + "\n", encoding="utf-8")
+    result = runner.invoke(["invite", FLOW, "--to-file", str(path)])
+    assert result.exit_code == 0, result.output
+    assert f"Queued 1 invitation(s) to '{FLOW}'." in result.output
+    for skipped in (
+        "Skipped 2 landline, which cannot get texts: line 3, 8.",
+        "Skipped 1 freephone number, which cannot get texts: line 4.",
+        "Skipped 1 too long to be a phone number: line 5.",
+        "Skipped 1 unknown country code: line 6.",
+        "Skipped 1 no such number in its country: line 7.",
+    ):
+        assert skipped in result.output
+    assert_no_numbers(result.output, [*written, "7946", "900111", "123456789"])
+    key = create_app(initialised).extensions["gateway"].pseudonym_key
+    assert [r["participant_id"] for r in outbox_rows(initialised)] == [
+        pseudonym(key, "+447700900111")
+    ]
 
 
 @pytest.mark.parametrize(
@@ -148,7 +181,7 @@ def test_outbox_refuses_a_status_there_is_not_and_lists_the_real_ones(
 
 
 def test_an_empty_quiet_hours_setting_turns_quiet_hours_off(tmp_path):
-    """The README and the setting's help say so; the worker process relies on it."""
+    """The docs and the setting's help say so; the worker process relies on it."""
     config = load_config({"GATEWAY_QUIET_HOURS": ""}, {"INSTANCE_PATH": str(tmp_path)})
     late = datetime(2026, 1, 15, 22, 30, tzinfo=UTC)
     assert quiet_until(late, config["QUIET_HOURS"], config["TIMEZONE"]) is None

@@ -7,8 +7,9 @@ simulated hours, a site clock two hours wrong). Stand-ins for what lies
 between a site and its board (a captive portal, a proxy that refuses large
 bodies) are small HTTP servers on 127.0.0.1 in a thread. Covered: conflicts,
 answers that are not the board's, 413 halving, retrying for days, `sync
-verify`, and clock skew. Outcomes are checked in each install's SQLite. What
-is queued is in test_sync_queue.py; enrolment in test_sync_enrolment.py.
+verify`, clock skew, and opt-outs for what is not a pseudonym. Outcomes are
+checked in each install's SQLite. What is queued is in test_queue.py;
+enrolment in test_enrolment.py.
 """
 
 from __future__ import annotations
@@ -21,8 +22,9 @@ from datetime import UTC, datetime
 
 from gateway import store
 from gateway.db import connect, write_txn
+from gateway.privacy import pseudonym
 from gateway.sync.enrolment import board_client
-from gateway.sync.runner import SyncSchedule, sync_once
+from gateway.sync.runner import SyncSchedule, pull_opt_changes, sync_once
 from tests.conftest import serve_gateway
 from tests.sync.helpers import (
     MOMENT,
@@ -304,3 +306,30 @@ def test_a_site_keeps_the_clock_correction_it_learned(enrolled_site, board):
         "the clock offset learned from the board was not kept: "
         "meta sync_clock_offset is never written"
     )
+
+
+# 7. Opt-outs from the board ------------------------------------------------------
+
+
+class OptChangesOnly:
+    """A board that answers a pull with these opt-out changes, then none."""
+
+    def __init__(self, changes: list[dict]):
+        self.answers = [{"opt_changes": changes, "cursor": 1}, {"opt_changes": []}]
+
+    def pull(self, _cursor: int) -> dict:
+        return self.answers.pop(0)
+
+
+def test_an_opt_out_for_anything_but_a_pseudonym_is_ignored(db, runtime):
+    real, other = pseudonym(runtime.pseudonym_key, PHONE), "b" * 64
+    at = "2026-11-23T10:00:00Z"
+    board = OptChangesOnly(
+        [
+            {"kind": "opt_out", "participant": real + "\n", "at": at},
+            {"kind": "opt_out", "participant": real.upper(), "at": at},
+            {"kind": "opt_out", "participant": other, "at": at},
+        ]
+    )
+    assert pull_opt_changes(db, board, lambda: MOMENT) == 1
+    assert list(db.query("SELECT id FROM participants")) == [{"id": other}]
