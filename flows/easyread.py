@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from flows.model import Flow, Step
+from flows.model import Family, Flow, Step
 from flows.render import prompt_as_shown
 
 GSM7_BASIC = set(
@@ -60,7 +60,7 @@ def check_flow_wording(flow: Flow) -> list[Advice]:
 
 def _check_step(step: Step) -> list[Advice]:
     advice = []
-    text = prompt_as_shown(step, "sms", str)
+    text = prompt_as_shown(step, Family.TEXT, str)
     segments = sms_segments(text)
     budget = 1 if _latin(step.text) else UCS2_SEGMENT_BUDGET
     if segments.count > budget:

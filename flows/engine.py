@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from functools import lru_cache
 
 from flows.answers import interpret
+from flows.formats import iso, parse_iso
 from flows.model import (
     CLOSE_REASONS,
     END,
@@ -21,6 +21,7 @@ from flows.model import (
     Alert,
     Answer,
     AnswerState,
+    Family,
     Flow,
     Outcome,
     Reply,
@@ -43,20 +44,6 @@ class Context:
     rules: SafeguardingRules | None = None
 
 
-def channel_family(channel: str) -> str:
-    """Steps are limited by family: the simulator runs exactly as SMS does."""
-    return "kiosk" if channel == "kiosk" else "sms"
-
-
-@lru_cache(maxsize=256)  # one turn writes the same instant several times
-def iso(moment: datetime) -> str:
-    return moment.isoformat(timespec="seconds").replace("+00:00", "Z")
-
-
-def parse_iso(text: str) -> datetime:
-    return datetime.fromisoformat(text.replace("Z", "+00:00"))
-
-
 def start_session(
     flow: Flow,
     channel: str,
@@ -64,9 +51,11 @@ def start_session(
     now: datetime,
     ctx: Context = Context(),
     opening_text: str | None = None,
+    family: Family = Family.TEXT,
 ) -> Outcome:
-    """Begin a flow. `opening_text` is what the person sent that started it: kept
-    by the caller, never taken as an answer, but checked for disclosures of harm."""
+    """Begin a flow on `channel`, which talks as `family` does (text unless it
+    says otherwise). `opening_text` is what the person sent that started it:
+    kept by the caller, never taken as an answer, but checked for harm."""
     replies, alerts = [], []
     opening_text = opening_text[:TEXT_LIMIT] if opening_text else opening_text
     match = ctx.rules.check(opening_text) if ctx.rules and opening_text else None
@@ -81,6 +70,7 @@ def start_session(
         started_at=iso(now),
         last_activity_at=iso(now),
         current_step=None,
+        family=family,
     )
     return _move_to(flow, state, flow.steps[0].id, now, replies, alerts, ctx)
 
@@ -103,7 +93,7 @@ def advance_session(
         replies.append(Reply("reprompt", step.id, _valid_answers(step)))
         state = replace(state, attempts=1, last_activity_at=iso(now))
         return Outcome(state, tuple(replies), tuple(alerts))
-    prompt = prompt_as_shown(step, channel_family(state.channel), ctx.translate)
+    prompt = prompt_as_shown(step, state.family, ctx.translate)
     if understood is None:
         answer = Answer(step.id, None, text, prompt, AnswerState.NO_ANSWER, iso(now))
         replies.append(Reply("moving_on", step.id))
@@ -126,7 +116,7 @@ def choose_option(
     option = next((o for o in step.options if o.value == value), None)
     if option is None:
         raise ValueError(f"{value!r} is not an option of step {step.id!r}")
-    prompt = prompt_as_shown(step, channel_family(state.channel), ctx.translate)
+    prompt = prompt_as_shown(step, state.family, ctx.translate)
     answer = Answer(step.id, option.value, option.words, prompt, option.state, iso(now))
     return _answered(flow, state, step, answer, now, [], [], ctx)
 
@@ -144,7 +134,7 @@ def decline_step(
     """The person chose "I'd rather not say": recorded as such, then move on."""
     _require_open(state)
     step = flow.step(state.current_step)
-    prompt = prompt_as_shown(step, channel_family(state.channel), ctx.translate)
+    prompt = prompt_as_shown(step, state.family, ctx.translate)
     answer = Answer(step.id, None, None, prompt, AnswerState.RATHER_NOT_SAY, iso(now))
     state = _with_answer(state, answer, now)
     return _move_to(flow, state, _default_next(flow, step), now, [], [], ctx)
@@ -188,7 +178,7 @@ def close_session(
 
 def _move_to(flow, state, target, now, replies, alerts, ctx) -> Outcome:
     """Walk forward from `target`, saying messages, until a question or the end."""
-    family = channel_family(state.channel)
+    family = state.family
     while target != END:
         step = flow.step(target)
         if not step.shown_on(family):
@@ -246,7 +236,7 @@ def _default_next(flow: Flow, step: Step) -> str:
 
 def position(flow: Flow, state: SessionState) -> dict:
     """ "Question 2 of 4": how far along, counting the questions this channel asks."""
-    family = channel_family(state.channel)
+    family = state.family
     shown = [
         s.id for s in flow.steps if s.kind in QUESTION_KINDS and s.shown_on(family)
     ]
@@ -266,7 +256,7 @@ def _require_open(state: SessionState) -> None:
         raise ValueError("this conversation has already ended")
 
 
-def asks_more_after(flow: Flow, step_id: str, family: str) -> bool:
+def asks_more_after(flow: Flow, step_id: str, family: Family) -> bool:
     """Whether any way on from this step reaches another question this channel
     asks (the kiosk offers "Someone helped me" on a conversation's last one)."""
     step = flow.step(step_id)

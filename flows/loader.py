@@ -14,7 +14,16 @@ from pathlib import Path
 import yaml
 
 from flows.flow_graph import check_graph
-from flows.model import END, OPTION_KINDS, Flow, Option, Step, StepKind
+from flows.model import (
+    END,
+    FAMILY_WORDS,
+    OPTION_KINDS,
+    TEXT_LIMIT,
+    Flow,
+    Option,
+    Step,
+    StepKind,
+)
 from flows.scales import SCALES, YES_NO
 from flows.symbols import OPTION_SYMBOLS
 from flows.yaml_source import (
@@ -27,9 +36,7 @@ from flows.yaml_source import (
 )
 
 BUNDLED_FLOWS = Path(__file__).parent / "library"
-CHANNEL_FAMILIES = ("sms", "kiosk")
 SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
-TEXT_CAP_LIMIT = 1600  # Twilio's longest inbound SMS body
 
 FLOW_KEYS = {"id", "version", "title", "language", "steps", "thank_you", "triggers"}
 STEP_KEYS = {
@@ -214,8 +221,8 @@ def _build_step(raw, position: int, check: _Checker) -> Step | None:
     ):
         check.problem("'min' is bigger than 'max'", line, label)
     max_length = raw.get("max_length", 500)
-    if not isinstance(max_length, int) or not 1 <= max_length <= TEXT_CAP_LIMIT:
-        check.problem(f"'max_length' must be from 1 to {TEXT_CAP_LIMIT}", line, label)
+    if not isinstance(max_length, int) or not 1 <= max_length <= TEXT_LIMIT:
+        check.problem(f"'max_length' must be from 1 to {TEXT_LIMIT}", line, label)
         max_length = 500
     next_step = raw.get("next")
     if next_step is not None and not isinstance(next_step, str):
@@ -313,14 +320,14 @@ def _build_channels(raw: dict, label: str, check: _Checker):
     if not isinstance(channels, list) or not channels:
         check.problem("'channels' must be a list such as [sms]", raw[LINE_KEY], label)
         return None
-    unknown = [c for c in channels if c not in CHANNEL_FAMILIES]
+    unknown = [c for c in channels if c not in FAMILY_WORDS]
     if unknown:
         check.problem(
-            f"unknown channel '{unknown[0]}' (use: {', '.join(CHANNEL_FAMILIES)})",
+            f"unknown channel '{unknown[0]}' (use: {', '.join(FAMILY_WORDS)})",
             raw[LINE_KEY],
             label,
         )
-    return frozenset(c for c in channels if c in CHANNEL_FAMILIES)
+    return frozenset(FAMILY_WORDS[c] for c in channels if c in FAMILY_WORDS)
 
 
 def _build_branches(raw: dict, options, label: str, check: _Checker) -> dict:

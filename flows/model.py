@@ -19,6 +19,23 @@ class StepKind(StrEnum):
     CONSENT = "consent"
 
 
+class Family(StrEnum):
+    """How a channel talks, which is all the engine needs to know of it: which
+    steps it asks, and how a question is worded."""
+
+    TEXT = "text"  # words in, words out: SMS, the terminal simulator
+    TOUCH = "touch"  # big buttons on a screen: the kiosk
+
+
+# What a flow file may write in a step's `channels`: a family, or the name
+# of the channel people know it by.
+FAMILY_WORDS = {
+    "text": Family.TEXT,
+    "sms": Family.TEXT,
+    "touch": Family.TOUCH,
+    "kiosk": Family.TOUCH,
+}
+
 QUESTION_KINDS = frozenset(StepKind) - {StepKind.MESSAGE}
 # Steps whose answers are picked from a numbered list of options.
 OPTION_KINDS = frozenset(
@@ -26,7 +43,7 @@ OPTION_KINDS = frozenset(
 )
 
 END = "end"  # branch target meaning "finish the flow"
-# Why a response closed. The README explains each; closing for any other
+# Why a response closed. docs/operations.md explains each; closing for any other
 # reason is a mistake, so the engine refuses it.
 CLOSE_REASONS = (
     "completed",
@@ -90,8 +107,8 @@ class Step:
     max_length: int = 500
     line: int | None = None
 
-    def shown_on(self, channel_family: str) -> bool:
-        return self.channels is None or channel_family in self.channels
+    def shown_on(self, family: Family) -> bool:
+        return self.channels is None or family in self.channels
 
 
 @dataclass(frozen=True)
@@ -166,6 +183,7 @@ class SessionState:
     path: tuple[str, ...] = ()  # question steps asked, in order, for "back"
     status: ResponseStatus = ResponseStatus.OPEN
     close_reason: str | None = None
+    family: Family = Family.TEXT
 
     def answer_for(self, step_id: str) -> Answer | None:
         for answer in self.answers:
@@ -187,6 +205,7 @@ class SessionState:
             "path": list(self.path),
             "status": str(self.status),
             "close_reason": self.close_reason,
+            "family": str(self.family),
         }
 
     @classmethod
@@ -204,7 +223,13 @@ class SessionState:
             path=tuple(data["path"]),
             status=ResponseStatus(data["status"]),
             close_reason=data["close_reason"],
+            family=Family(data.get("family") or _family_before_families(data)),
         )
+
+
+def _family_before_families(data: dict) -> str:
+    """States saved before they held a family: only the kiosk touched."""
+    return "touch" if data["channel"] == "kiosk" else "text"
 
 
 @dataclass(frozen=True)

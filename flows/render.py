@@ -9,28 +9,29 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from flows.model import OPTION_KINDS, Flow, Reply, Step, StepKind
+from flows.formats import plain_number
+from flows.model import OPTION_KINDS, Family, Flow, Reply, Step, StepKind
 
 Translate = Callable[[str], str]
 
 
-def prompt_as_shown(step: Step, family: str, translate: Translate) -> str:
+def prompt_as_shown(step: Step, family: Family, translate: Translate) -> str:
     """The question as the person saw it: kept with their answer."""
     _ = translate
     question = _(step.text)
     if step.kind in (StepKind.YESNO, StepKind.CONSENT):
-        if family == "kiosk":
+        if family == Family.TOUCH:
             return question
         return question + "\n" + _("Reply YES or NO.")
     if step.kind in OPTION_KINDS:
-        if family == "kiosk":
+        if family == Family.TOUCH:
             return question
         lines = [f"{n} {_(option.words)}" for n, option in enumerate(step.options, 1)]
         return "\n".join([question, *lines])
     return question
 
 
-def reply_text(flow: Flow, reply: Reply, family: str, translate: Translate) -> str:
+def reply_text(flow: Flow, reply: Reply, family: Family, translate: Translate) -> str:
     """One reply as text for SMS and the simulator."""
     _ = translate
     step = flow.step(reply.step_id) if reply.step_id else None
@@ -51,7 +52,7 @@ def reply_text(flow: Flow, reply: Reply, family: str, translate: Translate) -> s
     raise ValueError(f"unknown reply kind {reply.kind!r}")
 
 
-def sms_text(flow: Flow, replies, family: str, translate: Translate) -> str:
+def sms_text(flow: Flow, replies, family: Family, translate: Translate) -> str:
     """Every reply of one turn as a single message, signposting first."""
     ordered = sorted(replies, key=lambda reply: reply.kind != "signpost")
     return "\n\n".join(reply_text(flow, reply, family, translate) for reply in ordered)
@@ -85,10 +86,6 @@ def _reprompt(step: Step, params: dict, translate: Translate) -> str:
             return _(
                 "Sorry, I did not understand. Please reply with a number from "
                 "%(low)s to %(high)s."
-            ) % {"low": _plain_number(low), "high": _plain_number(high)}
+            ) % {"low": plain_number(low), "high": plain_number(high)}
         return _("Sorry, I did not understand. Please reply with a number.")
     return _("Sorry, your message was empty. Please send a few words.")
-
-
-def _plain_number(number: float) -> str:
-    return str(int(number)) if float(number).is_integer() else str(number)

@@ -11,15 +11,14 @@ from datetime import datetime, timedelta
 
 from flows.engine import (
     advance_session,
-    channel_family,
     close_session,
     is_expired,
-    iso,
     start_session,
 )
+from flows.formats import iso
 from flows.model import TEXT_LIMIT, Flow, Outcome
 from flows.render import sms_text
-from gateway import store
+from gateway import channels, store
 from gateway.db import write_txn
 from gateway.runtime import Runtime
 
@@ -39,21 +38,14 @@ class Turn:
         return sms_text(
             self.flow,
             self.outcome.replies,
-            channel_family(state.channel),
+            state.family,
             runtime.translate(state.language),
         )
 
 
 def idle_limit(runtime: Runtime, channel: str) -> timedelta:
-    """How long a conversation may go quiet before it is closed as partial.
-
-    A kiosk asks "Are you still there?" and starts again after a minute or so
-    (the kiosk's own screens do that); this longer limit is for a tablet that
-    was switched off mid-flow, and lets answers held through a Wi-Fi blip in.
-    """
-    if channel == "kiosk":
-        return timedelta(minutes=runtime.config["KIOSK_ABANDONED_MINUTES"])
-    return timedelta(hours=runtime.config["SMS_SESSION_HOURS"])
+    """How long a conversation on `channel` may go quiet before it closes."""
+    return channels.channel(channel).idle_limit(runtime.config)
 
 
 def start_conversation(
@@ -115,7 +107,13 @@ def _begin(
     if opening_text:
         opening_text = opening_text[:TEXT_LIMIT]
     outcome = start_session(
-        flow, channel, language, now, runtime.context(language), opening_text
+        flow,
+        channel,
+        language,
+        now,
+        runtime.context(language),
+        opening_text,
+        family=channels.channel(channel).family,
     )
     response_id = store.create_response(
         db,
@@ -208,10 +206,10 @@ def first_message(runtime: Runtime, flow_id: str, channel: str, now: datetime) -
     is worded before it is sent; its conversation starts once it has gone)."""
     flow = runtime.flow(flow_id)
     language = runtime.config["DEFAULT_LANGUAGE"]
-    outcome = start_session(flow, channel, language, now, runtime.context(language))
-    return sms_text(
-        flow, outcome.replies, channel_family(channel), runtime.translate(language)
-    )
+    family = channels.channel(channel).family
+    context = runtime.context(language)
+    outcome = start_session(flow, channel, language, now, context, family=family)
+    return sms_text(flow, outcome.replies, family, runtime.translate(language))
 
 
 def keep_message(
@@ -247,9 +245,8 @@ def close_idle_conversations(db, runtime: Runtime, now: datetime) -> int:
     """Close every conversation that has gone quiet too long, on any channel."""
     closed = 0
     with write_txn(db):
-        for channels in (["sms", "simulator"], ["kiosk"]):
-            limit = idle_limit(runtime, channels[0])
-            idle = store.idle_sessions(db, channels, iso(now - limit))
+        for limit, names in channels.by_idle_limit(runtime.config).items():
+            idle = store.idle_sessions(db, names, iso(now - limit))
             for session in idle:
                 _close(db, runtime, session, now, "expired")
             closed += len(idle)

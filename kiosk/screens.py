@@ -9,7 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flows.engine import asks_more_after, position
-from flows.model import OPTION_KINDS, Flow, SessionState, StepKind
+from flows.formats import plain_number
+from flows.model import OPTION_KINDS, Family, Flow, SessionState, StepKind
 from flows.render import Translate
 from flows.symbols import FALLBACK_SYMBOL
 
@@ -42,7 +43,7 @@ class StepScreen:
         """The lowest and highest numbers allowed, as people write them."""
         if self.minimum is None or self.maximum is None:
             return None
-        return _plain(self.minimum), _plain(self.maximum)
+        return plain_number(self.minimum), plain_number(self.maximum)
 
     @property
     def spoken(self) -> list[str]:
@@ -75,7 +76,7 @@ def step_screen(
         total=where["total"],
         screen=screen,
         can_go_back=len(state.path) > 1,
-        is_last=not asks_more_after(flow, step.id, "kiosk"),
+        is_last=not asks_more_after(flow, step.id, Family.TOUCH),
         minimum=step.minimum,
         maximum=step.maximum,
         max_length=step.max_length,
@@ -97,8 +98,4 @@ def adjusted(
         number = max(number, minimum)
     if maximum is not None:
         number = min(number, maximum)
-    return _plain(number)
-
-
-def _plain(number: float) -> str:
-    return str(int(number)) if float(number).is_integer() else str(number)
+    return plain_number(number)

@@ -21,14 +21,14 @@ from flows.engine import (
     choose_option,
     decline_step,
     go_back,
-    iso,
-    parse_iso,
 )
+from flows.formats import iso, parse_iso
 from flows.model import OPTION_KINDS, Flow, SessionState, StepKind
 from gateway import store
 from gateway.conversations import close_conversation, start_conversation
 from gateway.db import write_txn
 from gateway.runtime import Runtime
+from kiosk.channel import CHANNEL
 
 START_KEY = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 ACTIONS = frozenset({"answer", "decline", "back"})
@@ -84,7 +84,7 @@ def start(db, runtime: Runtime, kiosk: dict, start_key: str, now: datetime) -> s
         turn = start_conversation(
             db,
             runtime,
-            channel="kiosk",
+            channel=CHANNEL.name,
             now=now,
             flow_id=kiosk["flow_id"],
             kiosk=kiosk["name"],
@@ -172,7 +172,7 @@ def tap(
         )
         store.add_alerts(db, response_id, outcome.alerts, iso(now), session.is_test)
         store.next_screen(db, response_id)
-        if action != "back" and not asks_more_after(flow, step_id, "kiosk"):
+        if action != "back" and not asks_more_after(flow, step_id, CHANNEL.family):
             store.mark_helped(db, response_id, bool(form.get("helped")))
     return Tapped(
         "applied",

@@ -26,7 +26,7 @@ from flask import (
     url_for,
 )
 
-from flows.engine import parse_iso
+from flows.formats import parse_iso
 from gateway import store
 from gateway.db import get_db
 from gateway.runtime import current_runtime

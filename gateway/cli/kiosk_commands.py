@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 
 import click
 
-from flows.engine import iso
+from flows.formats import iso
 from gateway import store
 from gateway.cli.base import app_database, app_from, require_flow, utc_now
 

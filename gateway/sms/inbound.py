@@ -11,7 +11,7 @@ import logging
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from flows.engine import iso, parse_iso
+from flows.formats import iso, parse_iso
 from flows.model import OPENING, Alert
 from flows.render import prompt_as_shown, signposting
 from gateway import store

@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 from xml.sax.saxutils import escape
 
-from flows.engine import iso
+from flows.formats import iso
 from flows.render import signposting
 from gateway import store
 from gateway.runtime import Runtime

@@ -13,7 +13,7 @@ import re
 from flask import Blueprint, Response, abort, current_app, render_template, request
 from twilio.request_validator import RequestValidator
 
-from flows.engine import iso
+from flows.formats import iso
 from flows.model import TEXT_LIMIT
 from gateway import store
 from gateway.access import is_local_request

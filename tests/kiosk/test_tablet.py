@@ -11,9 +11,9 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, Route, expect
 
-from flows.engine import channel_family
 from flows.loader import load_flow
 from flows.model import QUESTION_KINDS
+from gateway.channels import channel
 from tests.conftest import REPO, serve_gateway
 from tests.kiosk.browser import (
     FFT_OVERALL,
@@ -99,7 +99,7 @@ def kiosk_per_flow(gateway_env, tmp_path) -> dict[str, str]:
 def kiosk_steps(flow_id: str, folder) -> set[str]:
     """Every question the kiosk asks in a flow file."""
     flow = load_flow(folder / f"{flow_id}.yaml")
-    family = channel_family("kiosk")
+    family = channel("kiosk").family
     return {s.id for s in flow.steps if s.kind in QUESTION_KINDS and s.shown_on(family)}
 
 

@@ -13,7 +13,7 @@ import pytest
 from twilio.request_validator import RequestValidator
 
 import gateway.sms.inbound
-from flows.engine import iso
+from flows.formats import iso
 from gateway import create_app, store
 from gateway.db import connect, write_txn
 from gateway.privacy import pseudonym
