@@ -11,7 +11,10 @@ from datetime import datetime, timedelta
 
 from flows.engine import (
     advance_session,
+    choose_option,
     close_session,
+    decline_step,
+    go_back,
     is_expired,
     start_session,
 )
@@ -153,29 +156,50 @@ def answer(db, runtime: Runtime, response_id: str, text: str, now: datetime) -> 
     raise closed
 
 
-def continue_conversation(
-    db, runtime: Runtime, session: store.OpenSession, text: str, now: datetime
+@dataclass(frozen=True)
+class TurnInput:
+    """One thing a person did in a conversation, whatever the channel."""
+
+    kind: str  # "text" (words typed), "choice" (an option tapped), "decline", "back"
+    value: str | None = None  # the words, or the chosen option's value
+
+
+TURN_KINDS = frozenset({"text", "choice", "decline", "back"})
+
+
+def current_flow(runtime: Runtime, state) -> Flow | None:
+    """The flow a conversation began on, if that version is still the one
+    loaded; None if it has changed or gone (the conversation must then close)."""
+    flow = runtime.flows.get(state.flow_id)
+    if flow is None or flow.version != state.flow_version:
+        return None
+    return flow
+
+
+def apply_turn(
+    db, runtime: Runtime, session: store.OpenSession, given: TurnInput, now: datetime
 ) -> Turn:
-    """Apply one answer to a conversation already loaded in this transaction.
+    """Apply one input to a conversation already loaded in this transaction: the
+    one path for every channel.
 
     A conversation found expired, or begun on a flow that has since changed, is
     closed as partial, and kept with the caller's transaction, before
-    ConversationClosed is raised.
+    ConversationClosed is raised. ValueError for a choice that is not an option.
     """
+    if given.kind not in TURN_KINDS:
+        raise ValueError(f"{given.kind!r} is not a kind of turn")
     state, response_id = session.state, session.response_id
     with write_txn(db):
-        flow = runtime.flows.get(state.flow_id)
+        flow = current_flow(runtime, state)
         ended = None
-        if flow is None or flow.version != state.flow_version:
+        if flow is None:
             ended = "flow_changed"
         elif is_expired(state, now, idle_limit(runtime, state.channel)):
             ended = "expired"
         if ended:
             _close(db, runtime, session, now, ended)
         else:
-            outcome = advance_session(
-                flow, state, text, now, runtime.context(state.language)
-            )
+            outcome = _run_engine(flow, state, given, now, runtime)
             store.save_session(
                 db,
                 store.OpenSession(
@@ -187,6 +211,24 @@ def continue_conversation(
     if ended:
         raise ConversationClosed(response_id)
     return Turn(response_id, flow, outcome)
+
+
+def _run_engine(flow: Flow, state, given: TurnInput, now, runtime) -> Outcome:
+    context = runtime.context(state.language)
+    if given.kind == "back":
+        return go_back(flow, state, now)
+    if given.kind == "decline":
+        return decline_step(flow, state, now, context)
+    if given.kind == "choice":
+        return choose_option(flow, state, given.value or "", now, context)
+    return advance_session(flow, state, given.value or "", now, context)
+
+
+def continue_conversation(
+    db, runtime: Runtime, session: store.OpenSession, text: str, now: datetime
+) -> Turn:
+    """Words typed into a conversation already loaded in this transaction."""
+    return apply_turn(db, runtime, session, TurnInput("text", text), now)
 
 
 def close_conversation(
@@ -256,9 +298,7 @@ def close_idle_conversations(db, runtime: Runtime, now: datetime) -> int:
 def _close(
     db, runtime: Runtime, session: store.OpenSession, now: datetime, reason: str
 ) -> None:
-    flow = runtime.flows.get(session.state.flow_id)
-    if flow is None or flow.version != session.state.flow_version:
-        flow = _stand_in_flow(session)
+    flow = current_flow(runtime, session.state) or _stand_in_flow(session)
     state = close_session(flow, session.state, now, reason)
     store.save_session(
         db,

@@ -16,22 +16,25 @@ from datetime import datetime, timedelta
 
 from flows.answers import interpret
 from flows.engine import (
-    advance_session,
     asks_more_after,
-    choose_option,
-    decline_step,
-    go_back,
 )
 from flows.formats import iso, parse_iso
 from flows.model import OPTION_KINDS, Flow, SessionState, StepKind
 from gateway import store
-from gateway.conversations import close_conversation, start_conversation
+from gateway.conversations import (
+    ConversationClosed,
+    TurnInput,
+    apply_turn,
+    close_conversation,
+    current_flow,
+    start_conversation,
+)
 from gateway.db import write_txn
 from gateway.runtime import Runtime
 from kiosk.channel import CHANNEL
 
 START_KEY = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
-ACTIONS = frozenset({"answer", "decline", "back"})
+ACTIONS = frozenset({"answer", "decline", "back"})  # "answer" becomes text or choice
 
 
 def N_(text: str) -> str:  # noqa: N802 - marks a message id; shown translated
@@ -106,8 +109,8 @@ def showing(
     if found is None:
         return _ended(db, kiosk_name, response_id)
     session, screen = found
-    flow = runtime.flows.get(session.state.flow_id)
-    if flow is None or flow.version != session.state.flow_version:
+    flow = current_flow(runtime, session.state)
+    if flow is None:
         with write_txn(db):
             close_conversation(db, runtime, response_id, now, "flow_changed")
         return _ended(db, kiosk_name, response_id)
@@ -146,31 +149,25 @@ def tap(
         state = session.state
         if screen != current or step_id != state.current_step:
             return Tapped("not_current", response_id)
-        flow = runtime.flows.get(state.flow_id)
-        if flow is None or flow.version != state.flow_version:
-            close_conversation(db, runtime, response_id, now, "flow_changed")
-            return Tapped("closed", response_id, "partial")
-        context = runtime.context(state.language)
-        if action == "back":
-            outcome = go_back(flow, state, now)
-        elif action == "decline":
-            outcome = decline_step(flow, state, now, context)
-        else:
+        flow = current_flow(runtime, state)  # None: apply_turn closes it
+        given = (
+            TurnInput("text", form.get("answer"))
+            if action == "answer"
+            else (TurnInput(action))
+        )
+        if action == "answer" and flow is not None:
             text, problem = _answer_text(flow, step_id, form.get("answer"))
             if problem:
                 return Tapped("try_again", response_id, problem=problem)
-            if flow.step(step_id).kind in OPTION_KINDS:  # the tapped option itself
-                outcome = choose_option(flow, state, text, now, context)
-            else:
-                outcome = advance_session(flow, state, text, now, context)
-        store.save_session(
-            db,
-            store.OpenSession(
-                response_id, session.participant_id, outcome.state, session.is_test
-            ),
-            before=state,
-        )
-        store.add_alerts(db, response_id, outcome.alerts, iso(now), session.is_test)
+            # An option is taken as tapped, never read as words.
+            kind = "choice" if flow.step(step_id).kind in OPTION_KINDS else "text"
+            given = TurnInput(kind, text)
+        try:
+            turn = apply_turn(db, runtime, session, given, now)
+        except ConversationClosed:
+            ended = _ended(db, kiosk_name, response_id)
+            return Tapped("closed", response_id, ended["status"])
+        outcome = turn.outcome
         store.next_screen(db, response_id)
         if action != "back" and not asks_more_after(flow, step_id, CHANNEL.family):
             store.mark_helped(db, response_id, bool(form.get("helped")))

@@ -205,3 +205,59 @@ def test_two_answers_at_once_are_taken_in_turn(db, runtime, now, monkeypatch):
         assert stored["why"]["value"] == "good"
         session = store.load_session(db, response_id)
         assert session.state.current_step == "contact"
+
+
+# One turn path ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("channel", ["sms", "kiosk", "simulator"])
+def test_a_changed_flow_closes_the_conversation_on_any_channel(
+    db, runtime, now, channel
+):
+    """The flow-version check lives once, in apply_turn, for every channel."""
+    from dataclasses import replace
+
+    from gateway.conversations import TurnInput, apply_turn
+
+    turn = start_conversation(db, runtime, channel=channel, now=now)
+    flow = runtime.flows["friends-and-family"]
+    runtime.flows["friends-and-family"] = replace(flow, version=flow.version + 1)
+    session = store.load_session(db, turn.response_id)
+    with pytest.raises(ConversationClosed):
+        apply_turn(db, runtime, session, TurnInput("choice", "good"), now)
+    row = response_row(db, turn.response_id)
+    assert (row["status"], row["close_reason"]) == ("partial", "flow_changed")
+
+
+@pytest.mark.parametrize(
+    "given, step, value",
+    [
+        (("choice", "good"), "overall", "good"),
+        (("text", "2"), "overall", "good"),
+        (("decline", None), "overall", None),
+    ],
+)
+def test_every_kind_of_turn_goes_through_one_path(db, runtime, now, given, step, value):
+    from gateway.conversations import TurnInput, apply_turn
+
+    turn = start_conversation(db, runtime, channel="kiosk", now=now)
+    session = store.load_session(db, turn.response_id)
+    after = apply_turn(db, runtime, session, TurnInput(*given), now)
+    assert after.outcome.state.current_step == "why"
+    assert answers_by_step(db, turn.response_id)[step]["value"] == value
+
+
+def test_back_and_an_unknown_kind_of_turn(db, runtime, now):
+    from gateway.conversations import TurnInput, apply_turn
+
+    turn = start_conversation(db, runtime, channel="kiosk", now=now)
+    session = store.load_session(db, turn.response_id)
+    moved = apply_turn(db, runtime, session, TurnInput("choice", "good"), now)
+    session = store.load_session(db, turn.response_id)
+    back = apply_turn(db, runtime, session, TurnInput("back"), now)
+    assert (moved.outcome.state.current_step, back.outcome.state.current_step) == (
+        "why",
+        "overall",
+    )
+    with pytest.raises(ValueError, match="kind of turn"):
+        apply_turn(db, runtime, session, TurnInput("shout", "hi"), now)

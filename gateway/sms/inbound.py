@@ -35,7 +35,7 @@ from gateway.sms.keywords import (
     keyword,
     read_opt_out,
 )
-from gateway.sms.replies import add_privacy_line, help_text, to_twiml
+from gateway.sms.replies import help_text, privacy_line_first, to_twiml
 
 log = logging.getLogger("gateway.sms.webhooks")
 ASKED_TO_STOP = "asked_opt_out"  # the handling of a message we answered by asking
@@ -184,7 +184,8 @@ def _handle(db, runtime, participant_id, person, message, now) -> Handled:
     handled = _decide(db, runtime, participant_id, person, message, now)
     if handled.reply and person["privacy_notice_at"] is None:
         store.mark_privacy_notice(db, participant_id, iso(now))
-        handled = replace(handled, reply=add_privacy_line(runtime, handled.reply))
+        reply = privacy_line_first(runtime, handled.reply, person["privacy_notice_at"])
+        handled = replace(handled, reply=reply)
     return handled
 
 

@@ -22,7 +22,7 @@ from gateway.conversations import first_message, start_conversation
 from gateway.db import savepoint, write_txn
 from gateway.runtime import Runtime
 from gateway.sms.quiet_hours import quiet_until
-from gateway.sms.replies import add_privacy_line
+from gateway.sms.replies import privacy_line_first
 from gateway.sms.sender import SendError
 
 log = logging.getLogger("gateway.sms.outbox")
@@ -115,8 +115,8 @@ class OutboxWorker:
                 iso(now),
             )
             return None
-        if store.participant(self.db, participant_id)["privacy_notice_at"] is None:
-            text = add_privacy_line(self.runtime, text)
+        notice_at = store.participant(self.db, participant_id)["privacy_notice_at"]
+        text = privacy_line_first(self.runtime, text, notice_at)
         store.set_body(self.db, row["id"], text, None)
         return text
 

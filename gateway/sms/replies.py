@@ -24,14 +24,21 @@ def to_twiml(text: str | None) -> str:
     return f"{TWIML_HEAD}<Response><Message>{escape(text)}</Message></Response>"
 
 
+def privacy_line_first(runtime: Runtime, text: str, notice_at: str | None) -> str:
+    """The rule, for every text we send: the first message a person ever gets
+    (they have no `privacy_notice_at` yet) says what we keep and how to stop.
+    The caller marks the notice as given once the text is on its way."""
+    return text if notice_at is not None else add_privacy_line(runtime, text)
+
+
 def with_privacy_line(
     db, runtime: Runtime, participant_id: str, text: str, now: datetime
 ) -> str:
-    """The first message a person ever gets says what we keep and how to stop."""
-    if store.participant(db, participant_id)["privacy_notice_at"] is not None:
-        return text
-    store.mark_privacy_notice(db, participant_id, iso(now))
-    return add_privacy_line(runtime, text)
+    """`privacy_line_first` for a reply sent now, marking the notice as given."""
+    notice_at = store.participant(db, participant_id)["privacy_notice_at"]
+    if notice_at is None:
+        store.mark_privacy_notice(db, participant_id, iso(now))
+    return privacy_line_first(runtime, text, notice_at)
 
 
 def add_privacy_line(runtime: Runtime, text: str) -> str:
