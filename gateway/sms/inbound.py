@@ -19,6 +19,7 @@ from gateway.conversations import (
     ConversationClosed,
     close_conversation,
     continue_conversation,
+    current_flow,
     keep_message,
     start_conversation,
 )
@@ -368,11 +369,14 @@ def _carry_on(db, runtime: Runtime, participant_id: str, message, _) -> str:
     """They do not want to stop: say so, and ask the open question again."""
     reply = _("Thank you. We will carry on.")
     session = store.find_open_session(db, participant_id, message.channel)
-    flow = runtime.flows.get(session.state.flow_id) if session else None
-    if flow is None or flow.version != session.state.flow_version:
+    flow = current_flow(runtime, session.state) if session else None
+    if flow is None:
         return reply
-    step = flow.step(session.state.current_step)
-    return f"{reply}\n\n{prompt_as_shown(step, 'sms', _)}"
+    state = session.state
+    question = prompt_as_shown(
+        flow.step(state.current_step), state.family, runtime.translate(state.language)
+    )
+    return f"{reply}\n\n{question}"
 
 
 def _flood(
