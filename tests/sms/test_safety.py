@@ -13,6 +13,7 @@ import pytest
 from twilio.request_validator import RequestValidator
 
 import gateway.sms.inbound
+import gateway.sms.stopping
 from flows.formats import iso
 from gateway import create_app, store
 from gateway.db import connect, write_txn
@@ -92,7 +93,7 @@ def test_stop_opts_out_even_when_closing_the_conversation_fails(
 ):
     send("Hi")
     waiting = queue_reminder(sms_db, participant_id, now)
-    monkeypatch.setattr(gateway.sms.inbound, "close_conversation", boom)
+    monkeypatch.setattr(gateway.sms.stopping, "close_conversation", boom)
     with caplog.at_level(logging.ERROR, logger="gateway.sms.webhooks"):
         response = send("STOP")
     assert EMPTY in response.data and said(response) == []
