@@ -9,7 +9,6 @@ from __future__ import annotations
 import logging
 from importlib.metadata import PackageNotFoundError, version
 
-from babel.support import NullTranslations
 from flask import Flask
 
 from gateway.config import ConfigError, load_config, secret_key_file
@@ -33,6 +32,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from gateway import health
     from gateway.db import close_db
     from gateway.errors import register_error_pages
+    from gateway.i18n import install_translations
     from gateway.runtime import load_runtime
     from gateway.security_headers import install_security_headers
     from gateway.sms import webhooks as sms_webhooks
@@ -62,11 +62,7 @@ def create_app(test_config: dict | None = None) -> Flask:
             x_port=proxies,
             x_prefix=proxies,
         )
-    app.jinja_env.add_extension("jinja2.ext.i18n")
-    app.jinja_env.install_gettext_translations(
-        runtime.catalogs.get(app.config["DEFAULT_LANGUAGE"], NullTranslations()),
-        newstyle=True,
-    )
+    install_translations(app)  # each page in its conversation's language
     app.teardown_appcontext(close_db)
     install_security_headers(app)
     register_error_pages(app)

@@ -1,15 +1,15 @@
 """The gateway's own error pages, in easy read, for every route.
 
-A person sees a short page in plain words; a program (the board's sync API,
-or anything that asks for JSON) gets a small JSON body instead.
+A person sees a short page in plain words, in the request's language (see
+gateway.i18n); a program (the board's sync API, or anything that asks for
+JSON) gets a small JSON body instead.
 """
 
 from __future__ import annotations
 
 from flask import Flask, jsonify, render_template, request
+from flask_babel import gettext
 from werkzeug.exceptions import HTTPException, InternalServerError
-
-from gateway.runtime import current_runtime
 
 ERROR_CODES = (400, 403, 404, 405, 413, 500)
 
@@ -54,14 +54,13 @@ def _error_page(error: Exception):
     if not isinstance(error, HTTPException):  # an unhandled exception: a 500
         error = InternalServerError()
     code = error.code or 500
-    language = current_runtime().config["DEFAULT_LANGUAGE"]
-    heading, *lines = _pages(current_runtime().translate(language))[code]
+    heading, *lines = _pages(gettext)[code]
     headers = {}
     if code == 405 and error.valid_methods:
         headers["Allow"] = ", ".join(error.valid_methods)
     if _wants_json():
         return jsonify(error=heading), code, headers
-    page = render_template("error.html", heading=heading, lines=lines, lang=language)
+    page = render_template("error.html", heading=heading, lines=lines)
     return page, code, headers
 
 

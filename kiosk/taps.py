@@ -70,7 +70,14 @@ class Showing:
     screen: int
 
 
-def start(db, runtime: Runtime, kiosk: dict, start_key: str, now: datetime) -> str:
+def start(
+    db,
+    runtime: Runtime,
+    kiosk: dict,
+    start_key: str,
+    now: datetime,
+    language: str | None = None,
+) -> str:
     """Begin the kiosk's flow; the same start key (a double tap) finds the same one.
 
     A kiosk serves one person at a time: anything left open on it is saved as
@@ -79,10 +86,10 @@ def start(db, runtime: Runtime, kiosk: dict, start_key: str, now: datetime) -> s
     if not START_KEY.match(start_key or ""):
         raise BadTap("start key")
     with write_txn(db):
-        already = store.started_by(db, start_key)
+        already = store.kiosks.started_by(db, start_key)
         if already is not None:
             return already
-        for left in store.open_on_kiosk(db, kiosk["name"]):
+        for left in store.kiosks.open_on_kiosk(db, kiosk["name"]):
             close_conversation(db, runtime, left.response_id, now, "reset")
         turn = start_conversation(
             db,
@@ -90,9 +97,10 @@ def start(db, runtime: Runtime, kiosk: dict, start_key: str, now: datetime) -> s
             channel=CHANNEL.name,
             now=now,
             flow_id=kiosk["flow_id"],
+            language=language,
             kiosk=kiosk["name"],
         )
-        store.record_start(db, start_key, turn.response_id)
+        store.kiosks.record_start(db, start_key, turn.response_id)
     return turn.response_id
 
 
@@ -105,7 +113,7 @@ def showing(
     Wi-Fi drop may still hold a tap to resend. Time running out closes a
     conversation only through `time_up`.
     """
-    found = store.kiosk_session(db, response_id, kiosk_name)
+    found = store.kiosks.kiosk_session(db, response_id, kiosk_name)
     if found is None:
         return _ended(db, kiosk_name, response_id)
     session, screen = found
@@ -123,7 +131,7 @@ def time_up(
     """ "Are you still there?" went unanswered on a tablet without JavaScript:
     save the answers so far, if nobody has tapped since. True if it closed."""
     with write_txn(db):
-        found = store.kiosk_session(db, response_id, kiosk_name)
+        found = store.kiosks.kiosk_session(db, response_id, kiosk_name)
         if found is None or not _left_alone(runtime, found[0], now):
             return False
         close_conversation(db, runtime, response_id, now, "idle_reset")
@@ -141,7 +149,7 @@ def tap(
     """Apply one tap (answer, rather not say, back) made on screen `form['screen']`."""
     screen, step_id, action = _parse(form)
     with write_txn(db):
-        found = store.kiosk_session(db, response_id, kiosk_name)
+        found = store.kiosks.kiosk_session(db, response_id, kiosk_name)
         if found is None:
             ended = _ended(db, kiosk_name, response_id)
             return Tapped("closed", response_id, ended["status"])
@@ -168,9 +176,9 @@ def tap(
             ended = _ended(db, kiosk_name, response_id)
             return Tapped("closed", response_id, ended["status"])
         outcome = turn.outcome
-        store.next_screen(db, response_id)
+        store.kiosks.next_screen(db, response_id)
         if action != "back" and not asks_more_after(flow, step_id, CHANNEL.family):
-            store.mark_helped(db, response_id, bool(form.get("helped")))
+            store.kiosks.mark_helped(db, response_id, bool(form.get("helped")))
     return Tapped(
         "applied",
         response_id,
@@ -184,12 +192,14 @@ def still_here(
 ) -> bool:
     """The person tapped "Yes, carry on": their conversation is in use again."""
     with write_txn(db):
-        found = store.kiosk_session(db, response_id, kiosk_name)
+        found = store.kiosks.kiosk_session(db, response_id, kiosk_name)
         if found is None:
             return False
         session, _screen = found
         state = replace(session.state, last_activity_at=iso(now))
-        store.save_session(db, replace(session, state=state), before=session.state)
+        store.conversations.save_session(
+            db, replace(session, state=state), before=session.state
+        )
     return True
 
 
@@ -198,11 +208,13 @@ def reset(
 ) -> None:
     """Save the answers so far as a partial response; the next person starts afresh."""
     with write_txn(db):
-        if store.kiosk_session(db, response_id, kiosk_name) is not None:
+        if store.kiosks.kiosk_session(db, response_id, kiosk_name) is not None:
             close_conversation(db, runtime, response_id, now, reason)
 
 
-def _left_alone(runtime: Runtime, session: store.OpenSession, now: datetime) -> bool:
+def _left_alone(
+    runtime: Runtime, session: store.conversations.OpenSession, now: datetime
+) -> bool:
     last = parse_iso(session.state.last_activity_at)
     return now - last >= still_there_limit(runtime)
 
@@ -249,7 +261,7 @@ def _answer_text(
 
 
 def _ended(db, kiosk_name: str, response_id: str) -> dict:
-    row = store.kiosk_response(db, response_id, kiosk_name)
+    row = store.kiosks.kiosk_response(db, response_id, kiosk_name)
     if row is None:
         raise KioskNotFound(response_id)
     return row

@@ -4,6 +4,10 @@ Thin views: find the kiosk by its URL key, hand the tap to
 `kiosk.taps`, and draw what `kiosk.screens` describes. Every page
 works as a plain form post; kiosk.js only adds read-aloud, the idle timer
 and the queue that resends a tap through a Wi-Fi blip.
+
+A screen of a conversation is drawn in the conversation's language; the
+welcome screen in the kiosk's own (GATEWAY_DEFAULT_LANGUAGE), or the one its
+address asks for with `?lang=`, which its Start button passes on.
 """
 
 from __future__ import annotations
@@ -25,10 +29,12 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import gettext
 
 from flows.formats import parse_iso
 from gateway import store
 from gateway.db import get_db
+from gateway.i18n import page_language, use_language
 from gateway.runtime import current_runtime
 from kiosk import taps
 from kiosk.screens import adjusted, step_screen
@@ -82,8 +88,10 @@ def _flow_missing(error):
 
 @bp.errorhandler(taps.BadTap)
 def _bad_tap(_error):
-    key = request.view_args.get("key") if request.view_args else None
-    return render_template("kiosk/bad_tap.html", key=key), 400
+    found = request.view_args or {}
+    if "response_id" in found and g.get("kiosk"):
+        _use_conversation_language(g.kiosk, found["response_id"])
+    return render_template("kiosk/bad_tap.html", key=found.get("key")), 400
 
 
 @bp.get("/")
@@ -102,8 +110,11 @@ def welcome(key: str):
 def start(key: str):
     kiosk = _kiosk(key)
     runtime = current_runtime()
+    # The language the welcome screen was in: its Start button says which.
+    language = use_language(request.form.get("lang"))
+    start_key = request.form.get("start", "")
     response_id = taps.start(
-        get_db(), runtime, kiosk, request.form.get("start", ""), runtime.clock()
+        get_db(), runtime, kiosk, start_key, runtime.clock(), language=language
     )
     return _go(key, "screen", response_id)
 
@@ -125,23 +136,23 @@ def tap(key: str, response_id: str):
         get_db(), runtime, kiosk["name"], response_id, request.form, runtime.clock()
     )
     if tapped.outcome == "try_again":  # the same screen, saying what to put right
-        translate = runtime.translate(runtime.config["DEFAULT_LANGUAGE"])
-        page = _screen_page(key, kiosk, response_id, error=translate(tapped.problem))
+        page = _screen_page(key, kiosk, response_id, problem=tapped.problem)
         if page.status_code == 200:
             page.status_code = 422
             page.headers["X-Kiosk-Location"] = _address(key, "screen", response_id)
         return page
     if tapped.status == "complete":
         return _go(key, "thanks", response_id, tapped.signpost)
-    if tapped.status != "open":
-        return _go(key, "welcome", signpost=tapped.signpost)
+    if tapped.status != "open":  # still the same person: still their language
+        language = _use_conversation_language(kiosk, response_id)
+        return _go(key, "welcome", signpost=tapped.signpost, language=language)
     return _go(key, "screen", response_id, tapped.signpost)
 
 
 @bp.get("/<key>/r/<response_id>/still-there")
 def still_there(key: str, response_id: str):
     """For tablets without JavaScript; kiosk.js shows the same on the step's page."""
-    _kiosk(key)
+    _use_conversation_language(_kiosk(key), response_id)
     return render_template("kiosk/still_there.html", key=key, response_id=response_id)
 
 
@@ -202,7 +213,7 @@ def _kiosk(key: str) -> dict:
     """The kiosk this address belongs to (looked up once a request), or 404;
     503 if the flow it was set up with is no longer here."""
     if g.get("kiosk_key") != key:
-        g.kiosk, g.kiosk_key = store.kiosk_by_key(get_db(), key), key
+        g.kiosk, g.kiosk_key = store.kiosks.kiosk_by_key(get_db(), key), key
     if g.kiosk is None:
         raise taps.KioskNotFound(key)
     if g.kiosk["flow_id"] and g.kiosk["flow_id"] not in current_runtime().flows:
@@ -215,8 +226,14 @@ def _kiosk(key: str) -> dict:
 # form post gets a 303 to that address instead (post, redirect, get).
 
 
-def _go(key: str, page: str, response_id: str | None = None, signpost: bool = False):
-    where = _address(key, page, response_id, signpost)
+def _go(
+    key: str,
+    page: str,
+    response_id: str | None = None,
+    signpost: bool = False,
+    language: str | None = None,
+):
+    where = _address(key, page, response_id, signpost, language=language)
     if not request.headers.get("X-Kiosk-Tap"):
         return redirect(where, 303)
     if page == "screen":
@@ -230,14 +247,19 @@ def _go(key: str, page: str, response_id: str | None = None, signpost: bool = Fa
     return shown
 
 
-def _address(key, page, response_id=None, signpost=False, value=None) -> str:
-    """A kiosk page's path, built by hand: url_for is slow for the hot path."""
+def _address(
+    key, page, response_id=None, signpost=False, value=None, language=None
+) -> str:
+    """A kiosk page's path, built by hand: url_for is slow for the hot path.
+    `language` is for the welcome screen (a conversation knows its own)."""
     path = f"{request.script_root}/kiosk/{key}/"
     if page != "welcome":
         path += f"r/{response_id}/" + ("thanks" if page == "thanks" else "")
     query = [("help", "1")] if signpost else []
     if value is not None:
         query.append(("value", value))
+    if language is not None and language != current_app.config["DEFAULT_LANGUAGE"]:
+        query.append(("lang", language))
     return path + ("?" + urlencode(query) if query else "")
 
 
@@ -246,7 +268,8 @@ def _welcome_page(key: str, signpost: bool = False) -> Response:
         "kiosk/welcome.html",
         key=key,
         start_key=secrets.token_urlsafe(16),
-        here=_address(key, "welcome"),
+        here=_address(key, "welcome", language=page_language()),
+        start_at=_address(key, "welcome") + "start",
         signpost=signpost,
     )
 
@@ -257,8 +280,9 @@ def _screen_page(
     response_id: str,
     signpost: bool = False,
     value: str | None = None,
-    error: str | None = None,
+    problem: str | None = None,
 ) -> Response:
+    """A step's screen; `problem` (a message id) says what to put right."""
     runtime = current_runtime()
     showing = taps.showing(
         get_db(), runtime, kiosk["name"], response_id, runtime.clock()
@@ -269,9 +293,9 @@ def _screen_page(
         return redirect(_address(key, "welcome"), 303)
     if showing.state.current_step is None:  # a flow with no kiosk questions
         return redirect(_address(key, "thanks", response_id), 303)
-    translate = runtime.translate(showing.state.language)
+    use_language(showing.state.language)
     described = step_screen(
-        showing.flow, showing.state, showing.screen, translate, value or ""
+        showing.flow, showing.state, showing.screen, gettext, value or ""
     )
     config = current_app.config
     here = _address(key, "screen", response_id)
@@ -280,7 +304,7 @@ def _screen_page(
         key=key,
         response_id=response_id,
         step=described,
-        error=error,
+        error=gettext(problem) if problem else None,
         signpost=signpost,
         here=here,
         welcome=_address(key, "welcome"),
@@ -293,7 +317,7 @@ def _screen_page(
 
 
 def _thanks_page(key: str, kiosk: dict, response_id: str, signpost: bool) -> Response:
-    ended = store.kiosk_response(get_db(), response_id, kiosk["name"])
+    ended = store.kiosks.kiosk_response(get_db(), response_id, kiosk["name"])
     runtime = current_runtime()
     if (
         ended is None
@@ -302,10 +326,10 @@ def _thanks_page(key: str, kiosk: dict, response_id: str, signpost: bool) -> Res
     ):  # the next person, going back in history, sees only the welcome
         return redirect(_address(key, "welcome"), 303)
     flow = runtime.flows.get(ended["flow_id"])
-    translate = runtime.translate(ended["language"])
-    words = translate(flow.thank_you) if flow and flow.thank_you else None
+    use_language(ended["language"])
+    words = gettext(flow.thank_you) if flow and flow.thank_you else None
     # A disclosure at any question, not only the last, gets the reassuring end.
-    disclosed = signpost or bool(store.alerts_for(get_db(), response_id))
+    disclosed = signpost or bool(store.responses.alerts_for(get_db(), response_id))
     return _page(
         "kiosk/thanks.html",
         key=key,
@@ -317,6 +341,13 @@ def _thanks_page(key: str, kiosk: dict, response_id: str, signpost: bool) -> Res
 
 def _page(template: str, **context) -> Response:
     return Response(render_template(template, **context), mimetype="text/html")
+
+
+def _use_conversation_language(kiosk: dict, response_id: str) -> str | None:
+    """Draw this request in the conversation's language, if there is one;
+    return that language."""
+    found = store.kiosks.kiosk_response(get_db(), response_id, kiosk["name"])
+    return use_language(found["language"]) if found else None
 
 
 def _adjust(key: str, kiosk: dict, response_id: str):
