@@ -1,5 +1,6 @@
 """A real gateway install and `gateway serve` on 127.0.0.1, for benchmarks,
-docs/screenshots.py and the tests: the set-up each of them needs, written once."""
+docs/screenshots.py and the tests: the set-up each of them needs, written once,
+and what a server process uses (memory, CPU cores, context switches)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 GATEWAY = str(Path(sys.executable).with_name("gateway"))
@@ -73,6 +74,71 @@ def peak_rss_mb(pid: int) -> float:
     except OSError:
         pass
     return 0.0
+
+
+def thread_ids(pid: int) -> list[int]:
+    """The process's threads, from Linux's /proc."""
+    return [int(tid) for tid in os.listdir(f"/proc/{pid}/task")]
+
+
+def cores_of_every_thread(pid: int) -> dict[int, frozenset[int]]:
+    """Each thread of the process, and the CPU cores it may run on (Linux)."""
+    return {tid: frozenset(os.sched_getaffinity(tid)) for tid in thread_ids(pid)}
+
+
+def keep_to_core(pid: int, core: int) -> None:
+    """Put every thread of the process on one core, as `taskset -a -p` would.
+    Affinity is per thread, so setting only `pid` would move the main thread
+    and leave the server's worker threads where they were."""
+    for tid in thread_ids(pid):
+        with suppress(ProcessLookupError):  # that thread has just ended
+            os.sched_setaffinity(tid, {core})
+
+
+def context_switches(pid: int) -> int:
+    """Voluntary and involuntary context switches so far, over the process's
+    threads now alive (a thread that has ended takes its count with it)."""
+    total = 0
+    for tid in thread_ids(pid):
+        try:
+            status = Path(f"/proc/{pid}/task/{tid}/status").read_text()
+        except OSError:
+            continue
+        for line in status.splitlines():
+            if line.startswith(("voluntary_ctxt_switches", "nonvoluntary_ctxt")):
+                total += int(line.split()[1])
+    return total
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time the process has used so far, every thread's (ended ones too)."""
+    after_name = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    user, system = int(after_name[11]), int(after_name[12])  # utime, stime
+    return (user + system) / os.sysconf("SC_CLK_TCK")
+
+
+def peak_rss_with_children_mb(pid: int) -> float:
+    """VmHWM of the process and of its descendants, added up, in MB."""
+    total_kb, pending = 0, [pid]
+    while pending:
+        current = Path(f"/proc/{pending.pop()}")
+        status = (current / "status").read_text()
+        total_kb += int(status.split("VmHWM:")[1].split()[0])
+        for task in (current / "task").iterdir():
+            pending += [int(c) for c in (task / "children").read_text().split()]
+    return total_kb / 1024
+
+
+def cores_in_use(pid: int) -> str:
+    """The cores the process's threads may run on, as `taskset` writes them."""
+    cores = sorted(set().union(*cores_of_every_thread(pid).values()))
+    spans: list[list[int]] = []
+    for core in cores:
+        if spans and core == spans[-1][1] + 1:
+            spans[-1][1] = core
+        else:
+            spans.append([core, core])
+    return ",".join(f"{a}" if a == b else f"{a}-{b}" for a, b in spans)
 
 
 def wait_for_http(

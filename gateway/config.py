@@ -322,6 +322,14 @@ SETTINGS: tuple[Setting, ...] = (
         _positive_int,
     ),
     Setting(
+        "GATEWAY_SERVE_ONE_CORE",
+        "SERVE_ONE_CORE",
+        True,
+        "1: `gateway serve` runs on one CPU core (Linux, 2 or more cores), "
+        "which answers texts faster. 0: it may use every core.",
+        _flag,
+    ),
+    Setting(
         "GATEWAY_HEALTH_TOKEN",
         "HEALTH_TOKEN",
         None,
