@@ -73,7 +73,9 @@ def start_conversation(
     language = language or runtime.config["DEFAULT_LANGUAGE"]
     with write_txn(db):
         if participant_id is not None:
-            previous = store.find_open_session(db, participant_id, channel)
+            previous = store.conversations.find_open_session(
+                db, participant_id, channel
+            )
             if previous is not None:
                 _close(db, runtime, previous, now, "restarted")
         response_id, outcome = _begin(
@@ -118,7 +120,7 @@ def _begin(
         opening_text,
         family=channels.channel(channel).family,
     )
-    response_id = store.create_response(
+    response_id = store.conversations.create_response(
         db,
         site_id=runtime.site_id,
         participant_id=participant_id,
@@ -130,10 +132,10 @@ def _begin(
     state = outcome.state
     if close_reason is not None:
         state = close_session(flow, state, now, close_reason)
-    store.save_session(
-        db, store.OpenSession(response_id, participant_id, state, is_test)
+    store.conversations.save_session(
+        db, store.conversations.OpenSession(response_id, participant_id, state, is_test)
     )
-    store.add_alerts(db, response_id, outcome.alerts, iso(now), is_test)
+    store.conversations.add_alerts(db, response_id, outcome.alerts, iso(now), is_test)
     return response_id, outcome
 
 
@@ -145,7 +147,7 @@ def answer(db, runtime: Runtime, response_id: str, text: str, now: datetime) -> 
     exception is raised.
     """
     with write_txn(db):
-        session = store.load_session(db, response_id)
+        session = store.conversations.load_session(db, response_id)
         if session is None:
             closed = ConversationClosed(response_id)
         else:
@@ -177,7 +179,11 @@ def current_flow(runtime: Runtime, state) -> Flow | None:
 
 
 def apply_turn(
-    db, runtime: Runtime, session: store.OpenSession, given: TurnInput, now: datetime
+    db,
+    runtime: Runtime,
+    session: store.conversations.OpenSession,
+    given: TurnInput,
+    now: datetime,
 ) -> Turn:
     """Apply one input to a conversation already loaded in this transaction: the
     one path for every channel.
@@ -200,14 +206,16 @@ def apply_turn(
             _close(db, runtime, session, now, ended)
         else:
             outcome = _run_engine(flow, state, given, now, runtime)
-            store.save_session(
+            store.conversations.save_session(
                 db,
-                store.OpenSession(
+                store.conversations.OpenSession(
                     response_id, session.participant_id, outcome.state, session.is_test
                 ),
                 before=state,
             )
-            store.add_alerts(db, response_id, outcome.alerts, iso(now), session.is_test)
+            store.conversations.add_alerts(
+                db, response_id, outcome.alerts, iso(now), session.is_test
+            )
     if ended:
         raise ConversationClosed(response_id)
     return Turn(response_id, flow, outcome)
@@ -225,7 +233,11 @@ def _run_engine(flow: Flow, state, given: TurnInput, now, runtime) -> Outcome:
 
 
 def continue_conversation(
-    db, runtime: Runtime, session: store.OpenSession, text: str, now: datetime
+    db,
+    runtime: Runtime,
+    session: store.conversations.OpenSession,
+    text: str,
+    now: datetime,
 ) -> Turn:
     """Words typed into a conversation already loaded in this transaction."""
     return apply_turn(db, runtime, session, TurnInput("text", text), now)
@@ -236,7 +248,7 @@ def close_conversation(
 ) -> bool:
     """Close an open conversation as partial; False if it was not open."""
     with write_txn(db):
-        session = store.load_session(db, response_id)
+        session = store.conversations.load_session(db, response_id)
         if session is None:
             return False
         _close(db, runtime, session, now, reason)
@@ -288,7 +300,7 @@ def close_idle_conversations(db, runtime: Runtime, now: datetime) -> int:
     closed = 0
     with write_txn(db):
         for limit, names in channels.by_idle_limit(runtime.config).items():
-            idle = store.idle_sessions(db, names, iso(now - limit))
+            idle = store.conversations.idle_sessions(db, names, iso(now - limit))
             for session in idle:
                 _close(db, runtime, session, now, "expired")
             closed += len(idle)
@@ -296,19 +308,23 @@ def close_idle_conversations(db, runtime: Runtime, now: datetime) -> int:
 
 
 def _close(
-    db, runtime: Runtime, session: store.OpenSession, now: datetime, reason: str
+    db,
+    runtime: Runtime,
+    session: store.conversations.OpenSession,
+    now: datetime,
+    reason: str,
 ) -> None:
     flow = current_flow(runtime, session.state) or _stand_in_flow(session)
     state = close_session(flow, session.state, now, reason)
-    store.save_session(
+    store.conversations.save_session(
         db,
-        store.OpenSession(
+        store.conversations.OpenSession(
             session.response_id, session.participant_id, state, session.is_test
         ),
         before=session.state,
     )
 
 
-def _stand_in_flow(session: store.OpenSession) -> Flow:
+def _stand_in_flow(session: store.conversations.OpenSession) -> Flow:
     """The flow has changed or gone: close with the answers already given."""
     return Flow(session.state.flow_id, session.state.flow_version, "", "en", (), "")

@@ -39,7 +39,7 @@ def healthz():
             "journal_mode": next(db.query("PRAGMA journal_mode"))["journal_mode"],
             "pending_migrations": pending(db, runtime.config["ROLE"]),
         }
-        queued = store.queue_counts(db)
+        queued = store.responses.queue_counts(db)
     except sqlite3.Error as error:
         body["status"] = "error"
         if details:

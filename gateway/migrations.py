@@ -145,7 +145,7 @@ def what_needs_doing(db: Database, config: Mapping) -> Upgrade:
     """What `gateway migrate` would do here. Reads only."""
     tables = set(db.table_names())
     site_name = None
-    if "meta" in tables and store.get_meta(db, "site_name") != config["SITE"]:
+    if "meta" in tables and store.core.get_meta(db, "site_name") != config["SITE"]:
         site_name = config["SITE"]
     stale = 0
     key = _pseudonym_key(config)
@@ -162,7 +162,7 @@ def bring_up_to_date(db: Database, config: Mapping) -> Upgrade:
     rekeyed = 0
     if waiting.site_name is not None:
         with write_txn(db):
-            store.set_meta(db, "site_name", config["SITE"])
+            store.core.set_meta(db, "site_name", config["SITE"])
     if waiting.stale_pseudonyms:
         with write_txn(db):
             rekeyed = adopt_pseudonym_key(db, _pseudonym_key(config))

@@ -115,7 +115,7 @@ def _read_site_id(database: Path) -> str | None:
         db.execute("PRAGMA query_only = ON")
         if "meta" not in db.table_names():
             return None
-        return store.get_meta(db, "site_id")
+        return store.core.get_meta(db, "site_id")
     finally:
         db.close()
 

@@ -44,7 +44,7 @@ class Simulation:
         now = self.clock()
         with write_txn(self.db):
             self.number, self.participant_id = _fresh_test_person(self.db, self.runtime)
-            store.ensure_participant(
+            store.core.ensure_participant(
                 self.db, self.participant_id, iso(now), phone=self.number, is_test=True
             )
             turn = start_conversation(
@@ -69,7 +69,9 @@ class Simulation:
     @property
     def is_open(self) -> bool:
         return (
-            store.find_open_session(self.db, self.participant_id, CHANNEL.name)
+            store.conversations.find_open_session(
+                self.db, self.participant_id, CHANNEL.name
+            )
             is not None
         )
 
@@ -92,7 +94,9 @@ class Simulation:
         """Close the conversation, if it is still open, as a partial response."""
         from gateway.conversations import close_conversation
 
-        session = store.find_open_session(self.db, self.participant_id, CHANNEL.name)
+        session = store.conversations.find_open_session(
+            self.db, self.participant_id, CHANNEL.name
+        )
         return bool(
             session
             and close_conversation(
@@ -102,7 +106,7 @@ class Simulation:
 
     @property
     def opted_out(self) -> bool:
-        person = store.participant(self.db, self.participant_id)
+        person = store.sms.participant(self.db, self.participant_id)
         return bool(person and person["opted_out_at"])
 
 
@@ -114,10 +118,10 @@ def _fresh_test_person(db, runtime) -> tuple[str, str]:
     for _ in range(50):
         number = f"+447700900{secrets.randbelow(1000):03d}"
         participant_id = pseudonym(runtime.pseudonym_key, number)
-        if store.participant(db, participant_id) is None:
+        if store.sms.participant(db, participant_id) is None:
             return number, participant_id
-    store.set_opted_out(db, participant_id, None)  # all used: start this one over
-    store.mark_privacy_notice(db, participant_id, None)
+    store.sms.set_opted_out(db, participant_id, None)  # all used: start this one over
+    store.sms.mark_privacy_notice(db, participant_id, None)
     return number, participant_id
 
 

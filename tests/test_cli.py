@@ -81,14 +81,14 @@ def test_init_twice_changes_nothing(runner, initialised, db):
     instance = Path(initialised["INSTANCE_PATH"])
     keys = [instance / "secret_key", instance / "keys" / "pseudonym.key"]
     before = {key: key.read_bytes() for key in keys}
-    site_id = store.get_meta(db, "site_id")
+    site_id = store.core.get_meta(db, "site_id")
 
     result = runner.invoke(["init"])
 
     assert result.exit_code == 0, result.output
     assert "nothing to do" in result.output
     assert site_id and site_id in result.output
-    assert store.get_meta(db, "site_id") == site_id
+    assert store.core.get_meta(db, "site_id") == site_id
     for key in keys:
         assert key.read_bytes() == before[key]
         assert key.stat().st_mode & 0o777 == 0o600
@@ -263,7 +263,7 @@ def test_export_never_contains_a_phone_number(runner, runtime, db, now):
     phone = "+447700900123"
     pid = pseudonym(runtime.pseudonym_key, phone)
     with write_txn(db):
-        store.ensure_participant(db, pid, now.isoformat(), phone=phone)
+        store.core.ensure_participant(db, pid, now.isoformat(), phone=phone)
     turn = start_conversation(db, runtime, channel="sms", now=now, participant_id=pid)
     for seconds, text in enumerate(["2", "kind nurses", "yes"], 1):
         later = now + timedelta(seconds=seconds)
@@ -347,8 +347,8 @@ def test_worker_once_closes_quiet_conversations(
     assert rows[quiet.response_id]["status"] == "partial"
     assert rows[quiet.response_id]["close_reason"] == "expired"
     assert rows[recent.response_id]["status"] == "open"
-    assert store.load_session(db, recent.response_id) is not None
-    assert store.load_session(db, quiet.response_id) is None
+    assert store.conversations.load_session(db, recent.response_id) is not None
+    assert store.conversations.load_session(db, quiet.response_id) is None
 
 
 def test_simulate_runs_sms_keywords_and_says_what_we_keep(runner, initialised):

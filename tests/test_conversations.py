@@ -52,7 +52,7 @@ def test_a_finished_conversation_closes_its_response(db, runtime, now):
     assert (row["status"], row["close_reason"]) == ("complete", "completed")
     assert row["closed_at"] == "2026-11-23T10:00:00Z"
     assert row["site_id"] == runtime.site_id
-    assert store.load_session(db, turn.response_id) is None
+    assert store.conversations.load_session(db, turn.response_id) is None
     with pytest.raises(ConversationClosed):
         answer(db, runtime, turn.response_id, "more", now)
 
@@ -74,7 +74,7 @@ def test_a_disclosure_signposts_and_raises_an_alert(db, runtime, now):
     assert text.startswith("You can talk to someone now.")
     assert "116 123" in text and "999" in text
     assert not turn.outcome.done  # the person can still finish
-    alerts = store.alerts_for(db, turn.response_id)
+    alerts = store.responses.alerts_for(db, turn.response_id)
     assert [(a["category"], a["step_id"], a["status"]) for a in alerts] == [
         ("abuse", "why", "open")
     ]
@@ -92,7 +92,7 @@ def test_a_late_answer_after_expiry_closes_the_old_conversation(db, runtime, now
 
 def test_starting_again_closes_the_unfinished_conversation(db, runtime, now):
     with write_txn(db):
-        store.ensure_participant(db, "p1", "2026-11-23T10:00:00Z")
+        store.core.ensure_participant(db, "p1", "2026-11-23T10:00:00Z")
     first = start_conversation(db, runtime, channel="sms", now=now, participant_id="p1")
     answer(db, runtime, first.response_id, "1", now)
     second = start_conversation(
@@ -106,7 +106,10 @@ def test_starting_again_closes_the_unfinished_conversation(db, runtime, now):
     row = response_row(db, first.response_id)
     assert (row["status"], row["close_reason"]) == ("partial", "restarted")
     assert answers_by_step(db, first.response_id)["overall"]["value"] == "very_good"
-    assert store.find_open_session(db, "p1", "sms").response_id == second.response_id
+    assert (
+        store.conversations.find_open_session(db, "p1", "sms").response_id
+        == second.response_id
+    )
 
 
 def test_a_changed_flow_closes_conversations_begun_on_the_old_version(
@@ -203,7 +206,7 @@ def test_two_answers_at_once_are_taken_in_turn(db, runtime, now, monkeypatch):
         stored = answers_by_step(db, response_id)
         assert stored["overall"]["value"] == "good"
         assert stored["why"]["value"] == "good"
-        session = store.load_session(db, response_id)
+        session = store.conversations.load_session(db, response_id)
         assert session.state.current_step == "contact"
 
 
@@ -222,7 +225,7 @@ def test_a_changed_flow_closes_the_conversation_on_any_channel(
     turn = start_conversation(db, runtime, channel=channel, now=now)
     flow = runtime.flows["friends-and-family"]
     runtime.flows["friends-and-family"] = replace(flow, version=flow.version + 1)
-    session = store.load_session(db, turn.response_id)
+    session = store.conversations.load_session(db, turn.response_id)
     with pytest.raises(ConversationClosed):
         apply_turn(db, runtime, session, TurnInput("choice", "good"), now)
     row = response_row(db, turn.response_id)
@@ -241,7 +244,7 @@ def test_every_kind_of_turn_goes_through_one_path(db, runtime, now, given, step,
     from gateway.conversations import TurnInput, apply_turn
 
     turn = start_conversation(db, runtime, channel="kiosk", now=now)
-    session = store.load_session(db, turn.response_id)
+    session = store.conversations.load_session(db, turn.response_id)
     after = apply_turn(db, runtime, session, TurnInput(*given), now)
     assert after.outcome.state.current_step == "why"
     assert answers_by_step(db, turn.response_id)[step]["value"] == value
@@ -251,9 +254,9 @@ def test_back_and_an_unknown_kind_of_turn(db, runtime, now):
     from gateway.conversations import TurnInput, apply_turn
 
     turn = start_conversation(db, runtime, channel="kiosk", now=now)
-    session = store.load_session(db, turn.response_id)
+    session = store.conversations.load_session(db, turn.response_id)
     moved = apply_turn(db, runtime, session, TurnInput("choice", "good"), now)
-    session = store.load_session(db, turn.response_id)
+    session = store.conversations.load_session(db, turn.response_id)
     back = apply_turn(db, runtime, session, TurnInput("back"), now)
     assert (moved.outcome.state.current_step, back.outcome.state.current_step) == (
         "why",

@@ -45,7 +45,7 @@ def test_create_app_writes_nothing_even_when_migrate_has_work_to_do(
     assert everything_in(instance) == before
     with closing(connect(database_of(initialised))) as db:
         assert pending(db, app.config["ROLE"]) == ["add_example_table"]
-        assert store.get_meta(db, "site_name") != "Oak House"
+        assert store.core.get_meta(db, "site_name") != "Oak House"
 
 
 @pytest.mark.parametrize("secret_key", [None, "set-by-environment"])

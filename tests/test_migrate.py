@@ -261,7 +261,7 @@ def test_migrate_records_a_new_site_name(runner, initialised):
     assert result.exit_code == 0, result.output
     assert result.output == "Done: recorded the site's name as 'Oak House'.\n"
     with closing(connect(database_of(initialised))) as db:
-        assert store.get_meta(db, "site_name") == "Oak House"
+        assert store.core.get_meta(db, "site_name") == "Oak House"
     assert "Nothing to do" in runner.invoke(["migrate"]).output
 
 
@@ -271,7 +271,7 @@ def replace_the_key_under_someone(config: dict) -> bytes:
     key_file = pseudonym_key_file(config["INSTANCE_PATH"])
     with closing(connect(database_of(config))) as db:
         old = pseudonym(read_key(key_file), PHONE)
-        store.ensure_participant(db, old, "2026-11-23T10:00:00Z", phone=PHONE)
+        store.core.ensure_participant(db, old, "2026-11-23T10:00:00Z", phone=PHONE)
         db.conn.commit()
     replacement = new_key()
     write_key(key_file, replacement)
@@ -366,7 +366,7 @@ def test_a_fresh_site_exports_without_the_board_tables(tmp_path):
                language, started_at, closed_at, status)
            VALUES ('r1', 's', 'f', 1, 'kiosk', 'en', 't', 't', 'complete')"""
     )
-    (row,) = store.closed_responses(db)
+    (row,) = store.responses.closed_responses(db)
     assert row["site"] == "Rose Court"
 
 

@@ -60,7 +60,9 @@ def test_pseudonyms_are_stable_per_key_and_differ_between_keys():
 def test_the_raw_number_is_held_in_one_column_of_one_table(db, runtime, now):
     participant = pseudonym(runtime.pseudonym_key, NUMBER)
     with write_txn(db):
-        store.ensure_participant(db, participant, "2026-11-23T10:00:00Z", phone=NUMBER)
+        store.core.ensure_participant(
+            db, participant, "2026-11-23T10:00:00Z", phone=NUMBER
+        )
     turn = start_conversation(
         db, runtime, channel="sms", now=now, participant_id=participant
     )

@@ -40,7 +40,7 @@ def test_healthz_reports_site_database_and_queue(served_gateway, gateway_env):
     body = get_health(served_gateway)
     db = instance_db(gateway_env)
     try:
-        site_id = store.get_meta(db, "site_id")
+        site_id = store.core.get_meta(db, "site_id")
     finally:
         db.close()
 

@@ -68,7 +68,7 @@ def export(ctx, fmt, since, flow_id, include_test, output) -> None:
     with app_database(app) as db:
         if flow_id and flow_id not in runtime.flows and not _any_response(db, flow_id):
             require_flow(runtime, flow_id)  # refused, naming the flows there are
-        rows = store.closed_responses(
+        rows = store.responses.closed_responses(
             db, since=since_text, include_test=include_test, flow_id=flow_id
         )
         if fmt == "jsonl":
@@ -80,7 +80,7 @@ def export(ctx, fmt, since, flow_id, include_test, output) -> None:
             # Nothing real, so every closed response that matches is test data.
             left_out = sum(
                 1
-                for _ in store.closed_responses(
+                for _ in store.responses.closed_responses(
                     db, since=since_text, include_test=True, flow_id=flow_id
                 )
             )
@@ -95,7 +95,7 @@ def export(ctx, fmt, since, flow_id, include_test, output) -> None:
 
 def _any_response(db, flow_id: str) -> bool:
     """Whether a flow no longer loaded still has responses, so it can be exported."""
-    found = store.closed_responses(db, include_test=True, flow_id=flow_id)
+    found = store.responses.closed_responses(db, include_test=True, flow_id=flow_id)
     return next(found, None) is not None
 
 

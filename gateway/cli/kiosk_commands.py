@@ -75,11 +75,11 @@ def kiosk_add(ctx, name: str, flow_id: str | None, base_url: str | None) -> None
         require_flow(app.extensions["gateway"], flow_id)
     key = secrets.token_urlsafe(16)
     with app_database(app) as db, write_txn(db):
-        if store.kiosk_by_name(db, name) is not None:
+        if store.kiosks.kiosk_by_name(db, name) is not None:
             raise click.ClickException(
                 f"There is already a kiosk called '{name}'. Choose another name."
             )
-        store.add_kiosk(
+        store.kiosks.add_kiosk(
             db,
             name=name,
             key=key,
@@ -103,7 +103,7 @@ def kiosk_list(ctx, base_url: str | None) -> None:
 
     app = app_from(ctx)
     with app_database(app) as db:
-        kiosks = store.list_kiosks(db)
+        kiosks = store.kiosks.list_kiosks(db)
     if not kiosks:
         click.echo("There are no kiosks yet. Add one with `gateway kiosk add NAME`.")
         return
@@ -125,7 +125,7 @@ def kiosk_retire(ctx, name: str) -> None:
 
     app = app_from(ctx)
     with app_database(app) as db, write_txn(db):
-        retired = store.retire_kiosk(db, name, iso(utc_now()))
+        retired = store.kiosks.retire_kiosk(db, name, iso(utc_now()))
     if not retired:
         raise click.ClickException(f"There is no kiosk called '{name}' in use.")
     click.echo(f"Retired kiosk '{name}'. Its address no longer works.")

@@ -68,8 +68,8 @@ def outbox(ctx: click.Context, status: str | None, limit: int) -> None:
 
     app = app_from(ctx)
     with app_database(app) as db:
-        counts = store.outbox_counts(db)
-        messages = store.list_outbox(db, status, limit)
+        counts = store.outbox.outbox_counts(db)
+        messages = store.outbox.list_outbox(db, status, limit)
     if not counts:
         click.echo("The outbox is empty.")
         return

@@ -48,7 +48,7 @@ def sync_run(ctx) -> None:
     app = _site_app(ctx)
     with app_database(app) as db:
         client = _client_or_fail(db, app.config)
-        total = store.queue_summary(db)["waiting"]
+        total = store.sync.queue_summary(db)["waiting"]
         with click.progressbar(length=total, label="Sending", file=sys.stderr) as bar:
             batch = app.config["SYNC_BATCH"]
             summary = sync_once(db, client, utc_now, batch, bar.update)
@@ -78,11 +78,11 @@ def sync_status(ctx) -> None:
     app = app_from(ctx)
     with app_database(app) as db:
         meta = {
-            key: store.get_meta(db, f"sync_{key}")
+            key: store.core.get_meta(db, f"sync_{key}")
             for key in ("board_url", "last_success", "last_error", "clock_offset")
         }
-        queue = store.queue_summary(db)
-        aside = store.set_aside_records(db, 5)
+        queue = store.sync.queue_summary(db)
+        aside = store.sync.set_aside_records(db, 5)
         too_large = too_large_waiting(db, 5)
     click.echo(f"Role: {app.config['ROLE']}")
     click.echo(f"Board: {meta['board_url'] or 'not enrolled'}")
@@ -123,7 +123,7 @@ def sync_verify(ctx) -> None:
     app = _site_app(ctx)
     with app_database(app) as db:
         client = _client_or_fail(db, app.config)
-        here = summarise_days(store.synced_by_day(db))
+        here = summarise_days(store.sync.synced_by_day(db))
         try:
             there = client.verify().get("days") or {}
         except SyncError as error:

@@ -55,7 +55,7 @@ def handle_inbound(
     """
     t = Texting(db, runtime, message, now)
     with write_txn(db):
-        seen = store.inbound_reply(db, message.message_sid)
+        seen = store.sms.inbound_reply(db, message.message_sid)
         if seen is not None:
             return seen["reply"]
         try:
@@ -93,7 +93,7 @@ def handle_inbound(
 def _record(t: Texting, handled: Handled, reply_by_outbox: bool = False) -> str:
     reply = handled.reply
     if reply_by_outbox and reply and t.participant_id is not None:
-        store.enqueue(
+        store.outbox.enqueue(
             t.db,
             participant_id=t.participant_id,
             kind="reply",
@@ -103,7 +103,7 @@ def _record(t: Texting, handled: Handled, reply_by_outbox: bool = False) -> str:
         )
         reply = None  # so a retry of this webhook cannot say it a second time
     twiml = to_twiml(reply)
-    store.record_inbound(
+    store.sms.record_inbound(
         t.db,
         message_sid=t.message.message_sid,
         participant_id=t.participant_id,
@@ -121,9 +121,9 @@ def _identify(t: Texting, phone: str) -> Texting:
     """The sender's pseudonym and what we know of them, made known if new."""
     participant_id = pseudonym(t.runtime.pseudonym_key, phone)
     since = iso(t.now - timedelta(minutes=1))
-    person = store.sms_participant(t.db, participant_id, since)
+    person = store.sms.sms_participant(t.db, participant_id, since)
     if person is None:
-        store.ensure_participant(
+        store.core.ensure_participant(
             t.db, participant_id, t.at, phone=phone, is_test=t.message.is_test
         )
         person = {"opted_out_at": None, "privacy_notice_at": None, "recent": 0}
@@ -134,7 +134,7 @@ def _handle(t: Texting) -> Handled:
     handled = _decide(t)
     notice_at = t.person["privacy_notice_at"]
     if handled.reply and notice_at is None:
-        store.mark_privacy_notice(t.db, t.participant_id, t.at)
+        store.sms.mark_privacy_notice(t.db, t.participant_id, t.at)
         handled = replace(
             handled, reply=privacy_line_first(t.runtime, handled.reply, notice_at)
         )
@@ -150,8 +150,10 @@ def _after_failure(t: Texting) -> Handled:
     if t.participant_id is not None and (bare_keyword or said_in_other_words):
         try:
             with savepoint(t.db):
-                store.set_opted_out(t.db, t.participant_id, t.at)
-                store.cancel_for_participant(t.db, t.participant_id, "opted out", t.at)
+                store.sms.set_opted_out(t.db, t.participant_id, t.at)
+                store.outbox.cancel_for_participant(
+                    t.db, t.participant_id, "opted out", t.at
+                )
                 # Twilio confirms a bare keyword; nobody else would confirm this.
                 reply = stopped(_) if said_in_other_words else None
                 return Handled(reply, "opt_out")
@@ -179,13 +181,13 @@ def _decide(t: Texting) -> Handled:
     if word in OPT_OUT:
         return opt_out(t)
     if word in OPT_IN or (word == "YES" and opted_out):
-        store.set_opted_out(t.db, t.participant_id, None)
+        store.sms.set_opted_out(t.db, t.participant_id, None)
         return Handled(
             _("Welcome back. You will get our messages again. Text HELP for help."),
             "opt_in",
         )
     if word == "DELETE":  # honoured whatever else is going on
-        store.request_erasure(t.db, t.participant_id, t.at, message.channel)
+        store.sms.request_erasure(t.db, t.participant_id, t.at, message.channel)
         reply = _(
             "Thank you. We will delete your number and your answers within one month."
         )

@@ -90,15 +90,17 @@ def _queue_one(db, runtime, flow_id, line, written, now, report, seen) -> None:
         report.duplicate_lines.append(line)
         return
     seen.add(participant_id)
-    person = store.participant(db, participant_id)
+    person = store.sms.participant(db, participant_id)
     if person is not None and person["opted_out_at"]:
         report.opted_out_lines.append(line)  # and their number is not stored again
         return
-    if person is not None and store.has_pending_invitation(db, participant_id, flow_id):
+    if person is not None and store.outbox.has_pending_invitation(
+        db, participant_id, flow_id
+    ):
         report.already_queued_lines.append(line)
         return
-    store.ensure_participant(db, participant_id, iso(now), phone=phone)
-    store.enqueue(
+    store.core.ensure_participant(db, participant_id, iso(now), phone=phone)
+    store.outbox.enqueue(
         db, participant_id=participant_id, kind="invite", now=iso(now), flow_id=flow_id
     )
     report.queued += 1

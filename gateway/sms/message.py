@@ -46,7 +46,7 @@ class Texting:
     message: InboundSms
     now: datetime
     participant_id: str | None = None
-    person: dict | None = None  # store.sms_participant: opt-out, notice, recent
+    person: dict | None = None  # store.sms.sms_participant: opt-out, notice, recent
 
     @property
     def at(self) -> str:
@@ -57,8 +57,8 @@ class Texting:
         """The channel's own words, in the default language."""
         return self.runtime.translate(self.runtime.config["DEFAULT_LANGUAGE"])
 
-    def open_session(self) -> store.OpenSession | None:
-        return store.find_open_session(
+    def open_session(self) -> store.conversations.OpenSession | None:
+        return store.conversations.find_open_session(
             self.db, self.participant_id, self.message.channel
         )
 
@@ -86,7 +86,7 @@ class Texting:
             return self.keep("message_only")
         step = session.state.current_step or OPENING
         alert = Alert(match.category, step, match.phrase)
-        store.add_alerts(
+        store.conversations.add_alerts(
             self.db, session.response_id, (alert,), self.at, session.is_test
         )
         return session.response_id

@@ -70,16 +70,18 @@ class OutboxWorker:
         quiet = quiet_until(now, config["QUIET_HOURS"], config["TIMEZONE"])
         with write_txn(self.db):
             while True:
-                row = store.next_due(self.db, iso(now), include_ordinary=quiet is None)
+                row = store.outbox.next_due(
+                    self.db, iso(now), include_ordinary=quiet is None
+                )
                 if row is None:
                     return None
-                store.claim(self.db, row["id"], iso(now), iso(now + LEASE))
+                store.outbox.claim(self.db, row["id"], iso(now), iso(now + LEASE))
                 body = row["body"]
                 if body is None:  # an invitation, worded as it goes
                     body = self._word_invitation(row, now)
                 if body is not None:
                     break
-            phone = store.phone_for(self.db, row["participant_id"])
+            phone = store.sms.phone_for(self.db, row["participant_id"])
         first_failed = row["first_failed_at"]
         return Job(
             row["id"],
@@ -95,8 +97,11 @@ class OutboxWorker:
         """The invitation's text, or None if it cannot go now. Its conversation
         starts only once it has been sent, so a failed send leaves none open."""
         participant_id = row["participant_id"]
-        if store.find_open_session(self.db, participant_id, "sms") is not None:
-            store.schedule_retry(
+        if (
+            store.conversations.find_open_session(self.db, participant_id, "sms")
+            is not None
+        ):
+            store.outbox.schedule_retry(
                 self.db,
                 row["id"],
                 iso(now + HOLD_FOR_CONVERSATION),
@@ -108,16 +113,16 @@ class OutboxWorker:
         try:
             text = first_message(self.runtime, row["flow_id"], "sms", now)
         except KeyError:
-            store.mark_failed(
+            store.outbox.mark_failed(
                 self.db,
                 row["id"],
                 f"the flow '{row['flow_id']}' is not loaded",
                 iso(now),
             )
             return None
-        notice_at = store.participant(self.db, participant_id)["privacy_notice_at"]
+        notice_at = store.sms.participant(self.db, participant_id)["privacy_notice_at"]
         text = privacy_line_first(self.runtime, text, notice_at)
-        store.set_body(self.db, row["id"], text, None)
+        store.outbox.set_body(self.db, row["id"], text, None)
         return text
 
     def _send(self, job: Job) -> str:
@@ -129,7 +134,9 @@ class OutboxWorker:
             return self._record_failure(job, error)
         now = self.clock()
         with write_txn(self.db):
-            store.mark_sent(self.db, job.message_id, sent.sid, sent.status, iso(now))
+            store.outbox.mark_sent(
+                self.db, job.message_id, sent.sid, sent.status, iso(now)
+            )
             if job.invitation_flow is not None:
                 self._start_invited_conversation(job, now)
         return "sent"
@@ -145,8 +152,10 @@ class OutboxWorker:
                     participant_id=job.participant_id,
                     flow_id=job.invitation_flow,
                 )
-                store.set_body(self.db, job.message_id, job.body, turn.response_id)
-                store.mark_privacy_notice(self.db, job.participant_id, iso(now))
+                store.outbox.set_body(
+                    self.db, job.message_id, job.body, turn.response_id
+                )
+                store.sms.mark_privacy_notice(self.db, job.participant_id, iso(now))
         except Exception:  # sent all the same; their reply will start the flow
             log.exception("an invitation went, but its conversation did not start")
 
@@ -156,17 +165,19 @@ class OutboxWorker:
         failing_since = job.first_failed_at or now
         with write_txn(self.db):
             if error.opted_out:
-                store.set_opted_out(self.db, job.participant_id, iso(now))
-                store.cancel_for_participant(
+                store.sms.set_opted_out(self.db, job.participant_id, iso(now))
+                store.outbox.cancel_for_participant(
                     self.db, job.participant_id, "opted out", iso(now)
                 )
-                store.mark_failed(self.db, job.message_id, error.reason, iso(now))
+                store.outbox.mark_failed(
+                    self.db, job.message_id, error.reason, iso(now)
+                )
                 return "opted_out"
             if not error.retryable or now - failing_since >= give_up:
                 reason = error.reason
                 if error.retryable:
                     reason += f" (gave up after {job.attempt} tries)"
-                store.mark_failed(self.db, job.message_id, reason, iso(now))
+                store.outbox.mark_failed(self.db, job.message_id, reason, iso(now))
                 return "failed"
             wait = backoff_seconds(
                 job.attempt,
@@ -175,7 +186,7 @@ class OutboxWorker:
                 first=BACKOFF_FIRST_SECONDS,
                 rng=self.rng,
             )
-            store.schedule_retry(
+            store.outbox.schedule_retry(
                 self.db,
                 job.message_id,
                 iso(now + timedelta(seconds=wait)),

@@ -35,9 +35,9 @@ def with_privacy_line(
     db, runtime: Runtime, participant_id: str, text: str, now: datetime
 ) -> str:
     """`privacy_line_first` for a reply sent now, marking the notice as given."""
-    notice_at = store.participant(db, participant_id)["privacy_notice_at"]
+    notice_at = store.sms.participant(db, participant_id)["privacy_notice_at"]
     if notice_at is None:
-        store.mark_privacy_notice(db, participant_id, iso(now))
+        store.sms.mark_privacy_notice(db, participant_id, iso(now))
     return privacy_line_first(runtime, text, notice_at)
 
 

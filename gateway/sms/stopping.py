@@ -27,8 +27,8 @@ ASKED_TO_STOP_FOR = timedelta(hours=1)  # how long a yes to that question counts
 
 def opt_out(t: Texting) -> Handled:
     """Opt the person out and never write again; Twilio answers a bare STOP."""
-    store.set_opted_out(t.db, t.participant_id, t.at)
-    store.cancel_for_participant(t.db, t.participant_id, "opted out", t.at)
+    store.sms.set_opted_out(t.db, t.participant_id, t.at)
+    store.outbox.cancel_for_participant(t.db, t.participant_id, "opted out", t.at)
     session = t.open_session()
     if session is not None:
         try:  # the opt-out stands even if closing the conversation fails

@@ -107,7 +107,7 @@ def status():
     now = iso(current_runtime().clock())
     db = get_db()
     with write_txn(db):
-        store.record_delivery_status(
+        store.outbox.record_delivery_status(
             db, message_sid, status_name.lower(), error_code, now
         )
     return Response(status=204)
@@ -121,8 +121,8 @@ def outbox_page():
     db = get_db()
     return render_template(
         "outbox.html",
-        messages=store.list_outbox(db),
-        counts=store.outbox_counts(db),
+        messages=store.outbox.list_outbox(db),
+        counts=store.outbox.outbox_counts(db),
         sending=bool(
             current_app.config["TWILIO_ACCOUNT_SID"]
             and current_app.config["TWILIO_AUTH_TOKEN"]

@@ -47,7 +47,7 @@ def enrol(config: dict, board_url: str, code: str) -> str:
         )
     db = connect(config["DATABASE"])
     try:
-        site_id = store.get_meta(db, "site_id")
+        site_id = store.core.get_meta(db, "site_id")
         answer = _ask_board(
             board_url, {"code": code, "site_id": site_id, "site_name": config["SITE"]}
         )
@@ -60,8 +60,8 @@ def enrol(config: dict, board_url: str, code: str) -> str:
         write_key(sync_secret_file(instance), secret)
         with write_txn(db):
             replace_pseudonym_key(db, pseudonym_key_file(instance), key)
-            store.set_meta(db, "sync_board_url", board_url)
-            store.set_meta(db, "sync_board_name", str(answer.get("name", "")))
+            store.core.set_meta(db, "sync_board_url", board_url)
+            store.core.set_meta(db, "sync_board_name", str(answer.get("name", "")))
     finally:
         db.close()
     return str(answer.get("name", ""))
@@ -87,17 +87,17 @@ def replace_pseudonym_key(db, key_file: Path, key: bytes) -> int:
 
 def adopt_pseudonym_key(db, key: bytes) -> int:
     """Re-key every participant whose pseudonym is not `key`'s; how many changed."""
-    return store.rekey_participants(db, stale_pseudonyms(db, key))
+    return store.sync.rekey_participants(db, stale_pseudonyms(db, key))
 
 
 def stale_pseudonyms(db, key: bytes) -> list[tuple[str, str]]:
     """(old, new) for participants not keyed with `key`: a read, no lock."""
-    return store.pseudonyms_to_change(db, lambda phone: pseudonym(key, phone))
+    return store.sync.pseudonyms_to_change(db, lambda phone: pseudonym(key, phone))
 
 
 def board_client(db, config: dict, clock=None) -> BoardClient | None:
     """The client for this site's board, or None if the site is not enrolled."""
-    board_url = store.get_meta(db, "sync_board_url")
+    board_url = store.core.get_meta(db, "sync_board_url")
     secret = read_key(sync_secret_file(config["INSTANCE_PATH"]))
     if not board_url or secret is None:
         return None
@@ -105,13 +105,13 @@ def board_client(db, config: dict, clock=None) -> BoardClient | None:
 
     def keep_offset(offset: float) -> None:  # called between transactions
         with write_txn(db):
-            store.set_meta(db, "sync_clock_offset", f"{offset:.0f}")
+            store.core.set_meta(db, "sync_clock_offset", f"{offset:.0f}")
 
     return BoardClient(
         board_url,
-        store.get_meta(db, "site_id"),
+        store.core.get_meta(db, "site_id"),
         secret,
-        float(store.get_meta(db, "sync_clock_offset") or 0),
+        float(store.core.get_meta(db, "sync_clock_offset") or 0),
         on_board_time=keep_offset,
         **extra,
     )

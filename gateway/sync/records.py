@@ -27,21 +27,23 @@ def body_hash(body: str) -> str:
 
 def next_batch(db, limit: int, now: str, skip: Collection[str] = ()) -> list[dict]:
     """Up to `limit` waiting records (not those in `skip`), bodies frozen, in
-    the order `store.waiting` gives: alerts, then opt-outs and opt-ins, then
+    the order `store.sync.waiting` gives: alerts, then opt-outs and opt-ins, then
     responses. A record whose source is gone (erased) is set aside with the
     reason."""
     with write_txn(db):
-        rows = store.waiting(db, limit, skip)
+        rows = store.sync.waiting(db, limit, skip)
         batch = []
         for row in rows:
             body = row["body"]
             if body is None:
                 data = _build(db, row["kind"], row["record_id"])
                 if data is None:
-                    store.set_aside(db, row["record_id"], "no longer on this site", now)
+                    store.sync.set_aside(
+                        db, row["record_id"], "no longer on this site", now
+                    )
                     continue
                 body = canonical(data)
-                store.freeze_body(db, row["record_id"], body)
+                store.sync.freeze_body(db, row["record_id"], body)
             batch.append(
                 {
                     "id": row["record_id"],
@@ -55,7 +57,7 @@ def next_batch(db, limit: int, now: str, skip: Collection[str] = ()) -> list[dic
 
 def _build(db, kind: str, record_id: str) -> dict | None:
     if kind == "response":
-        return store.response_record(db, record_id)
+        return store.sync.response_record(db, record_id)
     if kind == "alert":
-        return store.alert_record(db, record_id)
+        return store.sync.alert_record(db, record_id)
     return None  # opt-outs are written whole by their trigger

@@ -76,7 +76,7 @@ def sync_once(
             summary.pulled = pull_opt_changes(db, client, now)
         except SyncError as error:
             summary.error, summary.retry_after = str(error), error.retry_after
-    summary.left = store.queue_summary(db)["waiting"]
+    summary.left = store.sync.queue_summary(db)["waiting"]
     _remember(db, summary, now)
     return summary
 
@@ -165,11 +165,11 @@ def _apply_acknowledgement(db, batch, results, board_time: str, now) -> tuple[in
                 continue  # not ours to mark
             sent.discard(record_id)
             if status in ("stored", "already_had"):
-                store.mark_synced(db, record_id, iso(now()), board_time)
+                store.sync.mark_synced(db, record_id, iso(now()), board_time)
                 acknowledged += 1
             elif status == "rejected":
                 reason = str(result.get("reason") or "rejected")[:500]
-                store.set_aside(db, record_id, reason, iso(now()))
+                store.sync.set_aside(db, record_id, reason, iso(now()))
                 set_aside += 1
                 log.warning("the board set aside record %s: %s", record_id, reason)
     return acknowledged, set_aside
@@ -177,7 +177,7 @@ def _apply_acknowledgement(db, batch, results, board_time: str, now) -> tuple[in
 
 def pull_opt_changes(db, client: BoardClient, now) -> int:
     """Opt-outs and opt-ins made at other sites, kept here (newest wins)."""
-    cursor = int(store.get_meta(db, "sync_pull_cursor") or 0)
+    cursor = int(store.core.get_meta(db, "sync_pull_cursor") or 0)
     applied = 0
     while True:
         answer = client.pull(cursor)
@@ -191,16 +191,18 @@ def pull_opt_changes(db, client: BoardClient, now) -> int:
                     continue
                 opted_out = change["kind"] == "opt_out"
                 participant = change["participant"]
-                if store.apply_opt_change(db, participant, opted_out, change["at"]):
+                if store.sync.apply_opt_change(
+                    db, participant, opted_out, change["at"]
+                ):
                     applied += 1
                     if opted_out:
-                        store.cancel_for_participant(
+                        store.outbox.cancel_for_participant(
                             db, participant, "opted out at another site", iso(now())
                         )
             given = answer.get("cursor")
             if isinstance(given, int) and given > cursor:  # never backwards
                 cursor = given
-                store.set_meta(db, "sync_pull_cursor", str(cursor))
+                store.core.set_meta(db, "sync_pull_cursor", str(cursor))
         if not changes:
             return applied
 
@@ -221,9 +223,9 @@ def _well_formed(change) -> bool:
 def _remember(db, summary: Summary, now) -> None:
     with write_txn(db):
         if summary.error:
-            store.set_meta(db, "sync_last_error", f"{iso(now())} {summary.error}")
+            store.core.set_meta(db, "sync_last_error", f"{iso(now())} {summary.error}")
         else:
-            store.set_meta(db, "sync_last_success", iso(now()))
+            store.core.set_meta(db, "sync_last_success", iso(now()))
 
 
 class SyncSchedule:

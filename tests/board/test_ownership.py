@@ -88,7 +88,7 @@ def response_claimed_by(site_env: dict, record: dict) -> dict:
     site_id, _secret = identity(site_env)
     with site_db(site_env) as (_app, db):
         (mine,) = make_responses(site_env, 1)
-        data = store.response_record(db, mine)
+        data = store.sync.response_record(db, mine)
     data["id"] = record["id"]
     data["site_id"] = site_id
     return {**record, "body": canonical(data)}
@@ -253,7 +253,7 @@ def test_an_alert_names_its_response_for_its_own_site_before_it_arrives(sites):
     stored when it comes."""
     response_id = raise_alert(sites.oak)
     with site_db(sites.oak) as (_app, db):
-        alert = store.alert_record(db, alert_of(sites.oak, response_id))
+        alert = store.sync.alert_record(db, alert_of(sites.oak, response_id))
     body = canonical(alert)
     sent = push_as(
         sites.oak,

@@ -113,7 +113,7 @@ def test_unprompted_feedback_opens_and_is_kept_but_not_an_answer(
     assert answered(sms_db, response["id"]) == {}
     for text in ("4", "Too cold", "no"):
         sms_send(text)
-    [closed] = store.closed_responses(sms_db)
+    [closed] = store.responses.closed_responses(sms_db)
     assert closed["opening_text"] == opening
     assert closed["answers"]["overall"]["value"] == "poor"
     result = runner.invoke(["export", "--format", "jsonl"])

@@ -76,7 +76,7 @@ def test_a_message_is_kept_even_when_recording_its_handling_fails(
     """Acting on it failed, and then so did recording what was done: the bare
     message is still on disk (with its sender, if that can be stored), so the
     200 Twilio gets is true."""
-    real = gateway.sms.inbound.store.record_inbound
+    real = gateway.sms.inbound.store.sms.record_inbound
     calls = []
 
     def fails_at_first(db, **fields):
@@ -85,7 +85,7 @@ def test_a_message_is_kept_even_when_recording_its_handling_fails(
             raise OverflowError("Python int too large to convert to SQLite INTEGER")
         return real(db, **fields)
 
-    monkeypatch.setattr(gateway.sms.inbound.store, "record_inbound", fails_at_first)
+    monkeypatch.setattr(gateway.sms.inbound.store.sms, "record_inbound", fails_at_first)
     sms_send("Hello")
     sql = "SELECT body, handling, participant_id FROM inbound_messages"
     [row] = list(sms_db.query(sql))

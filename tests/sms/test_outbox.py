@@ -62,7 +62,7 @@ def worker(make_worker):
 def person(sms_db, sms_runtime, phone: str, now: datetime) -> str:
     participant_id = pseudonym(sms_runtime.pseudonym_key, phone)
     with write_txn(sms_db):
-        store.ensure_participant(sms_db, participant_id, iso(now), phone=phone)
+        store.core.ensure_participant(sms_db, participant_id, iso(now), phone=phone)
     return participant_id
 
 
@@ -70,7 +70,7 @@ def queue(sms_db, participant_id, now, body="Hello", priority=0) -> str:
     fields = {"participant_id": participant_id, "now": iso(now), "body": body}
     kind = "alert" if priority else "message"
     with write_txn(sms_db):
-        return store.enqueue(sms_db, kind=kind, priority=priority, **fields)
+        return store.outbox.enqueue(sms_db, kind=kind, priority=priority, **fields)
 
 
 def message_to(sms_db, sms_runtime, phone: str, now: datetime) -> str:
@@ -105,7 +105,7 @@ def test_an_invitation_goes_to_the_current_number_and_starts_the_conversation(
     assert (sent["to"], sent["from"]) == ("+447700900102", "+447700900000")
     assert sent["body"].startswith(privacy_line(sms_runtime) + "\n\n")
     assert FIRST_QUESTION in sent["body"]
-    session = store.find_open_session(sms_db, participant_id, "sms")
+    session = store.conversations.find_open_session(sms_db, participant_id, "sms")
     assert session is not None and session.state.flow_id == "friends-and-family"
     stored = row(sms_db, message_id)
     assert stored["response_id"] == session.response_id
@@ -129,7 +129,7 @@ def test_stop_cancels_what_waits_and_nothing_is_ever_sent(
     assert worker.send_due() == {}
     assert fake_twilio.attempts == []
     assert row(sms_db, later)["status"] == "pending"
-    assert store.participant(sms_db, participant_id)["opted_out_at"] is not None
+    assert store.sms.participant(sms_db, participant_id)["opted_out_at"] is not None
 
 
 def test_twilio_21610_opts_the_person_out_and_cancels_their_other_messages(
@@ -141,7 +141,9 @@ def test_twilio_21610_opts_the_person_out_and_cancels_their_other_messages(
     theirs = queue(sms_db, other, worker_clock.now())
     fake_twilio.then(status=400, code=21610)
     assert worker.send_due() == {"opted_out": 1, "sent": 1}
-    assert store.participant(sms_db, gone)["opted_out_at"] == iso(worker_clock.now())
+    assert store.sms.participant(sms_db, gone)["opted_out_at"] == iso(
+        worker_clock.now()
+    )
     assert row(sms_db, first)["status"] == "failed"
     assert "21610" in row(sms_db, first)["last_error"]
     assert [row(sms_db, m)["status"] for m in (second, third)] == ["cancelled"] * 2
@@ -303,7 +305,7 @@ def test_a_claim_whose_worker_died_is_sent_after_the_lease(
 ):
     [message_id] = invite(sms_db, sms_runtime, ["+447700900135"], worker_clock.now())
     with write_txn(sms_db):  # claimed by a worker that then died
-        store.claim(
+        store.outbox.claim(
             sms_db,
             message_id,
             iso(worker_clock.now()),
@@ -357,13 +359,13 @@ def test_status_callbacks_that_change_nothing(
     before = list(sms_db.query("SELECT * FROM outbox ORDER BY id"))
     assert sms_post("/sms/status", data, **kwargs).status_code == code
     assert list(sms_db.query("SELECT * FROM outbox ORDER BY id")) == before
-    assert store.participant(sms_db, sent["pid"])["opted_out_at"] is None
+    assert store.sms.participant(sms_db, sent["pid"])["opted_out_at"] is None
 
 
 def test_a_21610_status_opts_the_person_out(sms_db, sent, sms_post):
     data = {"MessageSid": sent["sid"], "MessageStatus": "failed", "ErrorCode": "21610"}
     assert sms_post("/sms/status", data).status_code == 204
-    assert store.participant(sms_db, sent["pid"])["opted_out_at"] is not None
+    assert store.sms.participant(sms_db, sent["pid"])["opted_out_at"] is not None
     assert row(sms_db, sent["id"])["status"] == "failed"
     assert row(sms_db, sent["waiting"])["status"] == "cancelled"
 

@@ -55,8 +55,8 @@ def opt_out(config: dict, phone: str) -> str:
     try:
         with write_txn(db):
             now = iso(datetime.now(UTC))
-            store.ensure_participant(db, participant_id, now, phone=phone)
-            store.set_opted_out(db, participant_id, now)
+            store.core.ensure_participant(db, participant_id, now, phone=phone)
+            store.sms.set_opted_out(db, participant_id, now)
     finally:
         db.close()
     return participant_id
@@ -231,7 +231,7 @@ def test_the_worker_process_sends_each_invitation_once(
     assert "outbox: 3 sent" in first.stderr
     # Someone answers, then goes quiet: the next pass closes their conversation.
     participant_id = pseudonym(runtime.pseudonym_key, phones[0])
-    session = store.find_open_session(db, participant_id, "sms")
+    session = store.conversations.find_open_session(db, participant_id, "sms")
     earlier = datetime.now(UTC) - timedelta(days=2)
     answer(db, runtime, session.response_id, "2", earlier)
     answer(db, runtime, session.response_id, "Nurse Priya at 07700 900011", earlier)

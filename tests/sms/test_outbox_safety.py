@@ -39,13 +39,13 @@ def worker(sms_app, sms_db, sms_runtime, worker_clock):
 def person(sms_db, sms_runtime, phone: str, now: datetime) -> str:
     participant_id = pseudonym(sms_runtime.pseudonym_key, phone)
     with write_txn(sms_db):
-        store.ensure_participant(sms_db, participant_id, iso(now), phone=phone)
+        store.core.ensure_participant(sms_db, participant_id, iso(now), phone=phone)
     return participant_id
 
 
 def enqueue(sms_db, participant_id: str, now: datetime, **fields) -> str:
     with write_txn(sms_db):
-        return store.enqueue(
+        return store.outbox.enqueue(
             sms_db, participant_id=participant_id, now=iso(now), **fields
         )
 
@@ -111,7 +111,7 @@ def test_an_invitation_waits_while_its_person_is_mid_conversation(
         )
         worker_clock.advance(hours=1)
     assert fake_twilio.attempts == []
-    open_now = store.find_open_session(sms_db, participant_id, "sms")
+    open_now = store.conversations.find_open_session(sms_db, participant_id, "sms")
     assert open_now.response_id == busy.response_id  # their conversation untouched
     close_conversation(
         sms_db, sms_runtime, busy.response_id, worker_clock.now(), "expired"
@@ -129,17 +129,17 @@ def test_an_invitations_conversation_starts_only_once_it_is_sent(
     )
     fake_twilio.then(status=500)
     assert worker.send_due() == {"retry": 1}
-    assert store.find_open_session(sms_db, participant_id, "sms") is None
-    assert store.participant(sms_db, participant_id)["privacy_notice_at"] is None
+    assert store.conversations.find_open_session(sms_db, participant_id, "sms") is None
+    assert store.sms.participant(sms_db, participant_id)["privacy_notice_at"] is None
     assert row(sms_db, message_id)["response_id"] is None
     worker_clock.moment = parse_iso(row(sms_db, message_id)["next_attempt_at"])
     assert worker.send_due() == {"sent": 1}
-    session = store.find_open_session(sms_db, participant_id, "sms")
+    session = store.conversations.find_open_session(sms_db, participant_id, "sms")
     assert session is not None and session.state.flow_id == FLOW
     sent = row(sms_db, message_id)
     assert sent["response_id"] == session.response_id
     assert sent["body"] == fake_twilio.messages[0]["body"]
-    notice = store.participant(sms_db, participant_id)["privacy_notice_at"]
+    notice = store.sms.participant(sms_db, participant_id)["privacy_notice_at"]
     assert notice == iso(worker_clock.now())
     [response] = sms_db.query("SELECT status, opening_text FROM responses")
     assert response == {"status": "open", "opening_text": None}
@@ -226,13 +226,13 @@ def test_an_opted_out_number_is_not_written_again(sms_db, sms_runtime, now):
     phone = "+447700900461"
     participant_id = person(sms_db, sms_runtime, phone, now)
     with write_txn(sms_db):
-        store.set_opted_out(sms_db, participant_id, iso(now))
+        store.sms.set_opted_out(sms_db, participant_id, iso(now))
         sms_db.execute(
             "DELETE FROM participant_numbers WHERE participant_id = ?", [participant_id]
         )
     report = queue_invitations(sms_db, sms_runtime, FLOW, [(1, "07700 900461")], now)
     assert (report.queued, report.opted_out_lines) == (0, [1])
-    assert store.phone_for(sms_db, participant_id) is None
+    assert store.sms.phone_for(sms_db, participant_id) is None
     assert count(sms_db, "participant_numbers") == 0 and count(sms_db, "outbox") == 0
 
 
@@ -312,7 +312,7 @@ def test_a_report_that_beats_the_send_record_is_applied_when_it_lands(
         early_report(sms_post, "SMearly1", status)
     assert row(sms_db, message_id)["status"] == "pending"
     with write_txn(sms_db):
-        store.mark_sent(sms_db, message_id, "SMearly1", "queued", iso(now))
+        store.outbox.mark_sent(sms_db, message_id, "SMearly1", "queued", iso(now))
     assert row(sms_db, message_id)["status"] == "delivered"
     assert count(sms_db, "early_statuses") == 0
 
@@ -325,8 +325,8 @@ def test_an_early_opt_out_report_still_opts_the_person_out(
     second = enqueue(sms_db, participant_id, now, kind="message", body="Two")
     early_report(sms_post, "SMearly2", "failed", "21610")
     with write_txn(sms_db):
-        store.mark_sent(sms_db, first, "SMearly2", "queued", iso(now))
+        store.outbox.mark_sent(sms_db, first, "SMearly2", "queued", iso(now))
     assert row(sms_db, first)["status"] == "failed"
     assert "21610" in row(sms_db, first)["last_error"]
-    assert store.participant(sms_db, participant_id)["opted_out_at"] is not None
+    assert store.sms.participant(sms_db, participant_id)["opted_out_at"] is not None
     assert row(sms_db, second)["status"] == "cancelled"

@@ -79,7 +79,7 @@ def participant_id(runtime) -> str:
 
 def queue_reminder(db, participant_id: str, now) -> str:
     with write_txn(db):
-        return store.enqueue(
+        return store.outbox.enqueue(
             db, participant_id=participant_id, kind="message", now=iso(now), body="Hi"
         )
 
@@ -97,7 +97,7 @@ def test_stop_opts_out_even_when_closing_the_conversation_fails(
     with caplog.at_level(logging.ERROR, logger="gateway.sms.webhooks"):
         response = send("STOP")
     assert EMPTY in response.data and said(response) == []
-    assert store.participant(sms_db, participant_id)["opted_out_at"] == iso(now)
+    assert store.sms.participant(sms_db, participant_id)["opted_out_at"] == iso(now)
     assert outbox_status(sms_db, waiting) == "cancelled"
     kept = last_inbound(sms_db)
     assert (kept["body"], kept["handling"]) == ("STOP", "opt_out")
@@ -115,7 +115,7 @@ def test_stop_opts_out_even_when_deciding_what_to_do_fails(
     monkeypatch.setattr(gateway.sms.inbound, "_decide", boom)
     response = send("Stop!")
     assert EMPTY in response.data and said(response) == []
-    assert store.participant(sms_db, participant_id)["opted_out_at"] == iso(now)
+    assert store.sms.participant(sms_db, participant_id)["opted_out_at"] == iso(now)
     assert outbox_status(sms_db, waiting) == "cancelled"
     kept = last_inbound(sms_db)
     assert (kept["body"], kept["handling"]) == ("Stop!", "opt_out")
@@ -216,7 +216,7 @@ def test_a_disclosure_during_a_flood_is_signposted_and_alerted(
 ):
     flood_post("HELP")
     flood_post("HELP")  # no conversation is open: help starts none
-    assert store.find_open_session(sms_db, participant_id, "sms") is None
+    assert store.conversations.find_open_session(sms_db, participant_id, "sms") is None
     [reply] = said(flood_post(DISCLOSURE))
     assert reply.startswith(SIGNPOST)
     kept = last_inbound(sms_db)

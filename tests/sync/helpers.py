@@ -168,13 +168,13 @@ def participant_id(env: dict, phone: str) -> str:
 
 def set_board_url(env: dict, url: str) -> None:
     with site_db(env) as (_app, db), write_txn(db):
-        store.set_meta(db, "sync_board_url", url)
+        store.core.set_meta(db, "sync_board_url", url)
 
 
 def built_record(env: dict, response_id: str) -> dict:
     """A response as the site would send it, without touching its queue."""
     with site_db(env) as (_app, db):
-        body = canonical(store.response_record(db, response_id))
+        body = canonical(store.sync.response_record(db, response_id))
     queued_at = rows(
         database(env),
         "SELECT queued_at FROM sync_queue WHERE record_id = ?",
@@ -228,7 +228,7 @@ def identity(site_env: dict) -> tuple[str, bytes]:
     """The site's id and its real signing secret."""
     db = connect(database(site_env))
     try:
-        site_id = store.get_meta(db, "site_id")
+        site_id = store.core.get_meta(db, "site_id")
     finally:
         db.close()
     secret = read_key(sync_secret_file(site_env["GATEWAY_INSTANCE_PATH"]))

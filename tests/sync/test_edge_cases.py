@@ -79,7 +79,7 @@ def test_the_code_stops_working_at_the_first_signed_request(site_env, board):
     assert run(site_env, "sync", "enroll", board.url, code).returncode == 0
     run(site_env, "sync", "run")
     with site_db(site_env) as (_app, db):
-        site_id = store.get_meta(db, "site_id")
+        site_id = store.core.get_meta(db, "site_id")
     status, answer = enrol_directly(board.url, code, site_id)
     assert status == 403
     assert "not known, or was used" in answer["error"]
@@ -118,10 +118,14 @@ def test_an_older_opt_in_from_elsewhere_does_not_undo_a_newer_stop(site_env):
     with site_db(site_env) as (app, db):
         person = pseudonym(app.extensions["gateway"].pseudonym_key, PHONE)
         with write_txn(db):
-            store.set_opted_out(db, person, "2026-11-21T10:00:00Z")
+            store.sms.set_opted_out(db, person, "2026-11-21T10:00:00Z")
         with write_txn(db):
-            older = store.apply_opt_change(db, person, False, "2026-11-21T09:00:00Z")
-            newer = store.apply_opt_change(db, person, False, "2026-11-21T11:00:00Z")
+            older = store.sync.apply_opt_change(
+                db, person, False, "2026-11-21T09:00:00Z"
+            )
+            newer = store.sync.apply_opt_change(
+                db, person, False, "2026-11-21T11:00:00Z"
+            )
         [row] = db.query("SELECT opted_out_at FROM participants WHERE id = ?", [person])
     assert older == 0
     assert newer == 1
@@ -220,7 +224,7 @@ def test_re_keying_merges_a_person_with_a_conversation_under_each_key(site_env):
         new_key = b"\x01" * 32
         new = pseudonym(new_key, PHONE)
         with write_txn(db):  # the same number, already known under the new key
-            store.ensure_participant(db, new, "2026-11-21T09:00:00Z")
+            store.core.ensure_participant(db, new, "2026-11-21T09:00:00Z")
             db.execute("UPDATE sessions SET participant_id = participant_id WHERE 0")
         with write_txn(db):
             start_conversation(
@@ -231,10 +235,10 @@ def test_re_keying_merges_a_person_with_a_conversation_under_each_key(site_env):
                 participant_id=new,
             )
         with write_txn(db):
-            changes = store.pseudonyms_to_change(
+            changes = store.sync.pseudonyms_to_change(
                 db, lambda phone: pseudonym(new_key, phone)
             )
-            store.rekey_participants(db, changes)
+            store.sync.rekey_participants(db, changes)
         people = list(db.query("SELECT id FROM participants"))
         open_sms = list(db.query("SELECT participant_id FROM sessions"))
     assert [row["id"] for row in people] == [new]

@@ -20,7 +20,7 @@ import time
 import pytest
 
 from gateway.db import connect, write_txn
-from gateway.store import set_meta
+from gateway.store.core import set_meta
 from tests.conftest import GATEWAY, serve_gateway
 from tests.sync.fault_proxy import FaultProxy
 from tests.sync.helpers import database, enrol, install, make_responses, rows, run

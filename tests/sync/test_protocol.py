@@ -211,7 +211,7 @@ def test_a_site_keeps_trying_for_72_hours_and_then_delivers_everything(
                 schedule.record(summary)
             assert schedule.next_at > clock[0], "the schedule must move on"
             clock[0] = schedule.next_at
-        held = store.queue_summary(db)
+        held = store.sync.queue_summary(db)
 
         assert len(errors) == 1
         assert "could not reach the board" in errors.pop()
@@ -230,7 +230,7 @@ def test_a_site_keeps_trying_for_72_hours_and_then_delivers_everything(
         assert summary.error is None
         assert summary.acknowledged == 8
         assert schedule.due()  # back to a pass every time
-        assert store.queue_summary(db)["waiting"] == 0
+        assert store.sync.queue_summary(db)["waiting"] == 0
     assert board_response_ids(board.env) == sorted(ids)
     assert count(board.env, "SELECT count(*) AS n FROM board_records") == 8
 

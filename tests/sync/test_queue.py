@@ -94,7 +94,7 @@ def test_an_alert_is_queued_first_ahead_of_older_responses(site_env):
             for row in rows(database(site_env), "SELECT id, category FROM alerts")
         ]
         assert len(alert_ids) == 1
-        waiting = store.waiting(db, 10)
+        waiting = store.sync.waiting(db, 10)
         first = next_batch(db, 1, "2026-11-21T09:00:00Z")
 
     queued = {row["record_id"]: row for row in queue(site_env)}
@@ -123,7 +123,7 @@ def test_a_stop_by_sms_queues_an_opt_out_by_pseudonym_only(site_env):
         assert "7700900123" not in (row["body"] or "")
 
     with site_db(site_env) as (_app, db), write_txn(db):
-        store.set_opted_out(db, person, None)  # START again: an opt-in
+        store.sms.set_opted_out(db, person, None)  # START again: an opt-in
     kinds = sorted(row["kind"] for row in queue(site_env))
     assert kinds == ["opt_in", "opt_out", "response"]
 
