@@ -136,7 +136,8 @@ def _handle(t: Texting) -> Handled:
     if handled.reply and notice_at is None:
         store.sms.mark_privacy_notice(t.db, t.participant_id, t.at)
         handled = replace(
-            handled, reply=privacy_line_first(t.runtime, handled.reply, notice_at)
+            handled,
+            reply=privacy_line_first(t.runtime, handled.reply, notice_at, t.language),
         )
     return handled
 
@@ -208,9 +209,9 @@ def _decide(t: Texting) -> Handled:
             "media_only",
         )
     open_session = t.open_session()
-    if word == "RESTART":
+    if word == "RESTART":  # the same flow, in the same language, afresh
         flow_id = open_session.state.flow_id if open_session else None
-        return _start(t, flow_id, None, "restart")
+        return _start(t, flow_id, None, "restart", t.language)
     trigger = _trigger_flow(t.runtime, word)
     if trigger:
         return _start(t, trigger, message.body, "started")
@@ -226,7 +227,7 @@ def _decide(t: Texting) -> Handled:
     return _start(t, None, opening, "started")
 
 
-def _start(t: Texting, flow_id, opening, handling) -> Handled:
+def _start(t: Texting, flow_id, opening, handling, language=None) -> Handled:
     turn = start_conversation(
         t.db,
         t.runtime,
@@ -234,6 +235,7 @@ def _start(t: Texting, flow_id, opening, handling) -> Handled:
         now=t.now,
         participant_id=t.participant_id,
         flow_id=flow_id,
+        language=language,
         opening_text=opening,
         is_test=t.message.is_test,
     )

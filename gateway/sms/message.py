@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 
 from flows.formats import iso
 from flows.model import OPENING, Alert
@@ -52,10 +53,18 @@ class Texting:
     def at(self) -> str:
         return iso(self.now)
 
+    @cached_property
+    def language(self) -> str:
+        """The person's open conversation's language, else the default."""
+        session = self.open_session() if self.participant_id else None
+        if session is not None:
+            return session.state.language
+        return self.runtime.config["DEFAULT_LANGUAGE"]
+
     @property
     def _(self):
-        """The channel's own words, in the default language."""
-        return self.runtime.translate(self.runtime.config["DEFAULT_LANGUAGE"])
+        """The channel's own words (HELP, a stop, a flood), in `language`."""
+        return self.runtime.translate(self.language)
 
     def open_session(self) -> store.conversations.OpenSession | None:
         return store.conversations.find_open_session(

@@ -24,11 +24,15 @@ def to_twiml(text: str | None) -> str:
     return f"{TWIML_HEAD}<Response><Message>{escape(text)}</Message></Response>"
 
 
-def privacy_line_first(runtime: Runtime, text: str, notice_at: str | None) -> str:
+def privacy_line_first(
+    runtime: Runtime, text: str, notice_at: str | None, language: str | None = None
+) -> str:
     """The rule, for every text we send: the first message a person ever gets
     (they have no `privacy_notice_at` yet) says what we keep and how to stop.
     The caller marks the notice as given once the text is on its way."""
-    return text if notice_at is not None else add_privacy_line(runtime, text)
+    if notice_at is not None:
+        return text
+    return add_privacy_line(runtime, text, language)
 
 
 def with_privacy_line(
@@ -41,18 +45,19 @@ def with_privacy_line(
     return privacy_line_first(runtime, text, notice_at)
 
 
-def add_privacy_line(runtime: Runtime, text: str) -> str:
+def add_privacy_line(runtime: Runtime, text: str, language: str | None = None) -> str:
     """Privacy line first, except that signposting for someone at risk always
     leads: a phone's preview shows only the start of a message."""
-    line = privacy_line(runtime)
-    help_now = signposting(runtime.translate(runtime.config["DEFAULT_LANGUAGE"]))
+    language = language or runtime.config["DEFAULT_LANGUAGE"]
+    line = privacy_line(runtime, language)
+    help_now = signposting(runtime.translate(language))
     if text.startswith(help_now):
         return f"{help_now}\n\n{line}{text[len(help_now) :]}"
     return f"{line}\n\n{text}"
 
 
-def privacy_line(runtime: Runtime) -> str:
-    _ = runtime.translate(runtime.config["DEFAULT_LANGUAGE"])
+def privacy_line(runtime: Runtime, language: str | None = None) -> str:
+    _ = runtime.translate(language or runtime.config["DEFAULT_LANGUAGE"])
     return _(
         "We keep your answers, not your name. Text STOP to end. "
         "Text DELETE to remove your answers."
