@@ -139,19 +139,25 @@ def test_behind_a_proxy_waitress_passes_the_forwarded_headers_on(gateway_env, tm
     assert FIRST_QUESTION in body
 
 
-def test_serve_on_a_port_in_use_says_so_and_how_to_choose_another(gateway_env):
+def serve_on_a_port_in_use(env: dict) -> tuple[subprocess.CompletedProcess, int]:
+    """`gateway serve` on a port another program holds: what it said, the port."""
     with socket.socket() as held:
         held.bind(("127.0.0.1", 0))
         held.listen()
         port = held.getsockname()[1]
         result = subprocess.run(
             [GATEWAY, "serve", "--host", "127.0.0.1", "--port", str(port)],
-            env=gateway_env,
+            env=env,
             capture_output=True,
             text=True,
             timeout=60,
             check=False,
         )
+    return result, port
+
+
+def test_serve_on_a_port_in_use_says_so_and_how_to_choose_another(gateway_env):
+    result, port = serve_on_a_port_in_use(gateway_env)
     assert result.returncode != 0
     assert "Serving on" not in result.stdout
     assert "Traceback" not in result.stderr

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import logging
 import os
-import socket
-import subprocess
 import urllib.parse
 import urllib.request
 from pathlib import Path
@@ -16,7 +14,7 @@ from twilio.request_validator import RequestValidator
 
 from benchmarks.gateway_process import cores_of_every_thread
 from gateway.cli.setup_commands import keep_to_one_core
-from tests.conftest import GATEWAY, TWILIO_TOKEN, serve_gateway
+from tests.conftest import TWILIO_TOKEN, serve_gateway
 from tests.sms.helpers import FIRST_QUESTION, INBOUND, form
 
 linux_only = pytest.mark.skipif(
@@ -97,18 +95,9 @@ def test_serve_on_a_port_in_use_is_refused_before_saying_it_keeps_to_a_core(
     gateway_env,
 ):
     """The core is named only once the gateway is serving, like its address."""
-    with socket.socket() as held:
-        held.bind(("127.0.0.1", 0))
-        held.listen()
-        port = held.getsockname()[1]
-        result = subprocess.run(
-            [GATEWAY, "serve", "--host", "127.0.0.1", "--port", str(port)],
-            env=gateway_env,
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
+    from tests.test_serve_limits import serve_on_a_port_in_use
+
+    result, _port = serve_on_a_port_in_use(gateway_env)
     assert result.returncode != 0
     assert "already in use" in result.stderr
     assert TURN_OFF not in result.stderr
