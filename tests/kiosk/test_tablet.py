@@ -24,18 +24,16 @@ from tests.kiosk.browser import (
     add_kiosk,
     axe_violations,
     button,
-    contrast_ratio,
     describe_violations,
-    drawn_colours,
     heading,
     new_kiosk_context,
-    outside_the_window,
     start_friends_and_family,
     stub_speech,
     tap,
     tap_and_stay,
     wait_until_ready,
 )
+from tests.kiosk.seeing import contrast_ratio, drawn_colours, outside_the_window
 
 LIBRARY = REPO / "flows" / "library"
 STOP = "Stop and save my answers"
