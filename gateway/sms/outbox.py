@@ -23,9 +23,39 @@ from gateway.db import savepoint, write_txn
 from gateway.runtime import Runtime
 from gateway.sms.quiet_hours import quiet_until
 from gateway.sms.replies import privacy_line_first
-from gateway.sms.sender import SendError
+from gateway.sms.sender import OPTED_OUT, SendError
 
 log = logging.getLogger("gateway.sms.outbox")
+
+
+def act_on_report(db, report: tuple[str, str | None] | None, now: str) -> None:
+    """Twilio's error 21610 means the person texted STOP to Twilio itself: they
+    are opted out here too, and nothing waiting for them goes."""
+    if report is None:
+        return
+    participant, error_code = report
+    if error_code == str(OPTED_OUT):
+        store.sms.set_opted_out(db, participant, now)
+        store.outbox.cancel_for_participant(db, participant, "opted out", now)
+
+
+def apply_delivery_report(
+    db, provider_sid: str, status: str, error_code: str | None, now: str
+) -> None:
+    """A status callback: kept (never moving backwards), then acted on."""
+    participant = store.outbox.record_delivery_status(
+        db, provider_sid, status, error_code, now
+    )
+    if participant is not None:
+        act_on_report(db, (participant, error_code), now)
+
+
+def record_sent(db, message_id: str, provider_sid: str, status: str, now: str) -> None:
+    """A message has gone: keep its sid, and act on a report that beat it here."""
+    early = store.outbox.mark_sent(db, message_id, provider_sid, status, now)
+    act_on_report(db, early, now)
+
+
 LEASE = timedelta(minutes=5)
 HOLD_FOR_CONVERSATION = timedelta(hours=1)  # an invitation waits for this long
 BACKOFF_FIRST_SECONDS = 30
@@ -134,9 +164,7 @@ class OutboxWorker:
             return self._record_failure(job, error)
         now = self.clock()
         with write_txn(self.db):
-            store.outbox.mark_sent(
-                self.db, job.message_id, sent.sid, sent.status, iso(now)
-            )
+            record_sent(self.db, job.message_id, sent.sid, sent.status, iso(now))
             if job.invitation_flow is not None:
                 self._start_invited_conversation(job, now)
         return "sent"

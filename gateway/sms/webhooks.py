@@ -20,6 +20,7 @@ from gateway.access import is_local_request
 from gateway.db import get_db, write_txn
 from gateway.runtime import current_runtime
 from gateway.sms.inbound import InboundSms
+from gateway.sms.outbox import apply_delivery_report
 from gateway.sms.writer import WriterBusy
 
 bp = Blueprint("sms", __name__, url_prefix="/sms")
@@ -107,9 +108,7 @@ def status():
     now = iso(current_runtime().clock())
     db = get_db()
     with write_txn(db):
-        store.outbox.record_delivery_status(
-            db, message_sid, status_name.lower(), error_code, now
-        )
+        apply_delivery_report(db, message_sid, status_name.lower(), error_code, now)
     return Response(status=204)
 
 

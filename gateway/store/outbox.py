@@ -10,9 +10,6 @@ from __future__ import annotations
 import sqlite_utils
 
 from gateway.ids import uuid7
-from gateway.store.sms import set_opted_out
-
-OPTED_OUT_ERROR = "21610"  # Twilio: the recipient has replied STOP
 
 Database = sqlite_utils.Database
 
@@ -98,7 +95,9 @@ def set_body(db: Database, message_id: str, body: str, response_id: str | None) 
 
 def mark_sent(
     db: Database, message_id: str, provider_sid: str, status: str, now: str
-) -> None:
+) -> tuple[str, str | None] | None:
+    """Record the sid Twilio gave; a report that came before it is applied now,
+    and returned as (participant, error code) for the caller to act on."""
     status = status if status in STATUS_RANK and STATUS_RANK[status] > 1 else "queued"
     db.execute(
         """UPDATE outbox SET status = ?, provider_sid = ?, sent_at = ?, updated_at = ?,
@@ -111,11 +110,15 @@ def mark_sent(
             [provider_sid],
         )
     )
-    if early:  # Twilio's report came before we had written down the sid
-        db.execute("DELETE FROM early_statuses WHERE provider_sid = ?", [provider_sid])
-        record_delivery_status(
-            db, provider_sid, early[0]["status"], early[0]["error_code"], now
-        )
+    if not early:
+        return None
+    # Twilio's report came before we had written down the sid.
+    db.execute("DELETE FROM early_statuses WHERE provider_sid = ?", [provider_sid])
+    error_code = early[0]["error_code"]
+    participant = record_delivery_status(
+        db, provider_sid, early[0]["status"], error_code, now
+    )
+    return (participant, error_code) if participant else None
 
 
 def schedule_retry(
@@ -158,13 +161,14 @@ def cancel_for_participant(
 
 def record_delivery_status(
     db: Database, provider_sid: str, status: str, error_code: str | None, now: str
-) -> None:
-    """A delivery report from Twilio. It can arrive before the worker has
-    recorded the message's sid; then it waits in early_statuses for mark_sent.
-    A status never moves backwards, and error 21610 (they texted STOP) opts
-    the person out."""
+) -> str | None:
+    """A delivery report from Twilio; the participant it is about, once the
+    message is known. It can arrive before the worker has recorded the
+    message's sid; then it waits in early_statuses for mark_sent (None). A
+    status never moves backwards. What an error code means is the SMS
+    channel's to decide (gateway.sms.outbox.act_on_report)."""
     if status not in STATUS_RANK:
-        return
+        return None
     rows = list(
         db.query(
             "SELECT id, participant_id, status FROM outbox WHERE provider_sid = ?",
@@ -173,7 +177,7 @@ def record_delivery_status(
     )
     if not rows:
         _keep_early_status(db, provider_sid, status, error_code, now)
-        return
+        return None
     message = rows[0]
     if STATUS_RANK[status] > STATUS_RANK.get(message["status"], 0):
         db.execute(
@@ -186,9 +190,7 @@ def record_delivery_status(
                 message["id"],
             ],
         )
-    if error_code == OPTED_OUT_ERROR:
-        set_opted_out(db, message["participant_id"], now)
-        cancel_for_participant(db, message["participant_id"], "opted out", now)
+    return message["participant_id"]
 
 
 def _keep_early_status(db, provider_sid, status, error_code, now) -> None:

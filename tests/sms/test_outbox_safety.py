@@ -325,7 +325,7 @@ def test_an_early_opt_out_report_still_opts_the_person_out(
     second = enqueue(sms_db, participant_id, now, kind="message", body="Two")
     early_report(sms_post, "SMearly2", "failed", "21610")
     with write_txn(sms_db):
-        store.outbox.mark_sent(sms_db, first, "SMearly2", "queued", iso(now))
+        outbox.record_sent(sms_db, first, "SMearly2", "queued", iso(now))
     assert row(sms_db, first)["status"] == "failed"
     assert "21610" in row(sms_db, first)["last_error"]
     assert store.sms.participant(sms_db, participant_id)["opted_out_at"] is not None
