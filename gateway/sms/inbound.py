@@ -32,7 +32,12 @@ from gateway.sms.keywords import (
 )
 from gateway.sms.message import Handled, InboundSms, Texting
 from gateway.sms.replies import help_text, privacy_line_first, to_twiml
-from gateway.sms.stopping import opt_out, stop_in_other_words, stopped
+from gateway.sms.stopping import (
+    ASKED_TO_STOP_FOR,
+    opt_out,
+    stop_in_other_words,
+    stopped,
+)
 
 log = logging.getLogger("gateway.sms.webhooks")
 __all__ = ["Handled", "InboundSms", "handle_inbound"]
@@ -121,7 +126,8 @@ def _identify(t: Texting, phone: str) -> Texting:
     """The sender's pseudonym and what we know of them, made known if new."""
     participant_id = pseudonym(t.runtime.pseudonym_key, phone)
     since = iso(t.now - timedelta(minutes=1))
-    person = store.sms.sms_participant(t.db, participant_id, since)
+    asked_since = iso(t.now - ASKED_TO_STOP_FOR)
+    person = store.sms.sms_participant(t.db, participant_id, since, asked_since)
     if person is None:
         store.core.ensure_participant(
             t.db, participant_id, t.at, phone=phone, is_test=t.message.is_test

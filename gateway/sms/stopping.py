@@ -10,9 +10,8 @@ unless the stop is plain.
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+from datetime import timedelta
 
-from flows.formats import parse_iso
 from flows.render import prompt_as_shown, signposting
 from gateway import store
 from gateway.conversations import close_conversation, current_flow
@@ -49,9 +48,8 @@ def stop_in_other_words(t: Texting) -> Handled | None:
     harm = t.runtime.rules.check(t.message.body)
     if harm is not None and reading is not OptOutReading.CLEAR:
         return None
-    asked = t.person.get("last_handling") == ASKED_TO_STOP and _recent(
-        t.person.get("last_at"), t.now
-    )
+    # Their last text within ASKED_TO_STOP_FOR got our question.
+    asked = t.person.get("recent_handling") == ASKED_TO_STOP
     if reading is OptOutReading.CLEAR or (
         asked and (reading or answers_yes(t.message.body))
     ):
@@ -73,12 +71,6 @@ def stop_in_other_words(t: Texting) -> Handled | None:
 
 def stopped(_) -> str:
     return _("You will not get any more texts from us. Text START to get them again.")
-
-
-def _recent(when: str | None, now: datetime) -> bool:
-    """Whether we asked "Do you want us to stop?" recently enough to take a
-    yes as the answer to it, not to whatever comes next."""
-    return when is not None and now - parse_iso(when) <= ASKED_TO_STOP_FOR
 
 
 def _carry_on(t: Texting) -> str:

@@ -52,22 +52,24 @@ def record_inbound(
     )
 
 
-def sms_participant(db: Database, participant_id: str, since: str) -> dict | None:
+def sms_participant(
+    db: Database, participant_id: str, since: str, handled_since: str
+) -> dict | None:
     """What an inbound message needs to know of its sender, in one read: opt-out,
     whether they have had the privacy line, how many messages since `since`, and
-    how their last message was handled (were they asked whether to stop?)."""
+    how their last message since `handled_since` was handled (were they just
+    asked whether to stop?). Both counts seek the (participant, time) index."""
     rows = list(
         db.query(
             """SELECT p.opted_out_at, p.privacy_notice_at,
                    (SELECT count(*) FROM inbound_messages m
                     WHERE m.participant_id = p.id AND m.received_at >= ?) AS recent,
                    (SELECT m.handling FROM inbound_messages m
-                    WHERE m.participant_id = p.id
-                    ORDER BY m.received_at DESC, m.rowid DESC LIMIT 1) AS last_handling,
-                   (SELECT max(m.received_at) FROM inbound_messages m
-                    WHERE m.participant_id = p.id) AS last_at
+                    WHERE m.participant_id = p.id AND m.received_at >= ?
+                    ORDER BY m.received_at DESC, m.rowid DESC LIMIT 1)
+                    AS recent_handling
                FROM participants p WHERE p.id = ?""",
-            [since, participant_id],
+            [since, handled_since, participant_id],
         )
     )
     return rows[0] if rows else None
