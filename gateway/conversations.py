@@ -25,6 +25,8 @@ from gateway import channels, store
 from gateway.db import write_txn
 from gateway.runtime import Runtime
 
+LOOK_IT_UP = object()  # start_conversation reads the open conversation itself
+
 
 class ConversationClosed(Exception):
     """The conversation has ended (finished, expired or reset); start a new one."""
@@ -63,19 +65,23 @@ def start_conversation(
     kiosk: str | None = None,
     is_test: bool = False,
     opening_text: str | None = None,
+    previous=LOOK_IT_UP,
 ) -> Turn:
     """Begin a flow; a person's unfinished conversation on this channel closes first.
 
     `opening_text` is the message that started it (unprompted feedback, a late
     reply): kept with the response, checked for harm, never taken as an answer.
+    `previous` is that unfinished conversation (or None), for a caller that
+    has already read it in this transaction.
     """
     flow = runtime.flow(flow_id)
     language = language or runtime.config["DEFAULT_LANGUAGE"]
     with write_txn(db):
         if participant_id is not None:
-            previous = store.conversations.find_open_session(
-                db, participant_id, channel
-            )
+            if previous is LOOK_IT_UP:
+                previous = store.conversations.find_open_session(
+                    db, participant_id, channel
+                )
             if previous is not None:
                 _close(db, runtime, previous, now, "restarted")
         response_id, outcome = _begin(
@@ -133,7 +139,9 @@ def _begin(
     if close_reason is not None:
         state = close_session(flow, state, now, close_reason)
     store.conversations.save_session(
-        db, store.conversations.OpenSession(response_id, participant_id, state, is_test)
+        db,
+        store.conversations.OpenSession(response_id, participant_id, state, is_test),
+        is_new=True,
     )
     store.conversations.add_alerts(db, response_id, outcome.alerts, iso(now), is_test)
     return response_id, outcome

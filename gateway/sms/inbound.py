@@ -214,26 +214,27 @@ def _decide(t: Texting) -> Handled:
             _("Sorry, we cannot see pictures. Please reply with words or a number."),
             "media_only",
         )
-    open_session = t.open_session()
+    open_session = t.open_session
     if word == "RESTART":  # the same flow, in the same language, afresh
         flow_id = open_session.state.flow_id if open_session else None
-        return _start(t, flow_id, None, "restart", t.language)
+        return _start(t, open_session, flow_id, None, "restart", t.language)
     trigger = _trigger_flow(t.runtime, word)
     if trigger:
-        return _start(t, trigger, message.body, "started")
+        return _start(t, open_session, trigger, message.body, "started")
     if open_session is not None:
         try:
             turn = continue_conversation(
                 t.db, t.runtime, open_session, message.body, t.now
             )
             return Handled(turn.as_text(t.runtime), "answer", turn.response_id)
-        except ConversationClosed:
-            pass  # it had expired, or its flow changed: this starts a new one
+        except ConversationClosed:  # it had expired, or its flow changed:
+            open_session = None  # it is closed now, and this starts a new one
     opening = message.body if message.body.strip() else None
-    return _start(t, None, opening, "started")
+    return _start(t, open_session, None, opening, "started")
 
 
-def _start(t: Texting, flow_id, opening, handling, language=None) -> Handled:
+def _start(t: Texting, previous, flow_id, opening, handling, language=None) -> Handled:
+    """Start a conversation, closing `previous` (the open one, or None) first."""
     turn = start_conversation(
         t.db,
         t.runtime,
@@ -244,6 +245,7 @@ def _start(t: Texting, flow_id, opening, handling, language=None) -> Handled:
         language=language,
         opening_text=opening,
         is_test=t.message.is_test,
+        previous=previous,
     )
     return Handled(turn.as_text(t.runtime), handling, turn.response_id)
 

@@ -56,7 +56,7 @@ class Texting:
     @cached_property
     def language(self) -> str:
         """The person's open conversation's language, else the default."""
-        session = self.open_session() if self.participant_id else None
+        session = self.open_session if self.participant_id else None
         if session is not None:
             return session.state.language
         return self.runtime.config["DEFAULT_LANGUAGE"]
@@ -66,7 +66,10 @@ class Texting:
         """The channel's own words (HELP, a stop, a flood), in `language`."""
         return self.runtime.translate(self.language)
 
+    @cached_property
     def open_session(self) -> store.conversations.OpenSession | None:
+        """The person's open conversation on this channel, as the text found
+        it: read once, however many steps of handling ask."""
         return store.conversations.find_open_session(
             self.db, self.participant_id, self.message.channel
         )
@@ -90,7 +93,7 @@ class Texting:
         match = self.runtime.rules.check(self.message.body)
         if match is None:
             return None
-        session = self.open_session()
+        session = self.open_session
         if session is None:
             return self.keep("message_only")
         step = session.state.current_step or OPENING

@@ -28,7 +28,7 @@ def opt_out(t: Texting) -> Handled:
     """Opt the person out and never write again; Twilio answers a bare STOP."""
     store.sms.set_opted_out(t.db, t.participant_id, t.at)
     store.outbox.cancel_for_participant(t.db, t.participant_id, "opted out", t.at)
-    session = t.open_session()
+    session = t.open_session
     if session is not None:
         try:  # the opt-out stands even if closing the conversation fails
             with savepoint(t.db):
@@ -76,7 +76,7 @@ def stopped(_) -> str:
 def _carry_on(t: Texting) -> str:
     """They do not want to stop: say so, and ask the open question again."""
     reply = t._("Thank you. We will carry on.")
-    session = t.open_session()
+    session = t.open_session
     flow = current_flow(t.runtime, session.state) if session else None
     if flow is None:
         return reply

@@ -95,12 +95,16 @@ def idle_sessions(db: Database, channels: list[str], before: str) -> list[OpenSe
 
 
 def save_session(
-    db: Database, session: OpenSession, before: SessionState | None = None
+    db: Database,
+    session: OpenSession,
+    before: SessionState | None = None,
+    is_new: bool = False,
 ) -> None:
     """Store the conversation's state and answers; close the response if it ended.
 
     `before` is the state as it was loaded: only answers that changed since are
-    written, which on an SMS turn is one row rather than every row.
+    written, which on an SMS turn is one row rather than every row. A response
+    `is_new` has no stored answers to replace.
     """
     state = session.state
     old = (
@@ -109,7 +113,10 @@ def save_session(
         else None
     )
     if old is None:
-        db.execute("DELETE FROM answers WHERE response_id = ?", [session.response_id])
+        if not is_new:
+            db.execute(
+                "DELETE FROM answers WHERE response_id = ?", [session.response_id]
+            )
         old = {}
     kept = {answer.step_id for answer in state.answers}
     for step_id in old.keys() - kept:  # "back" forgets an answer

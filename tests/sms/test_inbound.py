@@ -257,3 +257,21 @@ def test_the_number_is_kept_in_one_place_and_never_logged(sms_send, sms_db, capl
     assert rows(sms_db, "SELECT phone FROM participant_numbers") == [{"phone": PHONE}]
     assert DIGITS not in caplog.text
     assert answer_text not in caplog.text
+
+
+@pytest.mark.parametrize("body", ["1", "STOP texting me", "HELP", "RESTART"])
+def test_each_text_reads_the_open_conversation_once(sms_send, monkeypatch, body):
+    """However many steps of handling ask about it, one read per text."""
+    from gateway import store
+
+    sms_send("Hi")
+    reads = []
+    find = store.conversations.find_open_session
+
+    def counted(*args, **kwargs):
+        reads.append(args)
+        return find(*args, **kwargs)
+
+    monkeypatch.setattr(store.conversations, "find_open_session", counted)
+    sms_send(body)
+    assert len(reads) == 1
