@@ -16,6 +16,7 @@ import hmac
 import os
 import re
 import secrets
+from functools import lru_cache
 from pathlib import Path
 
 import phonenumbers
@@ -81,6 +82,10 @@ class InvalidNumber(ValueError):
         self.reason = reason
 
 
+# A person texts several times in a conversation, and parsing their number is
+# a good share of handling a text: remember the last few thousand readings.
+# A refusal is not remembered (lru_cache keeps no exceptions).
+@lru_cache(maxsize=4096)
 def to_e164(number: str, default_country_code: str = "44") -> str:
     """'+44 7700 900123', '07700900123', '0044...' and '447700900123' all become
     '+447700900123'. Any number that could be a phone's, landlines too: a text
