@@ -29,15 +29,13 @@ def create_app(test_config: dict | None = None) -> Flask:
     `gateway worker` are what refuse to run then."""
     from werkzeug.middleware.proxy_fix import ProxyFix
 
-    from gateway import health
+    from gateway import channels, health
+    from gateway.cookies import install_sessions
     from gateway.db import close_db
     from gateway.errors import register_error_pages
     from gateway.i18n import install_translations
     from gateway.runtime import load_runtime
     from gateway.security_headers import install_security_headers
-    from gateway.sms import webhooks as sms_webhooks
-    from gateway.sms.writer import InboundWriter
-    from kiosk.views import bp as kiosk_bp
 
     config = load_config(overrides=test_config)
     app = Flask(__name__, instance_path=config["INSTANCE_PATH"])
@@ -50,7 +48,6 @@ def create_app(test_config: dict | None = None) -> Flask:
     logging.getLogger("gateway").setLevel(app.config["LOG_LEVEL"].upper())
     runtime = load_runtime(app.config)
     app.extensions["gateway"] = runtime
-    app.extensions["sms_writer"] = InboundWriter(app.config["DATABASE"], runtime)
     proxies = app.config["TRUST_PROXY"]
     if proxies:
         # Twilio signs the public https URL; rebuild it from the proxy's headers.
@@ -62,13 +59,13 @@ def create_app(test_config: dict | None = None) -> Flask:
             x_port=proxies,
             x_prefix=proxies,
         )
+    install_sessions(app)  # none for Twilio's webhooks and sync
     install_translations(app)  # each page in its conversation's language
     app.teardown_appcontext(close_db)
     install_security_headers(app)
     register_error_pages(app)
     app.register_blueprint(health.bp)
-    app.register_blueprint(sms_webhooks.bp)
-    app.register_blueprint(kiosk_bp)
+    channels.install_web(app)  # each channel's own routes: SMS, kiosk
     if app.config["ROLE"] == "board":
         from gateway.board import sync_api  # a site never loads the board
 

@@ -4,7 +4,9 @@ the core: its name, its family, how long it may go quiet, how it renders.
 The core never names a channel: it asks the registry. A channel is a module
 that defines `CHANNEL` and is listed in CHANNEL_MODULES; its conversation
 must pass the contract suite in tests/channels/ (a test fails for a channel
-registered without a driver there).
+registered without a driver there). A channel with web endpoints names the
+function that adds them to the app, and create_app calls it: the composition
+root imports no channel by name.
 """
 
 from __future__ import annotations
@@ -31,6 +33,10 @@ class Channel:
     # a channel that draws its own screens from the conversation's state.
     renders_as_text: bool = True
     test_data_only: bool = False  # everything it records is test data
+    # "package.module:function" that adds the channel's routes (and whatever
+    # they need) to a Flask app; None for a channel with no web endpoints.
+    # Named, not imported, so the registry loads no Flask code of its own.
+    web: str | None = None
 
 
 class UnknownChannel(KeyError):
@@ -54,6 +60,14 @@ def channel(name: str) -> Channel:
         return registered()[name]
     except KeyError:
         raise UnknownChannel(name) from None
+
+
+def install_web(app) -> None:
+    """Add every registered channel's web endpoints to the app."""
+    for found in registered().values():
+        if found.web is not None:
+            module, _, function = found.web.partition(":")
+            getattr(importlib.import_module(module), function)(app)
 
 
 def by_idle_limit(config: Mapping) -> dict[timedelta, list[str]]:

@@ -17,4 +17,5 @@ CHANNEL = Channel(
     family=Family.TOUCH,
     idle_limit=lambda config: timedelta(minutes=config["KIOSK_ABANDONED_MINUTES"]),
     renders_as_text=False,
+    web="kiosk.views:install",
 )

@@ -391,3 +391,8 @@ def _assets_version() -> str:
         digest.update(name.encode())
         digest.update((STATIC / name).read_bytes())
     return digest.hexdigest()[:12]
+
+
+def install(app) -> None:
+    """The kiosk's screens, taps and files, as the channel registry asks."""
+    app.register_blueprint(bp)

@@ -11,4 +11,5 @@ CHANNEL = Channel(
     name="sms",
     family=Family.TEXT,
     idle_limit=lambda config: timedelta(hours=config["SMS_SESSION_HOURS"]),
+    web="gateway.sms.webhooks:install",
 )

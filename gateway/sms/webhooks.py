@@ -21,7 +21,7 @@ from gateway.db import get_db, write_txn
 from gateway.runtime import current_runtime
 from gateway.sms.inbound import InboundSms
 from gateway.sms.outbox import apply_delivery_report
-from gateway.sms.writer import WriterBusy
+from gateway.sms.writer import InboundWriter, WriterBusy
 
 bp = Blueprint("sms", __name__, url_prefix="/sms")
 log = logging.getLogger("gateway.sms.webhooks")
@@ -34,6 +34,14 @@ MAX_MEDIA = 10  # Twilio attaches at most ten pictures to one message
 # Twilio's sids are 34 letters and digits (SM and 32 hex); allow some room.
 SID = re.compile(r"^[A-Za-z0-9]{2,64}$")
 ERROR_CODE = re.compile(r"^[0-9]{1,6}$")
+
+
+def install(app) -> None:
+    """The webhooks, and the writer thread that commits what they receive."""
+    app.extensions["sms_writer"] = InboundWriter(
+        app.config["DATABASE"], app.extensions["gateway"]
+    )
+    app.register_blueprint(bp)
 
 
 @bp.before_request

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
@@ -155,3 +156,18 @@ def test_a_channel_registered_without_a_driver_fails_the_check(monkeypatch):
         monkeypatch.undo()
         registered.cache_clear()
     assert "whatsapp" not in registered()
+
+
+def test_each_channel_adds_its_own_routes_and_the_factory_names_none(app):
+    """create_app asks the registry for each channel's web endpoints."""
+    import gateway
+
+    source = Path(gateway.__file__).read_text()
+    served = {rule.rule for rule in app.url_map.iter_rules()}
+    with_web = [found for found in registered().values() if found.web]
+    assert {found.name for found in with_web} == {"sms", "kiosk"}
+    for found in with_web:
+        package, _, module = found.web.partition(":")[0].rpartition(".")
+        assert f"{package}.{module}" not in source
+        assert f"from {package} import {module}" not in source
+    assert {"/sms/inbound", "/sms/status", "/sms/outbox", "/kiosk/"} <= served
