@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import sqlite3
 
-from flask import Blueprint, jsonify
+from flask import Blueprint, current_app, jsonify
+from sqlalchemy.exc import SQLAlchemyError
 
 from gateway import __version__, store
 from gateway.access import has_health_token, is_local_request
 from gateway.db import get_db
-from gateway.migrations import pending
+from gateway.migrations import board_pending, pending
 from gateway.runtime import current_runtime
 
 bp = Blueprint("health", __name__)
@@ -37,14 +38,29 @@ def healthz():
         database = {
             "state": "ok",
             "journal_mode": next(db.query("PRAGMA journal_mode"))["journal_mode"],
-            "pending_migrations": pending(db, runtime.config["ROLE"]),
+            "pending_migrations": pending(db) + board_pending(runtime.config),
         }
         queued = store.responses.queue_counts(db)
-    except sqlite3.Error as error:
+        board = _board_counts()
+    except (sqlite3.Error, SQLAlchemyError) as error:
         body["status"] = "error"
         if details:
             body["database"] = {"state": "unavailable", "error": type(error).__name__}
         return jsonify(body), 503
     if details:
         body |= {"database": database, "queued": queued}
+        if board is not None:
+            body["board"] = board
     return jsonify(body)
+
+
+def _board_counts() -> dict | None:
+    """Every site's responses and open alerts, where this install has a board."""
+    engine = current_app.extensions.get("board_engine")
+    if engine is None:
+        return None
+    from gateway.board.database import reading
+    from gateway.board.store import records
+
+    with reading(engine) as conn:
+        return records.counts(conn)

@@ -3,8 +3,9 @@ the settings and keys (the site's name, participants' pseudonyms).
 
 Only `gateway init` and `gateway migrate` write here. The app and the other
 commands only ask what is waiting, so starting the gateway never changes its
-database. The histories themselves are gateway/store/migrations.py (the site's)
-and gateway/board/migrations.py (the board's).
+database. The histories themselves are gateway/store/migrations.py (the
+site's database, every role) and, where the role has a board, the board's own
+database's Alembic revisions (gateway/board/migrations.py).
 """
 
 from __future__ import annotations
@@ -46,17 +47,27 @@ class History:
         return name in done or self.split_from.get(name) in done
 
 
-def histories(role: str) -> tuple[History, ...]:
-    """The site's history everywhere, then the board's where the role has one."""
+def histories() -> tuple[History, ...]:
+    """The histories of the site's database (every role has one)."""
     from gateway.store import migrations as site
 
-    found = [History("site", site.MIGRATIONS, site.SPLIT_FROM)]
-    if role in ROLES_WITH_A_BOARD:
-        # Imported only here: a site never imports the board.
-        from gateway.board import migrations as board
+    return (History("site", site.MIGRATIONS, site.SPLIT_FROM),)
 
-        found.append(History("board", board.MIGRATIONS, board.SPLIT_FROM))
-    return tuple(found)
+
+def board_pending(config: Mapping) -> list[str]:
+    """The board database's revisions not yet applied, as "board NNNN"; none
+    for a role without a board. Reads only (a missing file waits for all)."""
+    if config["ROLE"] not in ROLES_WITH_A_BOARD:
+        return []
+    # Imported only here: a site never imports the board.
+    from gateway.board import migrations as board
+    from gateway.board.database import make_engine
+
+    engine = make_engine(config["BOARD_DATABASE"])
+    try:
+        return [f"board {revision}" for revision in board.pending(engine)]
+    finally:
+        engine.dispose()
 
 
 def applied(db: Database) -> set[str]:
@@ -65,20 +76,20 @@ def applied(db: Database) -> set[str]:
     return {row["name"] for row in db.query("SELECT name FROM migrations")}
 
 
-def pending(db: Database, role: str) -> list[str]:
-    """Names of the migrations this role's database is waiting for: a read."""
+def pending(db: Database) -> list[str]:
+    """Names of the migrations the site's database is waiting for: a read."""
     done = applied(db)
     return [
         migration.__name__
-        for history in histories(role)
+        for history in histories()
         for migration in history.migrations
         if not history.is_done(migration, done)
     ]
 
 
-def migrate(db: Database, role: str) -> list[str]:
+def migrate(db: Database) -> list[str]:
     """Apply what has not been applied, each in its own transaction."""
-    if not pending(db, role):  # a read: no write lock just to find nothing
+    if not pending(db):  # a read: no write lock just to find nothing
         return []
     with write_txn(db):
         db.execute(
@@ -86,7 +97,7 @@ def migrate(db: Database, role: str) -> list[str]:
             "(name TEXT PRIMARY KEY, applied_at TEXT)"
         )
     ran = []
-    for history in histories(role):
+    for history in histories():
         for migration in history.migrations:
             with write_txn(db):
                 if history.is_done(migration, applied(db)):
@@ -151,13 +162,13 @@ def what_needs_doing(db: Database, config: Mapping) -> Upgrade:
     key = _pseudonym_key(config)
     if key and "participant_numbers" in tables:
         stale = len(stale_pseudonyms(db, key))
-    return Upgrade(pending(db, config["ROLE"]), site_name, stale)
+    return Upgrade(pending(db) + board_pending(config), site_name, stale)
 
 
 def bring_up_to_date(db: Database, config: Mapping) -> Upgrade:
     """Apply pending migrations, record the site's name and re-key anyone keyed
     with a replaced pseudonym key; return what was done. Safe to run again."""
-    ran = migrate(db, config["ROLE"])
+    ran = migrate(db) + _upgrade_board(db, config)
     waiting = what_needs_doing(db, config)  # reads: nothing else may be left
     rekeyed = 0
     if waiting.site_name is not None:
@@ -167,6 +178,34 @@ def bring_up_to_date(db: Database, config: Mapping) -> Upgrade:
         with write_txn(db):
             rekeyed = adopt_pseudonym_key(db, _pseudonym_key(config))
     return Upgrade(ran, waiting.site_name, rekeyed)
+
+
+def _upgrade_board(db: Database, config: Mapping) -> list[str]:
+    if config["ROLE"] not in ROLES_WITH_A_BOARD:
+        return []
+    from gateway.board import migrations as board
+
+    ran = board.upgrade(config["BOARD_DATABASE"])
+    put_own_site_on_board(db, config)
+    return [f"board {revision}" for revision in ran]
+
+
+def put_own_site_on_board(db: Database, config: Mapping) -> None:
+    """In `both`, the install's own site on its board, so staff can choose it
+    (for a paper card) before its first sync. Safe to repeat."""
+    site_id = store.core.get_meta(db, "site_id")
+    if config["ROLE"] != "both" or not site_id:
+        return
+    from gateway.board.database import make_engine, writing
+    from gateway.board.store import sites
+
+    engine = make_engine(config["BOARD_DATABASE"])
+    try:
+        with writing(engine) as conn:
+            now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+            sites.ensure_local_site(conn, config["SITE"], site_id, now)
+    finally:
+        engine.dispose()
 
 
 def _pseudonym_key(config: Mapping) -> bytes | None:

@@ -45,13 +45,12 @@ def test_an_unknown_default_flow_is_refused(initialised):
 
 
 def test_migrations_apply_once(db, app):
-    role = app.config["ROLE"]
-    assert pending(db, role) == []
-    assert migrate(db, role) == []
+    assert pending(db) == []
+    assert migrate(db) == []
     names = {row["name"] for row in db.query("SELECT name FROM migrations")}
     assert names == {
         migration.__name__
-        for history in histories(role)
+        for history in histories()
         for migration in history.migrations
     }
 

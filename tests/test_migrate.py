@@ -1,8 +1,9 @@
-"""`gateway migrate` and the two schema histories (the site's, the board's).
+"""`gateway migrate`: the site database's history, and the board's own database.
 
 An upgrade from a database the single list made is recognised, nothing runs
-twice, a site gets none of the board's tables, and `serve`, `worker` and the
-other commands refuse until `gateway migrate` has nothing left to do.
+twice, no site database gets board tables (a board has a database of its
+own, kept by Alembic), and `serve`, `worker` and the other commands refuse
+until `gateway migrate` has nothing left to do.
 """
 
 from __future__ import annotations
@@ -16,12 +17,12 @@ import pytest
 import sqlite_utils
 
 from gateway import store
-from gateway.board import migrations as board_migrations
 from gateway.config import load_config, pseudonym_key_file
 from gateway.db import connect
 from gateway.migrations import Upgrade, applied, histories, migrate, pending
 from gateway.privacy import new_key, pseudonym, read_key, write_key
 from gateway.store import migrations as site_migrations
+from tests import retired_board_tables as board_migrations
 
 PHONE = "+447700900123"
 NEEDS_UPGRADE = "The database needs upgrading. Run `gateway migrate`, then start again."
@@ -96,10 +97,21 @@ def schema_fingerprint(db) -> str:
     return hashlib.sha256(json.dumps(schema(db)).encode()).hexdigest()
 
 
-def fresh(role: str):
+def fresh():
     db = sqlite_utils.Database(memory=True)
-    migrate(db, role)
+    migrate(db)
     return db
+
+
+RETIRED_BOARD_TABLES = {"board_sites", "board_records", "board_alerts", "board_nonces"}
+
+
+def without_retired_board_tables(found: list) -> list:
+    def on_a_board_table(item) -> bool:  # a table, or an index or trigger on one
+        kind, name, table = item[:3]
+        return (name if kind == "table" else table) in RETIRED_BOARD_TABLES
+
+    return [item for item in found if not on_a_board_table(item)]
 
 
 def add_example_table(db) -> None:
@@ -132,42 +144,25 @@ def test_the_shipped_migrations_still_make_the_schema_they_shipped_with():
     assert schema_fingerprint(db) == SHIPPED_SCHEMA
 
 
-@pytest.mark.parametrize("role", ["board", "both"])
-def test_a_fresh_board_has_the_schema_the_single_list_made(role):
+def test_a_fresh_database_has_the_schema_the_single_list_made_but_no_board():
     old = sqlite_utils.Database(memory=True)
     made_by_the_single_list(old)
-    assert schema(fresh(role)) == schema(old)
-
-
-def test_a_fresh_site_has_no_board_tables_and_all_else_the_board_has():
-    site, board = fresh("site"), fresh("board")
-    assert [t for t in site.table_names() if t.startswith("board_")] == []
-    board_only = {"board_sites", "board_records", "board_alerts", "board_nonces"}
-    assert set(board.table_names()) - set(site.table_names()) == board_only
-
-    def on_a_board_table(item) -> bool:  # a table, or an index or trigger on one
-        kind, name, table = item[:3]
-        return (name if kind == "table" else table) in board_only
-
-    assert schema(site) == [
-        item for item in schema(board) if not on_a_board_table(item)
-    ]
+    db = fresh()
+    assert [t for t in db.table_names() if t.startswith("board_")] == []
+    assert schema(db) == without_retired_board_tables(schema(old))
 
 
 def test_every_migration_has_a_name_of_its_own():
-    names = [m.__name__ for h in histories("both") for m in h.migrations]
+    names = [m.__name__ for h in histories() for m in h.migrations]
     old_names = {name for name, _parts in SINGLE_LIST}
     assert len(names) == len(set(names))
-    split = {**site_migrations.SPLIT_FROM, **board_migrations.SPLIT_FROM}
+    split = site_migrations.SPLIT_FROM
     assert set(split) <= set(names)
     assert set(split.values()) <= old_names
     assert old_names - set(split.values()) <= set(names)
 
 
-@pytest.mark.parametrize("role", ["site", "board", "both"])
-def test_a_database_the_single_list_made_is_recognised_and_nothing_runs_again(
-    role,
-):
+def test_a_database_the_single_list_made_is_recognised_and_nothing_runs_again():
     db = sqlite_utils.Database(memory=True)
     made_by_the_single_list(db)
     db.execute(
@@ -176,8 +171,8 @@ def test_a_database_the_single_list_made_is_recognised_and_nothing_runs_again(
     db.execute("INSERT INTO board_sites (name, created_at) VALUES ('Oak House', 't')")
     before = schema(db)
 
-    assert pending(db, role) == []
-    assert migrate(db, role) == []
+    assert pending(db) == []
+    assert migrate(db) == []
 
     assert schema(db) == before
     assert [row["name"] for row in db.query("SELECT name FROM board_sites")] == [
@@ -186,8 +181,7 @@ def test_a_database_the_single_list_made_is_recognised_and_nothing_runs_again(
     assert applied(db) == {name for name, _parts in SINGLE_LIST}
 
 
-@pytest.mark.parametrize("role", ["site", "board", "both"])
-def test_a_database_from_before_sync_upgrades_to_what_a_fresh_one_is(role):
+def test_a_database_from_before_sync_upgrades_to_what_a_fresh_one_is():
     db = sqlite_utils.Database(memory=True)
     made_by_the_single_list(db, up_to="add_kiosks")
     db.execute(
@@ -196,24 +190,34 @@ def test_a_database_from_before_sync_upgrades_to_what_a_fresh_one_is(role):
            VALUES ('r1', 's', 'f', 1, 'kiosk', 'en', 't', 't', 'complete')"""
     )
 
-    ran = migrate(db, role)
+    ran = migrate(db)
 
-    site_ran = ["add_sync_queue", "add_kiosk_base_url", "keep_sync_moving"]
-    board_ran = ["add_board_tables", "keep_board_ids_per_site"]
-    assert ran == site_ran + (board_ran if role != "site" else [])
-    assert pending(db, role) == []
-    assert schema(db) == schema(fresh(role))
+    assert ran == ["add_sync_queue", "add_kiosk_base_url", "keep_sync_moving"]
+    assert pending(db) == []
+    assert schema(db) == schema(fresh())
     queued = list(db.query("SELECT record_id, priority FROM sync_queue"))
     assert queued == [{"record_id": "r1", "priority": -1}]
-    assert migrate(db, role) == []
+    assert migrate(db) == []
 
 
-def test_a_site_that_becomes_a_board_gets_the_board_tables(tmp_path):
-    db = sqlite_utils.Database(tmp_path / "gateway.sqlite3")
-    migrate(db, "site")
-    assert pending(db, "board") == ["add_board_tables", "keep_board_ids_per_site"]
-    migrate(db, "board")
-    assert schema(db) == schema(fresh("board"))
+def test_a_site_that_becomes_a_board_gets_a_board_database(runner, test_config):
+    test_config["ROLE"] = "site"
+    assert runner.invoke(["init"]).exit_code == 0
+    board_file = Path(load_config(overrides=test_config)["BOARD_DATABASE"])
+    assert not board_file.exists()
+
+    test_config["ROLE"] = "board"
+    refused = runner.invoke(["worker", "--once"])
+    assert refused.exit_code == 1
+    assert refused.output == f"Error: {NEEDS_UPGRADE}\n"
+    assert not board_file.exists()  # asking what waits creates nothing
+
+    result = runner.invoke(["migrate"])
+    assert result.exit_code == 0, result.output
+    assert result.output == "Done: upgraded the database (1 change).\n"
+    assert board_file.stat().st_mode & 0o777 == 0o600
+    assert "Nothing to do" in runner.invoke(["migrate"]).output
+    assert runner.invoke(["worker", "--once"]).exit_code == 0
 
 
 # `gateway migrate` -------------------------------------------------------------
@@ -229,7 +233,7 @@ def test_migrate_applies_a_new_version_once_then_has_nothing_to_do(
     assert first.output == "Done: upgraded the database (1 change).\n"
     with closing(connect(database_of(initialised))) as db:
         assert "example_upgrade" in db.table_names()
-        assert pending(db, "both") == []
+        assert pending(db) == []
 
     before = database_bytes(initialised)
     second = runner.invoke(["migrate"])
@@ -359,7 +363,7 @@ def test_init_on_an_install_with_a_migration_waiting_applies_it(
 def test_a_fresh_site_exports_without_the_board_tables(tmp_path):
     # A site's export names each response's site from meta, never board_sites.
     db = sqlite_utils.Database(tmp_path / "site.sqlite3")
-    migrate(db, "site")
+    migrate(db)
     db.execute("INSERT INTO meta (key, value) VALUES ('site_name', 'Rose Court')")
     db.execute(
         """INSERT INTO responses (id, site_id, flow_id, flow_version, channel,
@@ -378,7 +382,7 @@ def test_backup_runs_while_a_migration_waits(
     result = runner.invoke(["backup", str(tmp_path / "before-upgrade")])
     assert result.exit_code == 0, result.output
     copy = sqlite_utils.Database(tmp_path / "before-upgrade" / "gateway.sqlite3")
-    assert pending(copy, "both") == ["add_example_table"]
+    assert pending(copy) == ["add_example_table"]
 
 
 @pytest.mark.parametrize(

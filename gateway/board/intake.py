@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import json
 import logging
-import sqlite3
+from collections.abc import Callable
+
+from sqlalchemy import exc
 
 from flows.formats import parse_iso
-from gateway.board import store as board_store
-from gateway.board.store import response_id_held_elsewhere
-from gateway.db import savepoint, write_txn
+from flows.model import StepKind
+from gateway.board.store import records as board_store
+from gateway.board.store.records import response_id_held_elsewhere
 from gateway.privacy import is_pseudonym
 from gateway.sync.records import KINDS, body_hash
 
@@ -31,9 +33,13 @@ RECORD_FAULTS = (
     KeyError,
     OverflowError,
     RecursionError,
-    sqlite3.IntegrityError,
-    sqlite3.DataError,
+    exc.IntegrityError,
+    exc.DataError,
 )
+# Which answers are a person's own words: the board's own copy of the flow
+# says which steps are free text; for a flow it does not have, an answer of
+# more than one word counts.
+FreeText = Callable[[dict], bool]
 
 # Whose ids are whose. Each site's record ids are its own: board_records is
 # unique on (site_id, record_id), so a record is new, a repeat or a conflict
@@ -51,14 +57,49 @@ RECORD_FAULTS = (
 # pseudonyms and times).
 
 
-def accept_batch(db, site: dict, records, now: str) -> list[dict]:
+def accept_batch(
+    conn, site: dict, records, now: str, free_text: FreeText | None = None
+) -> list[dict]:
+    """Store a batch in the caller's write transaction; each record's status."""
     if not isinstance(records, list):
         raise ValueError("records must be a list")
-    with write_txn(db):
-        return [_accept(db, site, item, now) for item in records]
+    said_freely = free_text or has_words_of_its_own
+    return [_accept(conn, site, item, now, said_freely) for item in records]
 
 
-def _accept(db, site: dict, item, now: str) -> dict:
+def has_words_of_its_own(response: dict) -> bool:
+    """A response holds free text: an opening message, or an answer of more
+    than one word (for a flow the board does not know)."""
+    if response.get("opening_text"):
+        return True
+    return any(
+        answer.get("state") == "answered"
+        and isinstance(answer.get("raw"), str)
+        and len(answer["raw"].split()) > 1
+        for answer in response.get("answers", [])
+    )
+
+
+def free_text_by_flows(flows) -> FreeText:
+    """Free text as the board's own copy of each flow defines it: an answer
+    to a step that asks for words, or an opening message."""
+
+    def said_freely(response: dict) -> bool:
+        flow = flows.get(response.get("flow_id"))
+        if flow is None or flow.version != response.get("flow_version"):
+            return has_words_of_its_own(response)
+        asks_for_words = {s.id for s in flow.steps if s.kind is StepKind.TEXT}
+        return bool(response.get("opening_text")) or any(
+            answer.get("state") == "answered"
+            and answer.get("step_id") in asks_for_words
+            and answer.get("raw")
+            for answer in response.get("answers", [])
+        )
+
+    return said_freely
+
+
+def _accept(db, site: dict, item, now: str, free_text: FreeText) -> dict:
     record_id = item.get("id") if isinstance(item, dict) else None
     if not isinstance(record_id, str) or not 0 < len(record_id) <= MAX_ID_LENGTH:
         return _rejected(None, "the record has no id")
@@ -66,7 +107,7 @@ def _accept(db, site: dict, item, now: str) -> dict:
         problem, data = _check(db, site, item)
         if problem:
             return _rejected(record_id, problem)
-        return _store(db, site, item, data, now)
+        return _store(db, site, item, data, now, free_text)
     except RECORD_FAULTS as error:  # one bad record never fails the whole batch
         # The error's text can quote the record (answers): never log it.
         log.warning(
@@ -78,10 +119,10 @@ def _accept(db, site: dict, item, now: str) -> dict:
         return _rejected(record_id, f"could not be stored: {type(error).__name__}")
 
 
-def _store(db, site: dict, item: dict, data: dict, now: str) -> dict:
+def _store(db, site: dict, item: dict, data: dict, now: str, free_text) -> dict:
     record_id = item["id"]
     hashed = body_hash(item["body"])
-    with savepoint(db):
+    with db.begin_nested():
         # UNIQUE (site_id, record_id) is the guarantee: a repeat inserts nothing.
         inserted = board_store.insert_record(
             db,
@@ -91,7 +132,7 @@ def _store(db, site: dict, item: dict, data: dict, now: str) -> dict:
             body=item["body"],
             body_hash=hashed,
             queued_at=item["queued_at"],
-            now=now,
+            received_at=now,
         )
         if not inserted:
             if board_store.record_hash(db, site["site_id"], record_id) == hashed:
@@ -100,7 +141,7 @@ def _store(db, site: dict, item: dict, data: dict, now: str) -> dict:
                 record_id, "conflict: this id was stored with other content"
             )
         if item["kind"] == "response":
-            board_store.apply_response(db, data)
+            board_store.apply_response(db, data, now, free_text(data))
         elif item["kind"] == "alert":
             board_store.apply_alert(db, data, now)
     return {"id": record_id, "status": "stored"}

@@ -1,122 +1,92 @@
-"""The board's schema history: its sites, every record they sent, and nonces.
+"""The board's schema history, kept by Alembic in gateway/board/alembic/.
 
-Runs after the site's history (gateway/store/migrations.py) wherever the role
-has a board, because a board also keeps its sites' responses and answers in
-the site's tables. Its first two migrations are the board's parts of two that
-shipped when one list held both areas' changes; each keeps every statement as
-it shipped, and a database that recorded the old name has had it (SPLIT_FROM).
-A history of its own lets the board move to another database engine later
-(a new history there) without touching any site's.
+The board's database is its own (GATEWAY_BOARD_DATABASE), so its history is
+apart from every site's: the board can move to PostgreSQL with the same
+revisions, and no site ever runs one. A new revision is made from a change
+to gateway/board/schema.py with
 
-Never edit a migration that has shipped: add a new one at the end.
+    .venv/bin/python -m gateway.board.migrations new "what it changes"
+
+and then read and tidied by hand. Never edit a revision that has shipped.
 """
 
 from __future__ import annotations
 
-import sqlite_utils
+import sys
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine
+
+from gateway.board.database import make_engine
+
+SCRIPTS = Path(__file__).with_name("alembic")
 
 
-def add_board_tables(db: sqlite_utils.Database) -> None:
-    """What a board keeps of its sites and of every record they sent.
-
-    The board's part of `add_sync`, as it shipped."""
-    # The board's side. A site row is made by `gateway board add-site`; the
-    # site's own id and secret arrive when it enrols.
-    db.execute("""
-        CREATE TABLE board_sites (
-            name TEXT PRIMARY KEY,
-            site_id TEXT UNIQUE,            -- the site's UUID, from enrolment
-            secret TEXT,                    -- signs the site's requests (hex)
-            enrol_code_hash TEXT,
-            enrol_expires_at TEXT,
-            enrolled_at TEXT,
-            revoked_at TEXT,
-            last_contact_at TEXT,
-            clock_offset_seconds REAL,      -- the site's clock minus the board's
-            created_at TEXT NOT NULL
-        )""")
-    # Every record any site sent, by its global id: a repeat is a no-op, and
-    # the same id with other content is a conflict.
-    db.execute("""
-        CREATE TABLE board_records (
-            seq INTEGER PRIMARY KEY,        -- arrival order: the pull cursor
-            record_id TEXT NOT NULL UNIQUE,
-            site_id TEXT NOT NULL,
-            kind TEXT NOT NULL,
-            body_hash TEXT NOT NULL,
-            body TEXT NOT NULL,
-            queued_at TEXT NOT NULL,        -- by the site's clock
-            received_at TEXT NOT NULL       -- by the board's
-        )""")
-    # Alerts from sites. Kept apart from `alerts`: an alert arrives ahead of
-    # the response it belongs to, which may still be open at its site.
-    db.execute("""
-        CREATE TABLE board_alerts (
-            id TEXT PRIMARY KEY,
-            site_id TEXT NOT NULL,
-            response_id TEXT NOT NULL,
-            step_id TEXT NOT NULL,
-            category TEXT NOT NULL,
-            rule TEXT NOT NULL,
-            raised_at TEXT NOT NULL,
-            received_at TEXT NOT NULL,
-            status TEXT NOT NULL DEFAULT 'open'
-        )""")
-    db.execute("""
-        CREATE TABLE board_nonces (
-            site_id TEXT NOT NULL,
-            nonce TEXT NOT NULL,
-            seen_at TEXT NOT NULL,
-            PRIMARY KEY (site_id, nonce)
-        )""")
+def _config(connection=None) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(SCRIPTS))
+    config.attributes["connection"] = connection
+    return config
 
 
-def keep_board_ids_per_site(db: sqlite_utils.Database) -> None:
-    """No site can take another's ids: each site's record ids are its own.
-
-    The board's part of `keep_sync_moving_and_ids_per_site`, as it shipped.
-    """
-    # The board: a record is unique within the site that sent it, so a repeat
-    # or a conflict is judged only against that site's own records. The seq
-    # (the pull cursor) is kept as it was.
-    db.execute("""
-        CREATE TABLE board_records_per_site (
-            seq INTEGER PRIMARY KEY,
-            record_id TEXT NOT NULL,
-            site_id TEXT NOT NULL,
-            kind TEXT NOT NULL,
-            body_hash TEXT NOT NULL,
-            body TEXT NOT NULL,
-            queued_at TEXT NOT NULL,
-            received_at TEXT NOT NULL,
-            UNIQUE (site_id, record_id)
-        )""")
-    db.execute("INSERT INTO board_records_per_site SELECT * FROM board_records")
-    db.execute("DROP TABLE board_records")
-    db.execute("ALTER TABLE board_records_per_site RENAME TO board_records")
-    db.execute("""
-        CREATE TABLE board_alerts_per_site (
-            id TEXT NOT NULL,
-            site_id TEXT NOT NULL,
-            response_id TEXT NOT NULL,
-            step_id TEXT NOT NULL,
-            category TEXT NOT NULL,
-            rule TEXT NOT NULL,
-            raised_at TEXT NOT NULL,
-            received_at TEXT NOT NULL,
-            status TEXT NOT NULL DEFAULT 'open',
-            PRIMARY KEY (site_id, id)
-        )""")
-    db.execute("INSERT INTO board_alerts_per_site SELECT * FROM board_alerts")
-    db.execute("DROP TABLE board_alerts")
-    db.execute("ALTER TABLE board_alerts_per_site RENAME TO board_alerts")
-    db.execute("CREATE INDEX board_alerts_by_response ON board_alerts(response_id)")
+def revisions() -> list[str]:
+    """Every revision, oldest first."""
+    scripts = ScriptDirectory.from_config(_config())
+    return [script.revision for script in reversed(list(scripts.walk_revisions()))]
 
 
-MIGRATIONS = (add_board_tables, keep_board_ids_per_site)
+def pending(engine: Engine) -> list[str]:
+    """Revisions the database has not had, oldest first: a read. A database
+    that does not exist yet is waiting for all of them."""
+    try:
+        with engine.connect() as conn:
+            current = set(MigrationContext.configure(conn).get_current_heads())
+    except Exception:  # no file yet: nothing applied  # noqa: BLE001
+        return revisions()
+    if not current:
+        return revisions()
+    scripts = ScriptDirectory.from_config(_config())
+    applied = {
+        script.revision
+        for head in current
+        for script in scripts.iterate_revisions(head, "base")
+    }
+    return [revision for revision in revisions() if revision not in applied]
 
-# A part of a migration from the single list, and the name that list recorded.
-SPLIT_FROM = {
-    "add_board_tables": "add_sync",
-    "keep_board_ids_per_site": "keep_sync_moving_and_ids_per_site",
-}
+
+def upgrade(setting: str) -> list[str]:
+    """Create the database if need be and apply what is pending; what ran."""
+    engine = make_engine(setting, create=True)
+    try:
+        waiting = pending(engine)
+        if waiting:
+            with engine.connect() as conn:
+                command.upgrade(_config(conn), "head")
+                conn.commit()
+        return waiting
+    finally:
+        engine.dispose()
+
+
+def _new_revision(message: str) -> None:
+    """For maintainers: a revision from the difference between schema.py and
+    an empty database brought up to date, in a scratch folder."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as scratch:
+        setting = str(Path(scratch) / "board.sqlite3")
+        upgrade(setting)
+        engine = make_engine(setting)
+        with engine.connect() as conn:
+            command.revision(_config(conn), message=message, autogenerate=True)
+        engine.dispose()
+
+
+if __name__ == "__main__":  # python -m gateway.board.migrations new "message"
+    if len(sys.argv) != 3 or sys.argv[1] != "new":
+        raise SystemExit('usage: python -m gateway.board.migrations new "message"')
+    _new_revision(sys.argv[2])

@@ -12,21 +12,22 @@ import json
 import logging
 import re
 import secrets
-import sqlite3
 from datetime import datetime, timedelta
 
 from flask import Blueprint, Response, current_app, request
+from sqlalchemy import exc
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from flows.formats import iso, parse_iso
-from gateway.board import store as board_store
-from gateway.board.intake import accept_batch
-from gateway.db import get_db, write_txn
+from gateway.board.database import current_engine, reading, writing
+from gateway.board.intake import accept_batch, free_text_by_flows
+from gateway.board.store import records as board_records
+from gateway.board.store import sites as board_sites
 from gateway.runtime import current_runtime
 from gateway.sync import signing
 from gateway.sync.protocol import MAX_BATCH_BYTES, summarise_days
 
-bp = Blueprint("board", __name__, url_prefix="/board")
+bp = Blueprint("board_sync", __name__, url_prefix="/board")
 # Enrolment, pull and verify carry a code, a signature or nothing at all.
 MAX_SMALL_REQUEST_BYTES = 16 * 1024
 PULL_LIMIT = 1000
@@ -48,8 +49,8 @@ def _refused(error: RequestRefused):
     return _answer({"error": error.reason}, error.status)
 
 
-@bp.errorhandler(sqlite3.DatabaseError)
-def _board_unwell(_error: sqlite3.DatabaseError):
+@bp.errorhandler(exc.DBAPIError)
+def _board_unwell(_error: exc.DBAPIError):
     """The board could not write (disk full, locked): nothing was stored, and
     the site tries again later with the same records."""
     logging.getLogger("gateway.sync").exception("the board could not store a batch")
@@ -60,7 +61,7 @@ def _board_unwell(_error: sqlite3.DatabaseError):
 
 @bp.errorhandler(RequestEntityTooLarge)
 def _too_large(_error: RequestEntityTooLarge):
-    if request.endpoint == "board.push":
+    if request.endpoint == "board_sync.push":
         return _answer({"error": "batch too large: send fewer records"}, 413)
     return _answer({"error": "request too large"}, 413)
 
@@ -69,7 +70,7 @@ def _too_large(_error: RequestEntityTooLarge):
 def _limit_body_size() -> None:
     """The push takes the largest bodies in the app; every other board
     request is small. A body over its limit is refused with 413 unread."""
-    if request.endpoint == "board.push":
+    if request.endpoint == "board_sync.push":
         request.max_content_length = MAX_BATCH_BYTES
     else:
         request.max_content_length = MAX_SMALL_REQUEST_BYTES
@@ -85,9 +86,8 @@ def enrol():
     if not _plain_text(code) or not _plain_text(site_id) or not site_id:
         raise RequestRefused(400, "send code and site_id")
     now = _now()
-    db = get_db()
-    with write_txn(db):
-        site = board_store.site_by_code(db, code_hash(code))
+    with writing(current_engine()) as db:
+        site = board_sites.site_by_code(db, code_hash(code))
         if site is None or site["revoked_at"]:
             raise RequestRefused(403, "this enrolment code is not known, or was used")
         if parse_iso(site["enrol_expires_at"]) < now:
@@ -103,13 +103,13 @@ def enrol():
                 )
             secret = site["secret"]
         else:
-            taken = board_store.board_site(db, site_id=site_id)
+            taken = board_sites.site(db, site_id=site_id)
             if taken is not None:
                 raise RequestRefused(
                     409, "this site is already enrolled under another name"
                 )
             secret = secrets.token_hex(32)
-            board_store.enrol_site(db, site["name"], site_id, secret, iso(now))
+            board_sites.enrol_site(db, site["name"], site_id, secret, iso(now))
     key = current_runtime().pseudonym_key
     return _answer({"name": site["name"], "secret": secret, "pseudonym_key": key.hex()})
 
@@ -123,7 +123,9 @@ def push():
     records = data.get("records") if isinstance(data, dict) else None
     if not isinstance(records, list):
         raise RequestRefused(400, "send JSON with a list of records")
-    results = accept_batch(get_db(), site, records, iso(_now()))
+    free_text = free_text_by_flows(current_runtime().flows)
+    with writing(current_engine()) as db:
+        results = accept_batch(db, site, records, iso(_now()), free_text)
     return _answer({"results": results})
 
 
@@ -132,9 +134,10 @@ def pull():
     """Opt-outs and opt-ins that came in at other sites, after the site's cursor."""
     site = _signed_site()
     cursor = _cursor(request.args.get("cursor", "0"))
-    changes = board_store.opt_changes_since(
-        get_db(), cursor, site["site_id"], PULL_LIMIT
-    )
+    with reading(current_engine()) as db:
+        changes = board_records.opt_changes_since(
+            db, cursor, site["site_id"], PULL_LIMIT
+        )
     last = changes[-1]["seq"] if changes else cursor
     return _answer({"cursor": last, "opt_changes": changes})
 
@@ -143,7 +146,8 @@ def pull():
 def verify():
     """What the board holds from this site: per day, a count and a hash of ids."""
     site = _signed_site()
-    days = board_store.records_by_day(get_db(), site["site_id"])
+    with reading(current_engine()) as db:
+        days = board_records.records_by_day(db, site["site_id"])
     return _answer({"days": summarise_days(days)})
 
 
@@ -176,8 +180,8 @@ def code_hash(code: str) -> str:
 
 def _signed_site() -> dict:
     """The enrolled site that signed this request, or refuse it."""
-    db = get_db()
-    site = board_store.board_site(db, site_id=request.headers.get(signing.SITE, ""))
+    with reading(current_engine()) as db:
+        site = board_sites.site(db, site_id=request.headers.get(signing.SITE, ""))
     if site is None or site["secret"] is None:
         raise RequestRefused(401, "unknown site")
     if site["revoked_at"]:
@@ -201,8 +205,8 @@ def _signed_site() -> dict:
         body,
     ):
         raise RequestRefused(401, "bad signature")
-    with write_txn(db):
-        fresh = board_store.use_nonce(
+    with writing(current_engine()) as db:
+        fresh = board_sites.use_nonce(
             db,
             site["site_id"],
             request.headers[signing.NONCE],
@@ -211,7 +215,7 @@ def _signed_site() -> dict:
         )
         if not fresh:
             raise RequestRefused(409, "this request was already received (a replay)")
-        board_store.touch_site(db, site["site_id"], iso(now), _site_clock_offset(now))
+        board_sites.touch_site(db, site["site_id"], iso(now), _site_clock_offset(now))
     return site
 
 

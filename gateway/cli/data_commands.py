@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
@@ -65,10 +67,14 @@ def export(ctx, fmt, since, flow_id, include_test, output) -> None:
     app = app_from(ctx)
     runtime = app.extensions["gateway"]
     since_text = since.strftime("%Y-%m-%dT%H:%M:%S") if since else None
-    with app_database(app) as db:
-        if flow_id and flow_id not in runtime.flows and not _any_response(db, flow_id):
+    with _responses_source(app) as (db, closed_responses):
+        if (
+            flow_id
+            and flow_id not in runtime.flows
+            and not _any_response(db, closed_responses, flow_id)
+        ):
             require_flow(runtime, flow_id)  # refused, naming the flows there are
-        rows = store.responses.closed_responses(
+        rows = closed_responses(
             db, since=since_text, include_test=include_test, flow_id=flow_id
         )
         if fmt == "jsonl":
@@ -80,7 +86,7 @@ def export(ctx, fmt, since, flow_id, include_test, output) -> None:
             # Nothing real, so every closed response that matches is test data.
             left_out = sum(
                 1
-                for _ in store.responses.closed_responses(
+                for _ in closed_responses(
                     db, since=since_text, include_test=True, flow_id=flow_id
                 )
             )
@@ -93,17 +99,38 @@ def export(ctx, fmt, since, flow_id, include_test, output) -> None:
         )
 
 
-def _any_response(db, flow_id: str) -> bool:
+def _any_response(db, closed_responses, flow_id: str) -> bool:
     """Whether a flow no longer loaded still has responses, so it can be exported."""
-    found = store.responses.closed_responses(db, include_test=True, flow_id=flow_id)
+    found = closed_responses(db, include_test=True, flow_id=flow_id)
     return next(found, None) is not None
+
+
+def _board_closed_responses():
+    from gateway.board.store.export import closed_responses
+
+    return closed_responses
+
+
+@contextmanager
+def _responses_source(app) -> Iterator:
+    """Where `export` reads: on a board, every site's responses in the board's
+    database; on a site, and in `both` (one site), the site's own, test data
+    included when asked for."""
+    if app.config["ROLE"] != "board":
+        with app_database(app) as db:
+            yield db, store.responses.closed_responses
+        return
+    from gateway.board.database import reading
+
+    with reading(app.extensions["board_engine"]) as conn:
+        yield conn, _board_closed_responses()
 
 
 @click.command()
 @click.argument("path", type=click.Path(file_okay=False, path_type=Path))
 @click.pass_context
 def backup(ctx: click.Context, path: Path) -> None:
-    """Copy the database and keys into a new folder PATH, safely while serving."""
+    """Copy the databases and keys into a new folder PATH, safely while serving."""
     from gateway.db import backup_database
 
     # Any database: a copy from before an upgrade is the one to keep.
@@ -112,9 +139,14 @@ def backup(ctx: click.Context, path: Path) -> None:
         raise click.ClickException(f"{path} is not empty. Choose a new folder.")
     path.mkdir(parents=True, exist_ok=True)
     path.chmod(0o700)
-    database = path / Path(app.config["DATABASE"]).name
-    backup_database(app.config["DATABASE"], database)
-    database.chmod(0o600)
+    databases = [app.config["DATABASE"]]
+    board_file = _board_file(app.config)
+    if board_file is not None and board_file.exists():
+        databases.append(str(board_file))
+    for source in databases:
+        copy = path / Path(source).name
+        backup_database(source, copy)
+        copy.chmod(0o600)
     instance = Path(app.instance_path)
     for secret in (secret_key_file(instance), pseudonym_key_file(instance)):
         if secret.exists():
@@ -122,3 +154,11 @@ def backup(ctx: click.Context, path: Path) -> None:
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(secret, target)
     click.echo(f"Backed up to {path}. It holds keys and phone numbers: keep it safe.")
+
+
+def _board_file(config) -> Path | None:
+    """The board's SQLite file, where the role has a board on SQLite. (A board
+    on PostgreSQL is backed up with PostgreSQL's own tools.)"""
+    if config["ROLE"] == "site" or "://" in config["BOARD_DATABASE"]:
+        return None
+    return Path(config["BOARD_DATABASE"])

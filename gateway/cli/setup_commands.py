@@ -29,7 +29,7 @@ def init(ctx: click.Context) -> None:
     """Set up this install: folder, keys, database and site id. Safe to run again."""
     from gateway.db import connect, write_txn
     from gateway.ids import uuid7
-    from gateway.migrations import bring_up_to_date
+    from gateway.migrations import bring_up_to_date, put_own_site_on_board
     from gateway.privacy import new_key, write_key
 
     config = config_from(ctx)
@@ -52,6 +52,7 @@ def init(ctx: click.Context) -> None:
         done = bring_up_to_date(db, config)
         with write_txn(db):
             site_id = store.core.set_meta_once(db, "site_id", uuid7())
+        put_own_site_on_board(db, config)
     finally:
         db.close()
     click.echo(f"Site '{config['SITE']}' ({site_id})")
@@ -262,7 +263,7 @@ def worker(ctx: click.Context, once: bool) -> None:
     sender = TwilioSender(app.config) if can_send(app.config) else None
     if sender is None:
         log.info("No Twilio account set up: messages wait in `gateway outbox`.")
-    syncing = app.config["ROLE"] == "site"
+    syncing = app.config["ROLE"] in ("site", "both")
     schedule = SyncSchedule(app.config["SYNC_MAX_BACKOFF_SECONDS"])
     stopping = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopping.set())
@@ -270,7 +271,7 @@ def worker(ctx: click.Context, once: bool) -> None:
         with app_database(app) as db:
             closed = close_idle_conversations(db, runtime, utc_now())
             if syncing and schedule.due():
-                _sync_pass(db, app.config, schedule)
+                _sync_pass(db, app, schedule)
             outcomes = {}
             if sender is not None:
                 outbox = OutboxWorker(
@@ -292,12 +293,19 @@ def worker(ctx: click.Context, once: bool) -> None:
             stopping.wait(app.config["WORKER_INTERVAL"])
 
 
-def _sync_pass(db, config: dict, schedule) -> None:
-    """Send this site's queue to its board, if it is enrolled."""
+def _sync_pass(db, app, schedule) -> None:
+    """Send this site's queue to its board: over HTTP once enrolled, or in
+    role `both` straight to the board in this install."""
     from gateway.sync.enrolment import board_client
     from gateway.sync.runner import Summary, sync_once
 
-    client = board_client(db, config)
+    config = app.config
+    if config["ROLE"] == "both":
+        from gateway.board.local_site import LocalBoard
+
+        client = LocalBoard(app)
+    else:
+        client = board_client(db, config)
     if client is None:
         return
     try:

@@ -1,20 +1,13 @@
-"""`gateway sync ...` on a site and `gateway board ...` on the board."""
+"""`gateway sync ...` on a site: enrol with a board, send, check."""
 
 from __future__ import annotations
 
-import secrets
 import sys
-from datetime import timedelta
 
 import click
 
-from flows.formats import iso, parse_iso
 from gateway import store
-from gateway.board import store as board_store
 from gateway.cli.base import app_database, app_from, config_from, utc_now
-
-ENROL_CODE_HOURS = 72
-CODE_LETTERS = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to misread
 
 
 @click.group()
@@ -151,86 +144,6 @@ def sync_verify(ctx) -> None:
     raise click.ClickException("The board and this site differ on the days above.")
 
 
-@click.group()
-def board() -> None:
-    """On the organisation's board: enrol sites, revoke them, see them."""
-
-
-@board.command("add-site")
-@click.argument("name")
-@click.pass_context
-def board_add_site(ctx, name: str) -> None:
-    """Add a site called NAME and print its one-time enrolment code."""
-    from gateway.board.sync_api import code_hash
-    from gateway.db import write_txn
-
-    app = _board_app(ctx)
-    code = "-".join(
-        "".join(secrets.choice(CODE_LETTERS) for _ in range(4)) for _ in range(3)
-    )
-    now = utc_now()
-    expires = iso(now + timedelta(hours=ENROL_CODE_HOURS))
-    with app_database(app) as db, write_txn(db):
-        site = board_store.board_site(db, name=name)
-        if site is None:
-            board_store.add_site(db, name, code_hash(code), expires, iso(now))
-        elif site["enrolled_at"] is None and site["revoked_at"] is None:
-            board_store.new_enrol_code(db, name, code_hash(code), expires)
-        else:
-            raise click.ClickException(
-                f"'{name}' is already enrolled (or revoked). Choose another name."
-            )
-    click.echo(f"Enrolment code for '{name}': {code}")
-    click.echo(f"It works once, until {expires}. On the site, run:")
-    click.echo(f"  gateway sync enroll BOARD_URL {code}")
-
-
-@board.command("revoke-site")
-@click.argument("name")
-@click.pass_context
-def board_revoke_site(ctx, name: str) -> None:
-    """Refuse everything from the site NAME from now on. What it sent is kept."""
-    from gateway.db import write_txn
-
-    app = _board_app(ctx)
-    with app_database(app) as db, write_txn(db):
-        revoked = board_store.revoke_site(db, name, iso(utc_now()))
-    if not revoked:
-        raise click.ClickException(f"There is no site called '{name}' in use.")
-    click.echo(f"Revoked '{name}'. The board refuses its requests from now on.")
-
-
-@board.command("sites")
-@click.pass_context
-def board_sites(ctx) -> None:
-    """Each site, its last contact and records; flags quiet sites and wrong clocks."""
-
-    app = _board_app(ctx)
-    with app_database(app) as db:
-        sites = board_store.list_sites(db)
-    if not sites:
-        click.echo("No sites yet. Add one with `gateway board add-site NAME`.")
-        return
-    now = utc_now()
-    quiet = timedelta(hours=app.config["BOARD_QUIET_HOURS"])
-    for site in sites:
-        flags = []
-        if site["revoked_at"]:
-            flags.append("REVOKED")
-        elif site["enrolled_at"] is None:
-            flags.append("waiting to enrol")
-        elif now - parse_iso(site["last_contact_at"]) > quiet:
-            flags.append("QUIET: not heard from since " + site["last_contact_at"])
-        offset = site["clock_offset_seconds"]
-        if offset is not None and abs(offset) > app.config["SYNC_SKEW_SECONDS"]:
-            flags.append(f"CLOCK {offset / 60:+.0f} min from the board's")
-        click.echo(
-            f"{site['name']}  {site['records']} records, last contact "
-            f"{site['last_contact_at'] or '-'}"
-            + ("  " + "; ".join(flags) if flags else "")
-        )
-
-
 def _site_app(ctx):
     """The app, refusing clearly (before touching anything) unless it is a site."""
     role = config_from(ctx)["ROLE"]
@@ -240,16 +153,6 @@ def _site_app(ctx):
             "that sends its answers to a board."
         )
     return app_from(ctx)
-
-
-def _board_app(ctx):
-    app = app_from(ctx)
-    if app.config["ROLE"] == "site":
-        raise click.ClickException(
-            "This install is a site (GATEWAY_ROLE=site). Run board commands "
-            "on the board."
-        )
-    return app
 
 
 def _client_or_fail(db, config):

@@ -61,7 +61,7 @@ def push(pair, body: bytes):
 
 
 def board_records(pair) -> int:
-    return count(pair.board_env, "SELECT count(*) AS n FROM board_records")
+    return count(pair.board_env, "SELECT count(*) AS n FROM records")
 
 
 def long_response(site_env: dict, characters: int) -> dict:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import sqlite3
 
+from sqlalchemy import exc
+
 from gateway import create_app
 from gateway.board.intake import board_store as intake_store
 from tests.conftest import serve_gateway
@@ -29,8 +31,9 @@ def test_a_board_that_cannot_write_answers_503_and_sets_nothing_aside(
         {"INSTANCE_PATH": board_env["GATEWAY_INSTANCE_PATH"], "ROLE": "board"}
     )
 
-    def disk_full(*_args, **_kwargs):
-        raise sqlite3.OperationalError("database or disk is full")
+    def disk_full(*_args, **_kwargs):  # as SQLAlchemy raises what SQLite said
+        full = sqlite3.OperationalError("database or disk is full")
+        raise exc.OperationalError("INSERT INTO records ...", {}, full)
 
     monkeypatch.setattr(intake_store, "insert_record", disk_full)
     site_id, secret = identity(site_env)

@@ -128,7 +128,7 @@ def held_on_board(board_env: dict, record_id: str) -> list[str]:
         row["site_id"]
         for row in rows(
             database(board_env),
-            "SELECT site_id FROM board_records WHERE record_id = ?",
+            "SELECT site_id FROM records WHERE record_id = ?",
             [record_id],
         )
     ]
@@ -187,7 +187,7 @@ def test_an_id_taken_first_by_another_site_is_still_the_owners(
     if oak_kind == "alert":
         assert count(
             sites.board_env,
-            "SELECT count(*) AS n FROM board_alerts WHERE id = ? AND site_id = ?",
+            "SELECT count(*) AS n FROM alerts WHERE id = ? AND site_id = ?",
             [taken, oak_id],
         )
     verified = run(sites.oak, "sync", "verify", check=False)
@@ -204,7 +204,7 @@ def test_records_using_another_sites_response_id_are_rejected_alone(sites):
     theirs = built_record(sites.oak, response_id)
     before = rows(
         database(sites.board_env),
-        "SELECT body FROM board_records WHERE record_id = ?",
+        "SELECT body FROM records WHERE record_id = ?",
         [response_id],
     )
     (good,) = [built_record(sites.rose, rid) for rid in make_responses(sites.rose, 1)]
@@ -227,13 +227,13 @@ def test_records_using_another_sites_response_id_are_rejected_alone(sites):
     assert all(r[good["id"]]["status"] == "already_had" for r in results[1:])
     after = rows(
         database(sites.board_env),
-        "SELECT site_id, body FROM board_records WHERE record_id = ?",
+        "SELECT site_id, body FROM records WHERE record_id = ?",
         [response_id],
     )
     assert after == [{"site_id": oak_id, "body": before[0]["body"]}]
     rose_alerts = count(
         sites.board_env,
-        "SELECT count(*) AS n FROM board_alerts WHERE response_id = ?",
+        "SELECT count(*) AS n FROM alerts WHERE response_id = ?",
         [response_id],
     )
     assert rose_alerts == 0

@@ -52,7 +52,10 @@ def run(env: dict, *args: str, check: bool = True) -> subprocess.CompletedProces
 
 
 def database(env: dict) -> str:
-    return str(Path(env["GATEWAY_INSTANCE_PATH"]) / "gateway.sqlite3")
+    """The database a test reads: a board's own (every site's records and
+    responses), or the site's."""
+    name = "board.sqlite3" if env["GATEWAY_ROLE"] == "board" else "gateway.sqlite3"
+    return str(Path(env["GATEWAY_INSTANCE_PATH"]) / name)
 
 
 def add_site(board_env: dict, name: str) -> str:

@@ -16,7 +16,6 @@ import pytest
 import sqlite_utils
 
 from gateway import store
-from gateway.board import migrations as board_migrations
 from gateway.conversations import start_conversation
 from gateway.db import write_txn
 from gateway.privacy import pseudonym
@@ -25,6 +24,7 @@ from gateway.sync.client import SyncError
 from gateway.sync.enrolment import EnrolError, board_client, enrol
 from gateway.sync.records import canonical
 from gateway.sync.runner import backoff_seconds
+from tests import retired_board_tables as board_migrations
 from tests.sync.helpers import (
     Handler,
     add_site,

@@ -56,7 +56,7 @@ def test_a_wrong_expired_or_used_code_is_refused_and_leaves_the_site_unenrolled(
     expired_code = add_site(board.env, "Rose Court")
     with closing(connect(database(board.env))) as db, write_txn(db):
         db.execute(
-            "UPDATE board_sites SET enrol_expires_at = '2020-01-01T00:00:00Z' "
+            "UPDATE sites SET enrol_expires_at = '2020-01-01T00:00:00Z' "
             "WHERE name = 'Rose Court'"
         )
     expired = run(site_env, "sync", "enroll", board.url, expired_code, check=False)

@@ -88,7 +88,7 @@ def board_holdings(board_env: dict) -> dict:
     return {
         "records": sorted(
             row["record_id"]
-            for row in rows(path, "SELECT record_id FROM board_records")
+            for row in rows(path, "SELECT record_id FROM records")
         ),
         "responses": rows(path, "SELECT count(*) AS n FROM responses")[0]["n"],
         "answers": rows(path, "SELECT count(*) AS n FROM answers")[0]["n"],
@@ -147,11 +147,11 @@ def remove_uniqueness(path: str) -> None:
             PRAGMA foreign_keys = OFF;
             PRAGMA legacy_alter_table = ON;
             BEGIN;
-            ALTER TABLE board_records RENAME TO board_records_old;
-            CREATE TABLE board_records (seq INTEGER PRIMARY KEY, record_id TEXT,
+            ALTER TABLE records RENAME TO records_old;
+            CREATE TABLE records (seq INTEGER PRIMARY KEY, record_id TEXT,
                 site_id TEXT, kind TEXT, body_hash TEXT, body TEXT, queued_at TEXT,
                 received_at TEXT);
-            DROP TABLE board_records_old;
+            DROP TABLE records_old;
             ALTER TABLE responses RENAME TO responses_old;
             CREATE TABLE responses AS SELECT * FROM responses_old WHERE 0;
             DROP TABLE responses_old;

@@ -67,7 +67,7 @@ def test_the_same_id_with_other_content_is_a_conflict_and_the_first_stays(
     assert conflict[0]["status"] == "rejected"
     assert "conflict" in conflict[0]["reason"]
     assert repeat == [{"id": response_id, "status": "already_had"}]
-    kept = rows(database(board.env), "SELECT body FROM board_records")
+    kept = rows(database(board.env), "SELECT body FROM records")
     assert [row["body"] for row in kept] == [first["body"]]
     answers = rows(
         database(board.env),
@@ -111,7 +111,7 @@ def test_a_conflicting_record_is_set_aside_and_never_blocks_the_rest(
     assert board_response_ids(board.env) == sorted(first_ids + later_ids)
     on_board = rows(
         database(board.env),
-        "SELECT body FROM board_records WHERE record_id = ?",
+        "SELECT body FROM records WHERE record_id = ?",
         [victim],
     )
     assert [row["body"] for row in on_board] == [frozen]
@@ -146,7 +146,7 @@ def test_a_captive_portal_page_marks_nothing(enrolled_site, board):
     assert sorted(row["record_id"] for row in waiting) == sorted(ids)
     assert all(row["synced_at"] is None for row in waiting)
     assert all(row["set_aside_at"] is None for row in waiting)
-    assert count(board.env, "SELECT count(*) AS n FROM board_records") == 0
+    assert count(board.env, "SELECT count(*) AS n FROM records") == 0
 
 
 # 3. 413 halves the batch ----------------------------------------------------------
@@ -180,7 +180,7 @@ def test_a_413_halves_the_batch_until_it_fits(enrolled_site, board):
     assert sizes.forwarded and max(sizes.forwarded) <= 5
     assert sum(sizes.forwarded) == 40
     assert board_response_ids(board.env) == sorted(ids)
-    assert count(board.env, "SELECT count(*) AS n FROM board_records") == 40
+    assert count(board.env, "SELECT count(*) AS n FROM records") == 40
 
 
 # 4. The board down for 72 hours -----------------------------------------------------
@@ -232,7 +232,7 @@ def test_a_site_keeps_trying_for_72_hours_and_then_delivers_everything(
         assert schedule.due()  # back to a pass every time
         assert store.sync.queue_summary(db)["waiting"] == 0
     assert board_response_ids(board.env) == sorted(ids)
-    assert count(board.env, "SELECT count(*) AS n FROM board_records") == 8
+    assert count(board.env, "SELECT count(*) AS n FROM records") == 8
 
 
 # 5. Verify ------------------------------------------------------------------------
@@ -256,7 +256,7 @@ def test_sync_verify_names_the_day_that_differs(enrolled_site, board):
     with closing(connect(database(board.env))) as db, write_txn(db):
         db.execute("DELETE FROM answers WHERE response_id = ?", [gone])
         db.execute("DELETE FROM responses WHERE id = ?", [gone])
-        db.execute("DELETE FROM board_records WHERE record_id = ?", [gone])
+        db.execute("DELETE FROM records WHERE record_id = ?", [gone])
 
     result = run(enrolled_site, "sync", "verify", check=False)
 

@@ -4,7 +4,7 @@ Against a real board (`gateway serve`, GATEWAY_ROLE=board) and a site that
 enrolled with it through the real CLI, each request here is built by hand:
 urllib, `gateway.sync.signing` and the site's own secret from keys/sync.key.
 Every refusal is checked twice: the status and reason the board answers, and
-that the board's `board_records` did not grow. One board and site serve the
+that the board's `records` did not grow. One board and site serve the
 whole module (starting them is most of the cost); each test makes its own
 responses so that their ids are new to the board. Revoking a site uses a
 board and site of its own, since it cannot be undone.
@@ -54,7 +54,7 @@ def pair(tmp_path_factory):
 
 
 def board_records(board_env: dict) -> int:
-    return rows(database(board_env), "SELECT count(*) AS n FROM board_records")[0]["n"]
+    return rows(database(board_env), "SELECT count(*) AS n FROM records")[0]["n"]
 
 
 def board_response_ids(board_env: dict) -> set[str]:

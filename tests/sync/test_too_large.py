@@ -132,7 +132,7 @@ def test_a_record_too_large_even_alone_is_skipped_and_the_rest_go(enrolled_site,
     assert set(others) <= set(on_board)
     assert large not in on_board
     kinds = count(
-        board.env, "SELECT count(*) AS n FROM board_records WHERE kind = 'opt_out'"
+        board.env, "SELECT count(*) AS n FROM records WHERE kind = 'opt_out'"
     )
     assert kinds == 1
     held = queued(enrolled_site, large)
@@ -205,5 +205,5 @@ def test_a_proxy_refusing_everything_sets_nothing_aside(enrolled_site, board, st
     assert all(row["synced_at"] is None for row in held)
     assert all(row["set_aside_at"] is None for row in held)
     assert all(row["too_large_passes"] == 0 for row in held)
-    assert count(board.env, "SELECT count(*) AS n FROM board_records") == 0
+    assert count(board.env, "SELECT count(*) AS n FROM records") == 0
     assert "Sent 0, acknowledged 0, set aside 0" in results[-1].stdout

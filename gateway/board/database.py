@@ -1,0 +1,96 @@
+"""The board's own database, through SQLAlchemy Core: one engine per app, and
+transactions that say whether they write.
+
+SQLite is the default (`board.sqlite3` beside the site's database); a large
+organisation can give a PostgreSQL URL instead, since no board query uses
+SQLite's own SQL. On SQLite, a write begins with BEGIN IMMEDIATE so that
+concurrent writers queue instead of failing half way, WAL lets readers go on
+meanwhile, and synchronous=FULL keeps a stored record through a power cut.
+Opening the engine creates nothing: only `gateway init` and `gateway migrate`
+make the file.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from pathlib import Path
+
+from flask import current_app
+from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.engine import make_url
+
+BUSY_TIMEOUT_SECONDS = 30
+WRITE = "board_write"  # the execution option a write transaction carries
+
+
+def current_engine() -> Engine:
+    """The app's board engine (made by create_app where the role has a board)."""
+    return current_app.extensions["board_engine"]
+
+
+def database_url(setting: str) -> str:
+    """GATEWAY_BOARD_DATABASE as a URL: a plain path is a SQLite file."""
+    if "://" in setting:
+        return setting
+    return f"sqlite:///{Path(setting).resolve()}"
+
+
+def make_engine(setting: str, create: bool = False) -> Engine:
+    """The board's engine. Unless `create`, a missing SQLite file is an error
+    when first used, never an empty new database."""
+    url = make_url(database_url(setting))
+    if url.get_backend_name() != "sqlite":
+        return create_engine(url, pool_pre_ping=True)
+    path = Path(url.database)
+    if create:
+        _create_private(path)
+    engine = create_engine(
+        f"sqlite:///file:{path}?mode=rw&uri=true",
+        connect_args={"timeout": BUSY_TIMEOUT_SECONDS, "check_same_thread": False},
+    )
+    _use_project_pragmas(engine)
+    return engine
+
+
+def _use_project_pragmas(engine: Engine) -> None:
+    """SQLAlchemy's documented recipe for SQLite transactions it controls
+    itself: the driver's own BEGIN is turned off, and ours is emitted."""
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):
+        dbapi_connection.isolation_level = None  # we say when to BEGIN
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=FULL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection):
+        writes = conn.get_execution_options().get(WRITE, False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if writes else "BEGIN")
+
+
+@contextmanager
+def writing(engine: Engine) -> Iterator[Connection]:
+    """A transaction that writes: committed at the end, rolled back on error."""
+    with engine.connect() as conn:
+        conn.execution_options(**{WRITE: True})
+        with conn.begin():
+            yield conn
+
+
+@contextmanager
+def reading(engine: Engine) -> Iterator[Connection]:
+    """A transaction that only reads: one consistent view, never a write lock."""
+    with engine.connect() as conn, conn.begin():
+        yield conn
+
+
+def _create_private(path: Path) -> None:
+    """Readable by its owner only: it holds what people said."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with suppress(FileExistsError):
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))

@@ -1,0 +1,36 @@
+"""In role `both`, the install's own site hands its queue to its own board.
+
+The worker's sync pass runs exactly as a site's does (sync_once: batches,
+acknowledgements, set-asides), with this in place of the HTTP client, so the
+board reads every response in one shape whatever the role. Nothing travels
+and nothing is signed: the records never leave the machine.
+"""
+
+from __future__ import annotations
+
+from flows.formats import iso
+from gateway.board.database import writing
+from gateway.board.intake import accept_batch, free_text_by_flows
+from gateway.board.store import sites
+
+
+class LocalBoard:
+    """A BoardClient for the board in the same install."""
+
+    def __init__(self, app):
+        self._engine = app.extensions["board_engine"]
+        self._runtime = app.extensions["gateway"]
+
+    def push(self, records: list[dict]) -> tuple[list[dict], str]:
+        now = iso(self._runtime.clock())
+        with writing(self._engine) as conn:
+            sites.ensure_local_site(
+                conn, self._runtime.config["SITE"], self._runtime.site_id, now
+            )
+            site = sites.site(conn, site_id=self._runtime.site_id)
+            free_text = free_text_by_flows(self._runtime.flows)
+            return accept_batch(conn, site, records, now, free_text), now
+
+    def pull(self, cursor: int) -> dict:
+        """No other site: no opt-outs from elsewhere."""
+        return {"cursor": cursor, "opt_changes": []}

@@ -1,0 +1,277 @@
+"""The board's tables, written once in SQLAlchemy Core: the one description of
+the board's schema, for its queries and its Alembic migrations.
+
+Times are ISO 8601 text in UTC ("2026-12-01T12:00:00Z"), as at sites, so they
+sort and compare as text on every engine. Nothing here holds a phone number:
+a person is the pseudonym their site sent, if any.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+metadata = MetaData(
+    naming_convention={  # so migrations name constraints alike on every engine
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+ID = String(64)  # a record's, response's or site's id: UUIDs, with room
+
+# Sync: the sites, every record they sent, and the nonces that stop a replay ----
+
+sites = Table(
+    "sites",
+    metadata,
+    Column("name", String(100), primary_key=True),
+    Column("site_id", ID, unique=True),  # the site's UUID, from enrolment
+    Column("secret", String(128)),  # signs the site's requests (hex)
+    Column("enrol_code_hash", String(128)),
+    Column("enrol_expires_at", String(32)),
+    Column("enrolled_at", String(32)),
+    Column("revoked_at", String(32)),
+    Column("last_contact_at", String(32)),
+    Column("clock_offset_seconds", Float),  # the site's clock minus the board's
+    Column("created_at", String(32), nullable=False),
+)
+
+records = Table(
+    "records",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=True),  # pull cursor
+    Column("record_id", ID, nullable=False),
+    Column("site_id", ID, nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("body_hash", String(64), nullable=False),
+    Column("body", Text, nullable=False),
+    Column("queued_at", String(32), nullable=False),  # by the site's clock
+    Column("received_at", String(32), nullable=False),  # by the board's
+    UniqueConstraint("site_id", "record_id"),
+    Index(None, "kind", "seq"),
+)
+
+nonces = Table(
+    "nonces",
+    metadata,
+    Column("site_id", ID, nullable=False),
+    Column("nonce", String(64), nullable=False),
+    Column("seen_at", String(32), nullable=False),
+    PrimaryKeyConstraint("site_id", "nonce"),
+    Index(None, "seen_at"),
+)
+
+# What people said: every site's closed responses, and paper cards ------------
+
+responses = Table(
+    "responses",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("site_id", ID, nullable=False),
+    Column("participant_id", String(64)),  # a pseudonym, never a number
+    Column("flow_id", String(100), nullable=False),
+    Column("flow_version", String(64), nullable=False),
+    Column("channel", String(20), nullable=False),  # sms, kiosk, paper, ...
+    Column("language", String(20), nullable=False),
+    Column("kiosk", String(100)),
+    Column("helped", Boolean, nullable=False, default=False),
+    Column("started_at", String(32), nullable=False),
+    Column("closed_at", String(32), nullable=False),
+    Column("status", String(20), nullable=False),  # complete or partial
+    Column("close_reason", String(40)),
+    Column("opening_text", Text),
+    Column("received_at", String(32), nullable=False),
+    Column("entered_by", Integer, ForeignKey("users.id")),  # a paper card's typist
+    # Review on the board: new, in_review, actioned, closed.
+    Column("review_status", String(20), nullable=False, default="new"),
+    Column("flagged", Boolean, nullable=False, default=False),
+    Column("assigned_to", Integer, ForeignKey("users.id")),
+    Column("has_free_text", Boolean, nullable=False, default=False),
+    Column("is_test", Boolean, nullable=False, default=False),  # demo samples
+    Index(None, "closed_at", "id"),
+    Index(None, "site_id", "closed_at"),
+    Index(None, "review_status", "closed_at"),
+    Index(None, "flagged", "closed_at"),
+    # The inbox: its folder counts (covered), filters by flow, language and
+    # person, and the lists of flows and languages to choose from.
+    Index(None, "review_status", "flagged"),
+    Index(None, "flow_id", "closed_at"),
+    Index(None, "language", "closed_at"),
+    Index(None, "assigned_to", "closed_at"),
+)
+
+answers = Table(
+    "answers",
+    metadata,
+    Column("response_id", ID, ForeignKey("responses.id"), nullable=False),
+    Column("step_id", String(100), nullable=False),
+    Column("position", Integer, nullable=False),
+    Column("value", Text),
+    Column("raw", Text),
+    Column("prompt", Text, nullable=False),
+    Column("state", String(20), nullable=False),  # answered, skipped, declined
+    Column("answered_at", String(32), nullable=False),
+    PrimaryKeyConstraint("response_id", "step_id"),
+    Index(None, "step_id", "value", "response_id"),
+)
+
+alerts = Table(
+    "alerts",
+    metadata,
+    Column("site_id", ID, nullable=False),
+    Column("id", ID, nullable=False),
+    Column("response_id", ID, nullable=False),  # may arrive before its response
+    Column("step_id", String(100), nullable=False),
+    Column("category", String(40), nullable=False),
+    Column("rule", String(200), nullable=False),
+    Column("raised_at", String(32), nullable=False),
+    Column("received_at", String(32), nullable=False),
+    Column("status", String(20), nullable=False, default="open"),
+    Column("acknowledged_by", Integer, ForeignKey("users.id")),
+    Column("acknowledged_at", String(32)),
+    Column("what_was_done", Text),
+    PrimaryKeyConstraint("site_id", "id"),
+    Index(None, "response_id"),
+    Index(None, "status", "raised_at"),
+)
+
+# People who use the board ----------------------------------------------------
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("email", String(254), nullable=False, unique=True),  # lower case
+    Column("name", String(100), nullable=False),
+    Column("role", String(20), nullable=False),  # admin, staff, member
+    Column("password_hash", String(255)),  # None until they set one
+    Column("totp_secret", String(64)),  # None: no second step
+    Column("totp_last_step", Integer),  # the last code's time step: no replay
+    Column("created_at", String(32), nullable=False),
+    Column("disabled_at", String(32)),
+    Column("session_version", Integer, nullable=False, default=1),
+    Column("last_signed_in_at", String(32)),
+)
+
+user_sites = Table(  # a user with no rows here sees every site
+    "user_sites",
+    metadata,
+    Column("user_id", Integer, ForeignKey("users.id"), nullable=False),
+    Column("site_name", String(100), ForeignKey("sites.name"), nullable=False),
+    PrimaryKeyConstraint("user_id", "site_name"),
+)
+
+password_links = Table(
+    "password_links",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),  # SHA-256 of the token
+    Column("user_id", Integer, ForeignKey("users.id"), nullable=False),
+    Column("expires_at", String(32), nullable=False),
+    Column("used_at", String(32)),
+    Column("created_at", String(32), nullable=False),
+)
+
+sign_in_failures = Table(  # per account and per address: slows, never locks
+    "sign_in_failures",
+    metadata,
+    Column("key", String(300), primary_key=True),  # "email:..." or "address:..."
+    Column("failures", Integer, nullable=False),
+    Column("last_failed_at", String(32), nullable=False),
+)
+
+board_settings = Table(
+    "board_settings",
+    metadata,
+    Column("key", String(100), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+# Review -----------------------------------------------------------------------
+
+tags = Table(
+    "tags",
+    metadata,
+    Column("name", String(60), primary_key=True),
+    Column("description", Text, nullable=False, default=""),
+    Column("staff_only", Boolean, nullable=False, default=False),
+    Column("created_at", String(32), nullable=False),
+)
+
+response_tags = Table(
+    "response_tags",
+    metadata,
+    Column("response_id", ID, ForeignKey("responses.id"), nullable=False),
+    Column("tag", String(60), ForeignKey("tags.name"), nullable=False),
+    PrimaryKeyConstraint("response_id", "tag"),
+    Index(None, "tag", "response_id"),
+)
+
+notes = Table(
+    "notes",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("response_id", ID, ForeignKey("responses.id"), nullable=False),
+    Column("user_id", Integer, ForeignKey("users.id"), nullable=False),
+    Column("body", Text, nullable=False),
+    Column("staff_only", Boolean, nullable=False, default=True),  # else a comment
+    Column("created_at", String(32), nullable=False),
+    Column("edited_at", String(32)),
+    Index(None, "response_id", "id"),
+)
+
+redactions = Table(
+    "redactions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("response_id", ID, ForeignKey("responses.id"), nullable=False),
+    Column("step_id", String(100), nullable=False),  # or "_opening" (flows OPENING)
+    Column("passage", Text, nullable=False),  # the words hidden from members
+    Column("user_id", Integer, ForeignKey("users.id"), nullable=False),
+    Column("created_at", String(32), nullable=False),
+    Index(None, "response_id"),
+)
+
+texts_for_members = Table(  # a text with hidden passages, as members may search it
+    "texts_for_members",
+    metadata,
+    Column("response_id", ID, ForeignKey("responses.id"), nullable=False),
+    Column("step_id", String(100), nullable=False),  # or "_opening"
+    Column("text", Text, nullable=False),  # each hidden passage taken out
+    PrimaryKeyConstraint("response_id", "step_id"),
+)
+
+viewings = Table(  # who has a response open: "someone else is on it"
+    "viewings",
+    metadata,
+    Column("response_id", ID, nullable=False),
+    Column("user_id", Integer, ForeignKey("users.id"), nullable=False),
+    Column("seen_at", String(32), nullable=False),
+    PrimaryKeyConstraint("response_id", "user_id"),
+)
+
+audit = Table(  # append-only: nothing updates or deletes a row
+    "audit",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("at", String(32), nullable=False),
+    Column("user_id", Integer, ForeignKey("users.id")),  # None: the system
+    Column("action", String(40), nullable=False),
+    Column("response_id", ID),
+    Column("detail", Text, nullable=False, default="{}"),  # JSON: what changed
+    Column("note", Text),
+    Index(None, "response_id", "seq"),
+)
