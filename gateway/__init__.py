@@ -66,10 +66,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     register_error_pages(app)
     app.register_blueprint(health.bp)
     channels.install_web(app)  # each channel's own routes: SMS, kiosk
-    if app.config["ROLE"] == "board":
-        from gateway.board import sync_api  # a site never loads the board
+    if app.config["ROLE"] in ("board", "both"):
+        from gateway.board.web import install_board  # a site never loads the board
 
-        app.register_blueprint(sync_api.bp)
+        install_board(app)
     _warn_about_sms_setup(app)
     return app
 

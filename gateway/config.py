@@ -102,6 +102,30 @@ SETTINGS: tuple[Setting, ...] = (
         "The SQLite file. Default: gateway.sqlite3 in the instance folder.",
     ),
     Setting(
+        "GATEWAY_BOARD_DATABASE",
+        "BOARD_DATABASE",
+        None,
+        "Where a board keeps every site's responses, its users and their "
+        "reviews: a SQLite file, or a SQLAlchemy database URL. Default: "
+        "board.sqlite3 in the instance folder. Only roles board and both.",
+    ),
+    Setting(
+        "GATEWAY_BOARD_IDLE_MINUTES",
+        "BOARD_IDLE_MINUTES",
+        30,
+        "Minutes without using the board before someone is signed out. A "
+        "warning comes 2 minutes before, and what they typed is kept.",
+        _positive_int,
+    ),
+    Setting(
+        "GATEWAY_SECURE_COOKIES",
+        "SECURE_COOKIES",
+        True,
+        "Send the board's sign-in cookie over HTTPS only. Turn off (0) only "
+        "for a board on this machine with no HTTPS, such as `gateway demo`.",
+        _flag,
+    ),
+    Setting(
         "GATEWAY_SECRET_KEY",
         "SECRET_KEY",
         None,
@@ -194,7 +218,8 @@ SETTINGS: tuple[Setting, ...] = (
         "PUBLIC_URL",
         None,
         "This gateway's public https address, for delivery status callbacks "
-        "(such as https://feedback.example.nhs.uk).",
+        "and the board's one-time sign-in links (such as "
+        "https://feedback.example.nhs.uk).",
     ),
     Setting(
         "GATEWAY_TRUST_PROXY",
@@ -285,7 +310,8 @@ SETTINGS: tuple[Setting, ...] = (
         "ROLE",
         "both",
         "site (gathers answers and syncs them to a board), board (gathers "
-        "every site's), or both in one install, where nothing is synced.",
+        "every site's), or both in one install, whose worker hands its answers "
+        "to its own board.",
         _role,
     ),
     Setting(
@@ -368,6 +394,8 @@ def load_config(
     config["INSTANCE_PATH"] = str(instance)
     if not config["DATABASE"]:
         config["DATABASE"] = str(instance / "gateway.sqlite3")
+    if not config["BOARD_DATABASE"]:
+        config["BOARD_DATABASE"] = str(instance / "board.sqlite3")
     return config
 
 
