@@ -1,16 +1,14 @@
 # The two commands a newcomer needs:
-#   make run    set up and run the gateway on its embedded defaults
+#   make run    set up and run the gateway with sample data (`gateway demo`)
 #   make test   set up and run the lint and the whole test suite
 # Both make a virtual environment in .venv the first time.
 
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
-HOST ?= 127.0.0.1
 PORT ?= 8080
 
 CHROMIUM ?= /usr/bin/chromium
-KIOSK_URL := http://$(HOST):$(PORT)
 
 .PHONY: run test install install-test browser messages
 
@@ -24,14 +22,10 @@ install: $(BIN)/python
 install-test: $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 
-# Shows the demo kiosk at this run's address (HOST, PORT), whatever it was added
-# with; `gateway kiosk list` shows each kiosk at the address it was added with.
+# `gateway demo`: a board full of sample data and a kiosk, in ./demo, on
+# 127.0.0.1:$(PORT). It prints where to sign in and the passwords.
 run: install
-	$(BIN)/gateway init
-	$(BIN)/gateway kiosk list | grep -q '^Demo kiosk ' || \
-		$(BIN)/gateway kiosk add "Demo kiosk" --base-url $(KIOSK_URL) >/dev/null
-	$(BIN)/gateway kiosk list --base-url $(KIOSK_URL) | grep '^Demo kiosk '
-	$(BIN)/gateway serve --host $(HOST) --port $(PORT)
+	$(BIN)/gateway demo --port $(PORT)
 
 # The kiosk's browser tests use Debian's chromium; browser downloads do not work.
 browser:

@@ -12,13 +12,15 @@ import logging
 import click
 
 from gateway import __version__
+from gateway.cli.board_commands import board
 from gateway.cli.data_commands import backup, export
+from gateway.cli.demo_command import demo
 from gateway.cli.flow_commands import flows
 from gateway.cli.kiosk_commands import kiosk
 from gateway.cli.setup_commands import init, migrate, serve, worker
 from gateway.cli.simulate_command import simulate
 from gateway.cli.sms_commands import invite, outbox
-from gateway.cli.sync_commands import board, sync
+from gateway.cli.sync_commands import sync
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -35,6 +37,8 @@ def cli(ctx: click.Context) -> None:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s"
     )
+    # Alembic says which plugins it loaded; `gateway migrate` says what ran.
+    logging.getLogger("alembic").setLevel(logging.WARNING)
 
 
 for command in (
@@ -51,5 +55,6 @@ for command in (
     outbox,
     sync,
     board,
+    demo,
 ):
     cli.add_command(command)
