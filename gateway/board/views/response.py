@@ -29,7 +29,6 @@ from gateway.board.views.activity import (
     moment_words,
     now_iso,
     parts_for,
-    step_of,
     timeline,
     viewer,
 )
@@ -110,8 +109,9 @@ def _page(found: dict, status: int = 200, editing: int | None = None, **forms):
         also = review.also_looking(conn, response_id, who.user_id, at)
         people = review.reviewers(conn, found["site_name"]) if staff else []
     conversation = [
-        (question_words(found, answer), answer_parts(found, answer, passages, staff))
+        (answer["prompt"], answer_parts(found, answer, passages, staff))
         for answer in answers
+        if answer["prompt"]  # a question never shown (not on this channel) has none
     ]
     opening = found["opening_text"]
     hideable = hideable_texts(found, answers)
@@ -316,14 +316,3 @@ def acknowledge_alert(response_id, alert_id):
     if not _do(review.acknowledge_alert, response_id, alert_id, done):
         return _back(response_id, gettext("Someone dealt with it already."), "info")
     return _back(response_id, gettext("Thank you. The alert is marked as dealt with."))
-
-
-def question_words(response: dict, answer: dict) -> str:
-    """The question as the person saw it. A question they never reached was
-    never shown, so it has none kept: the board's copy of the flow says it."""
-    if answer["prompt"]:
-        return answer["prompt"]
-    step = step_of(response, answer["step_id"])
-    if step is not None and step.text:
-        return gettext(step.text)
-    return gettext("A question they did not reach")
