@@ -33,6 +33,7 @@ SAFE_TO_RUN = {
         "init", "migrate", "flows check", "simulate", "export", "backup",
         "kiosk add", "kiosk list", "kiosk retire", "invite", "outbox",
         "sync status", "board add-site", "board revoke-site", "board sites",
+        "board add-user", "board new-link", "board users",
     )
 }  # fmt: skip
 
