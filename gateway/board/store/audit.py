@@ -58,8 +58,10 @@ def entries(
     response_id: str | None = None,
     before_seq: int | None = None,
     limit: int = 50,
+    where=(),
 ) -> list[dict]:
-    """Newest first, each with the name of who did it; for one response, or all."""
+    """Newest first, each with the name of who did it; for one response, or
+    all, or those meeting the further conditions `where`."""
     query = (
         select(audit, users.c.name.label("user_name"))
         .select_from(audit.outerjoin(users, users.c.id == audit.c.user_id))
@@ -70,6 +72,7 @@ def entries(
         query = query.where(audit.c.response_id == response_id)
     if before_seq is not None:
         query = query.where(audit.c.seq < before_seq)
+    query = query.where(*where)
     found = []
     for row in conn.execute(query).mappings():
         entry = dict(row)

@@ -10,7 +10,6 @@ index in schema.py; only the word search reads every free-text response.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 
 from sqlalchemy import (
@@ -38,6 +37,7 @@ from gateway.board.schema import (
     texts_for_members,
     users,
 )
+from gateway.board.store import audit as audit_log
 
 PER_PAGE = 25
 FOLDERS = ("new", "flagged", "done", "all")
@@ -411,22 +411,10 @@ def activity(
     """The audit log, newest first, `limit` entries before `before_seq`, each
     with the name of who did it. A viewer limited to some sites sees entries
     about no response, or about a response at one of their sites."""
-    query = (
-        select(audit, users.c.name.label("user_name"))
-        .select_from(audit.outerjoin(users, users.c.id == audit.c.user_id))
-        .order_by(audit.c.seq.desc())
-        .limit(limit)
-    )
-    if before_seq is not None:
-        query = query.where(audit.c.seq < before_seq)
+    where = []
     if viewer.sites is not None:
         theirs = select(literal(1)).where(
             responses.c.id == audit.c.response_id, *conditions(conn, viewer, Filters())
         )
-        query = query.where(or_(audit.c.response_id.is_(None), theirs.exists()))
-    found = []
-    for row in conn.execute(query).mappings():
-        entry = dict(row)
-        entry["detail"] = json.loads(entry["detail"])
-        found.append(entry)
-    return found
+        where.append(or_(audit.c.response_id.is_(None), theirs.exists()))
+    return audit_log.entries(conn, before_seq=before_seq, limit=limit, where=where)
