@@ -343,12 +343,6 @@ def test_signing_in_and_opening_feedback_with_the_keyboard_only(browser, demo):
         context.close()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the inbox's date filters use Chromium's date box, whose calendar "
-    "button is a Tab stop with no visible focus; three text boxes (day, month, "
-    "year) as on the paper card page would have none",
-)
 def test_every_tab_stop_in_the_inbox_date_filters_shows_focus(admin, demo):
     admin.goto(demo.url("/board/"))
     admin.get_by_label("Language").focus()

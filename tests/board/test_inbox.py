@@ -151,6 +151,10 @@ def test_every_filter_picks_out_what_it_says(board):
             "good_kiosk_welsh",
             "very_poor_paper",
         },
+        "date_from=5%2F11%2F2026&date_to=9+11+2026": {  # as people write days
+            "good_kiosk_welsh",
+            "very_poor_paper",
+        },
         "step=overall&value=poor&value=very_poor": {"poor_sms", "very_poor_paper"},
         "free_text=y": {"very_poor_paper", "opening_words"},
         "status=closed": {"good_kiosk_welsh"},

@@ -24,6 +24,7 @@ from wtforms import (
 )
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, ValidationError
+from wtforms.widgets import TextInput
 
 from flows.model import OPTION_KINDS
 from gateway.board.store import inbox as listing
@@ -92,6 +93,19 @@ class MultiCheckboxField(SelectMultipleField):  # the `field` macro's name for i
 
 
 class DayField(DateField):
+    """A day typed as people write it (27/11/2026) or as a link carries it
+    (2026-11-27), in a plain text box: the browser's own date box has a
+    calendar button whose keyboard focus cannot be shown."""
+
+    widget = TextInput()
+
+    def __init__(self, label=None, **kwargs):
+        kwargs.setdefault(
+            "format", ["%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y", "%d %m %Y"]
+        )
+        kwargs.setdefault("description", _l("For example, 27/11/2026."))
+        super().__init__(label, **kwargs)
+
     def process_formdata(self, valuelist):
         if valuelist and valuelist[0].strip():
             try:
