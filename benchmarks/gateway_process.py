@@ -15,6 +15,19 @@ from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
+# Debian's chromium, headless in a container, for the browser tests and the
+# docs' pictures: one list, so they all run the browser alike.
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
 GATEWAY = str(Path(sys.executable).with_name("gateway"))
 
 

@@ -23,16 +23,13 @@ from playwright.sync_api import Page, expect, sync_playwright
 DOCS = Path(__file__).resolve().parent
 sys.path.insert(0, str(DOCS.parent))
 
-from benchmarks.gateway_process import GATEWAY, free_port, wait_for_http  # noqa: E402
+from benchmarks.gateway_process import (  # noqa: E402
+    CHROMIUM_ARGS,
+    GATEWAY,
+    free_port,
+    wait_for_http,
+)
 
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 # A 1680x1050 office screen, drawn at 1280x800: more of the page fits.
 SCREEN = {"width": 1680, "height": 1050}
 SCALE = 1280 / 1680

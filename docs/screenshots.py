@@ -19,16 +19,12 @@ from playwright.sync_api import sync_playwright
 DOCS = Path(__file__).resolve().parent
 sys.path.insert(0, str(DOCS.parent))
 
-from benchmarks.gateway_process import gateway, install, served  # noqa: E402
-
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+from benchmarks.gateway_process import (  # noqa: E402
+    CHROMIUM_ARGS,
+    gateway,
+    install,
+    served,
+)
 
 
 def main() -> None:

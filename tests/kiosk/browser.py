@@ -27,18 +27,10 @@ from playwright.sync_api import (
     sync_playwright,
 )
 
+from benchmarks.gateway_process import CHROMIUM_ARGS
 from tests.conftest import GATEWAY, serve_gateway
 
 CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 VIEWPORT = {"width": 1280, "height": 800}
 TABLET = {"width": 1024, "height": 768}  # the smallest landscape tablet we serve
 AXE_SCRIPT = Path(axe_playwright_python.__file__).with_name("axe.min.js")
