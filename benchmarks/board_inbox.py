@@ -52,7 +52,7 @@ from benchmarks.gateway_process import install, served  # noqa: E402
 from gateway.board import demo, schema  # noqa: E402
 from gateway.board.accounts import hash_password  # noqa: E402
 from gateway.board.database import make_engine, reading, writing  # noqa: E402
-from gateway.board.store import accounts, inbox  # noqa: E402
+from gateway.board.store import accounts, filter_choices, inbox  # noqa: E402
 
 EMAIL, PASSWORD = "staff@example.org", "benchmark staff password 2026"  # noqa: S105
 ZONE = "Europe/London"  # the board's GATEWAY_TIMEZONE for the run
@@ -310,10 +310,10 @@ def print_plans(database: Path, asked: dict) -> None:
     viewer = inbox.Viewer(user_id=staff_id, sites=None, sees_staff_only=True)
 
     def panel(conn):
-        inbox.site_choices(conn, viewer)
-        inbox.flows_found(conn)
-        inbox.languages_found(conn)
-        inbox.values_found(conn, "overall")
+        filter_choices.site_choices(conn, viewer)
+        filter_choices.flows_found(conn)
+        filter_choices.languages_found(conn)
+        filter_choices.values_found(conn, "overall")
 
     calls = {"filter panel (on every page)": panel}
     for name, (filters, folder) in asked.items():

@@ -7,6 +7,7 @@ same on SQLite and PostgreSQL.
                they carry
 - accounts.py  the people who use the board, their sign-in and sites
 - inbox.py     finding responses: folders, filters, counts, pages
+- filter_choices.py  what the inbox's filters offer: sites, flows, answers
 - audit.py     the append-only log of every change anyone makes
 - own_responses.py  responses typed in on the board itself (paper cards)
 - review.py    what people do to a response: status, flag, assignment, alerts

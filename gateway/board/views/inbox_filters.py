@@ -27,8 +27,8 @@ from wtforms.validators import Length, ValidationError
 from wtforms.widgets import TextInput
 
 from flows.model import OPTION_KINDS
+from gateway.board.store import filter_choices, review, tagging
 from gateway.board.store import inbox as listing
-from gateway.board.store import review, tagging
 from gateway.board.views.activity import (
     CHANNEL_WORDS,
     IDENTIFIER,
@@ -152,15 +152,15 @@ def filter_form(conn, who: listing.Viewer) -> FilterForm:
     """The filter panel, from the address, with this person's choices."""
     form = FilterForm(request.args)
     anything = [("", gettext("Any"))]
-    sites = listing.site_choices(conn, who)
+    sites = filter_choices.site_choices(conn, who)
     form.site.choices = as_choices((name, name) for name in sites)
     flows = current_runtime().flows
-    found = sorted(set(flows) | set(listing.flows_found(conn)))
+    found = sorted(set(flows) | set(filter_choices.flows_found(conn)))
     form.flow.choices = as_choices(
         anything + [(f, flows[f].title if f in flows else f) for f in found]
     )
     form.channel.choices = as_choices(CHANNEL_WORDS.items())
-    languages = listing.languages_found(conn)
+    languages = filter_choices.languages_found(conn)
     form.language.choices = as_choices(
         anything + [(code, language_words(code)) for code in languages]
     )
@@ -196,7 +196,7 @@ def _option_steps(flow_id: str | None) -> dict:
 
 def _values_of(conn, step) -> list[tuple[str, str]]:
     words = {option.value: gettext(option.words) for option in step.options}
-    for value in listing.values_found(conn, step.id):
+    for value in filter_choices.values_found(conn, step.id):
         if IDENTIFIER.fullmatch(value):
             words.setdefault(value, value.replace("_", " ").capitalize())
     return list(words.items())
