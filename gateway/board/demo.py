@@ -21,7 +21,7 @@ from flows.formats import iso
 from flows.model import Family
 from gateway.board import paper
 from gateway.board.accounts import hash_password, password_matches
-from gateway.board.intake import free_text_by_flows
+from gateway.board.intake import own_words_by_flows
 from gateway.board.store import accounts, audit, own_responses, records, sites
 from gateway.ids import uuid7
 
@@ -245,10 +245,10 @@ def _store(conn, runtime, card: SampleCard, site_ids: dict, typist: int) -> int:
         entered_by=typist if card.channel == "paper" else None,
         kiosk=KIOSKS[card.site] if card.channel == "kiosk" else None,
     )
-    free_text = free_text_by_flows(runtime.flows)(record)
+    own_steps = own_words_by_flows(runtime.flows)(record)
     record["flow_version"] = str(record["flow_version"])
     received = iso(card.at + timedelta(minutes=2))
-    own_responses.add_response_once(conn, record, received, free_text, is_test=True)
+    own_responses.add_response_once(conn, record, received, own_steps, is_test=True)
     alerts = paper.alert_records(
         result,
         response_id=response_id,

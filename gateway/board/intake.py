@@ -16,7 +16,7 @@ from collections.abc import Callable
 from sqlalchemy import exc
 
 from flows.formats import parse_iso
-from flows.model import StepKind
+from flows.model import OPENING, StepKind
 from gateway.board.store import records as board_store
 from gateway.board.store.records import response_id_held_elsewhere
 from gateway.privacy import is_pseudonym
@@ -38,8 +38,9 @@ RECORD_FAULTS = (
 )
 # Which answers are a person's own words: the board's own copy of the flow
 # says which steps are free text; for a flow it does not have, an answer of
-# more than one word counts.
-FreeText = Callable[[dict], bool]
+# more than one word counts. An opening message always does. The result is
+# the steps (OPENING for the opening message) whose text is the person's own.
+OwnWords = Callable[[dict], set[str]]
 
 # Whose ids are whose. Each site's record ids are its own: board_records is
 # unique on (site_id, record_id), so a record is new, a repeat or a conflict
@@ -58,48 +59,50 @@ FreeText = Callable[[dict], bool]
 
 
 def accept_batch(
-    conn, site: dict, records, now: str, free_text: FreeText | None = None
+    conn, site: dict, records, now: str, own_words: OwnWords | None = None
 ) -> list[dict]:
     """Store a batch in the caller's write transaction; each record's status."""
     if not isinstance(records, list):
         raise ValueError("records must be a list")
-    said_freely = free_text or has_words_of_its_own
+    said_freely = own_words or steps_of_more_than_one_word
     return [_accept(conn, site, item, now, said_freely) for item in records]
 
 
-def has_words_of_its_own(response: dict) -> bool:
-    """A response holds free text: an opening message, or an answer of more
-    than one word (for a flow the board does not know)."""
-    if response.get("opening_text"):
-        return True
-    return any(
-        answer.get("state") == "answered"
+def steps_of_more_than_one_word(response: dict) -> set[str]:
+    """Where a response of an unknown flow holds free text: its opening
+    message, and each answer of more than one word."""
+    steps = {OPENING} if response.get("opening_text") else set()
+    return steps | {
+        answer["step_id"]
+        for answer in response.get("answers", [])
+        if answer.get("state") == "answered"
         and isinstance(answer.get("raw"), str)
         and len(answer["raw"].split()) > 1
-        for answer in response.get("answers", [])
-    )
+    }
 
 
-def free_text_by_flows(flows) -> FreeText:
+def own_words_by_flows(flows) -> OwnWords:
     """Free text as the board's own copy of each flow defines it: an answer
     to a step that asks for words, or an opening message."""
 
-    def said_freely(response: dict) -> bool:
+    def said_freely(response: dict) -> set[str]:
         flow = flows.get(response.get("flow_id"))
         if flow is None or flow.version != response.get("flow_version"):
-            return has_words_of_its_own(response)
+            return steps_of_more_than_one_word(response)
         asks_for_words = {s.id for s in flow.steps if s.kind is StepKind.TEXT}
-        return bool(response.get("opening_text")) or any(
-            answer.get("state") == "answered"
+        steps = {OPENING} if response.get("opening_text") else set()
+        return steps | {
+            answer["step_id"]
+            for answer in response.get("answers", [])
+            if answer.get("state") == "answered"
             and answer.get("step_id") in asks_for_words
             and answer.get("raw")
-            for answer in response.get("answers", [])
-        )
+        }
 
     return said_freely
 
 
-def _accept(db, site: dict, item, now: str, free_text: FreeText) -> dict:
+def _accept(db, site: dict, item, now: str, own_words: OwnWords) -> dict:
     record_id = item.get("id") if isinstance(item, dict) else None
     if not isinstance(record_id, str) or not 0 < len(record_id) <= MAX_ID_LENGTH:
         return _rejected(None, "the record has no id")
@@ -107,7 +110,7 @@ def _accept(db, site: dict, item, now: str, free_text: FreeText) -> dict:
         problem, data = _check(db, site, item)
         if problem:
             return _rejected(record_id, problem)
-        return _store(db, site, item, data, now, free_text)
+        return _store(db, site, item, data, now, own_words)
     except RECORD_FAULTS as error:  # one bad record never fails the whole batch
         # The error's text can quote the record (answers): never log it.
         log.warning(
@@ -119,7 +122,7 @@ def _accept(db, site: dict, item, now: str, free_text: FreeText) -> dict:
         return _rejected(record_id, f"could not be stored: {type(error).__name__}")
 
 
-def _store(db, site: dict, item: dict, data: dict, now: str, free_text) -> dict:
+def _store(db, site: dict, item: dict, data: dict, now: str, own_words) -> dict:
     record_id = item["id"]
     hashed = body_hash(item["body"])
     with db.begin_nested():
@@ -141,7 +144,7 @@ def _store(db, site: dict, item: dict, data: dict, now: str, free_text) -> dict:
                 record_id, "conflict: this id was stored with other content"
             )
         if item["kind"] == "response":
-            board_store.apply_response(db, data, now, free_text(data))
+            board_store.apply_response(db, data, now, own_words(data))
         elif item["kind"] == "alert":
             board_store.apply_alert(db, data, now)
     return {"id": record_id, "status": "stored"}

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from flows.formats import iso
 from gateway.board.database import writing
-from gateway.board.intake import accept_batch, free_text_by_flows
+from gateway.board.intake import accept_batch, own_words_by_flows
 from gateway.board.store import sites
 
 
@@ -28,8 +28,8 @@ class LocalBoard:
                 conn, self._runtime.config["SITE"], self._runtime.site_id, now
             )
             site = sites.site(conn, site_id=self._runtime.site_id)
-            free_text = free_text_by_flows(self._runtime.flows)
-            return accept_batch(conn, site, records, now, free_text), now
+            said_freely = own_words_by_flows(self._runtime.flows)
+            return accept_batch(conn, site, records, now, said_freely), now
 
     def pull(self, cursor: int) -> dict:
         """No other site: no opt-outs from elsewhere."""

@@ -245,14 +245,23 @@ redactions = Table(
     Index(None, "response_id"),
 )
 
-texts_for_members = Table(  # a text with hidden passages, as members may search it
-    "texts_for_members",
+own_words = Table(  # what people wrote, for the word search (store/own_words.py)
+    "own_words",
     metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),  # WORD_INDEX's
     Column("response_id", ID, ForeignKey("responses.id"), nullable=False),
     Column("step_id", String(100), nullable=False),  # or "_opening"
-    Column("text", Text, nullable=False),  # each hidden passage taken out
-    PrimaryKeyConstraint("response_id", "step_id"),
+    Column("words", Text, nullable=False),  # casefolded, as staff see them
+    Column("words_for_members", Text, nullable=False),  # hidden passages taken out
+    UniqueConstraint("response_id", "step_id"),
 )
+
+# On SQLite, own_words has a trigram index (FTS5) so a search reads only the
+# texts that hold what it looks for. Migration 0002 makes it and the triggers
+# that keep it in step with own_words; it is not a table of `metadata`, so
+# Alembic's env.py leaves it (and FTS5's own tables) out of its comparisons.
+# PostgreSQL reads own_words itself.
+WORD_INDEX = "own_words_index"
 
 viewings = Table(  # who has a response open: "someone else is on it"
     "viewings",

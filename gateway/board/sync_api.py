@@ -20,7 +20,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from flows.formats import iso, parse_iso
 from gateway.board.database import current_engine, reading, writing
-from gateway.board.intake import accept_batch, free_text_by_flows
+from gateway.board.intake import accept_batch, own_words_by_flows
 from gateway.board.store import records as board_records
 from gateway.board.store import sites as board_sites
 from gateway.runtime import current_runtime
@@ -123,9 +123,9 @@ def push():
     records = data.get("records") if isinstance(data, dict) else None
     if not isinstance(records, list):
         raise RequestRefused(400, "send JSON with a list of records")
-    free_text = free_text_by_flows(current_runtime().flows)
+    said_freely = own_words_by_flows(current_runtime().flows)
     with writing(current_engine()) as db:
-        results = accept_batch(db, site, records, iso(_now()), free_text)
+        results = accept_batch(db, site, records, iso(_now()), said_freely)
     return _answer({"results": results})
 
 

@@ -11,6 +11,7 @@ from itertools import count
 
 from gateway.board.accounts import hash_password
 from gateway.board.database import writing
+from gateway.board.intake import steps_of_more_than_one_word
 from gateway.board.store import accounts, records, sites
 
 PASSWORD = "a long test password 42"  # noqa: S105 - test data
@@ -121,11 +122,9 @@ class Board:
             ],
             **fields,
         }
-        free_text = any(
-            a.get("raw") and len(a["raw"].split()) > 1 for a in answers or []
-        )
+        own_steps = steps_of_more_than_one_word(record)  # the flow "ffq" is unknown
         with writing(self.engine) as conn:
-            records.apply_response(conn, record, at, free_text)
+            records.apply_response(conn, record, at, own_steps)
         return response_id
 
     def add_alert(self, site: str, response_id: str, category: str = "self_harm"):
@@ -154,7 +153,7 @@ REVIEW_TABLES = (
     "response_tags",
     "notes",
     "redactions",
-    "texts_for_members",
+    "own_words",
     "alerts",
     "audit",
 )

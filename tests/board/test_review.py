@@ -251,6 +251,8 @@ def test_hidden_words_are_hidden_from_members_everywhere(board):
     staff.post(f"{base}/hidden/{hidden['id']}/show", form_page=FORMS)
     assert "My name is Jo Bloggs" in member.get(base).get_data(as_text=True)
     assert "Hi it is Jo Bloggs" not in member.get(base).get_data(as_text=True)
+    searched = member.get("/board/?q=jo+bloggs").get_data(as_text=True)  # its answer
+    assert len(re.findall('name="ids"', searched)) == 1
     assert audit_actions(board, response_id) == [
         "redacted",
         "redacted",

@@ -158,6 +158,9 @@ def remove_uniqueness(path: str) -> None:
             ALTER TABLE answers RENAME TO answers_old;
             CREATE TABLE answers AS SELECT * FROM answers_old WHERE 0;
             DROP TABLE answers_old;
+            ALTER TABLE own_words RENAME TO own_words_old;
+            CREATE TABLE own_words AS SELECT * FROM own_words_old WHERE 0;
+            DROP TABLE own_words_old;
             COMMIT;
             """
         )

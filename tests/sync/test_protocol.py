@@ -255,6 +255,7 @@ def test_sync_verify_names_the_day_that_differs(enrolled_site, board):
     )
     with closing(connect(database(board.env))) as db, write_txn(db):
         db.execute("DELETE FROM answers WHERE response_id = ?", [gone])
+        db.execute("DELETE FROM own_words WHERE response_id = ?", [gone])
         db.execute("DELETE FROM responses WHERE id = ?", [gone])
         db.execute("DELETE FROM records WHERE record_id = ?", [gone])
 

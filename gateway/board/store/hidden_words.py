@@ -1,6 +1,6 @@
 """Hidden words: passages of what a person wrote that staff hide from board
-members (`redactions`), and the copy of each such text that members search
-(`texts_for_members`), kept in step in the same transaction.
+members (`redactions`), and what members may search of that text
+(own_words.py), kept in step in the same transaction.
 
 Hiding or showing a passage writes its audit entry in the caller's
 transaction. Staff still see the hidden words, marked; members never do.
@@ -13,8 +13,8 @@ from itertools import groupby
 from sqlalchemy import Connection, delete, func, insert, select
 
 from flows.model import OPENING
-from gateway.board.schema import answers, redactions, responses, texts_for_members
-from gateway.board.store import audit
+from gateway.board.schema import answers, redactions, responses
+from gateway.board.store import audit, own_words
 
 HIDDEN_MARK = "\ufffc"  # where hidden words were, in the text members search
 
@@ -90,21 +90,12 @@ def show_passage(conn, response_id, redaction_id, *, by, at) -> bool:
 
 
 def _refresh_text_for_members(conn, response_id, step_id, text) -> None:
-    """Keep the copy members search in step with the passages hidden now."""
-    key = (texts_for_members.c.response_id == response_id) & (
-        texts_for_members.c.step_id == step_id
-    )
-    conn.execute(delete(texts_for_members).where(key))
+    """Keep what members search in step with the passages hidden now."""
     passages = conn.execute(
         select(redactions.c.passage).where(
             redactions.c.response_id == response_id, redactions.c.step_id == step_id
         )
     ).scalars()
     parts = hidden_parts(text, list(passages))
-    if any(hidden for _, hidden in parts):
-        shown = "".join(HIDDEN_MARK if hidden else words for words, hidden in parts)
-        conn.execute(
-            insert(texts_for_members).values(
-                response_id=response_id, step_id=step_id, text=shown
-            )
-        )
+    shown = "".join(HIDDEN_MARK if hidden else words for words, hidden in parts)
+    own_words.show_members(conn, response_id, step_id, shown)

@@ -2,10 +2,12 @@
 
 What someone asks of the inbox is a `Filters`; who is asking is a `Viewer`
 (the sites they may see, and whether they see what only staff see). Each
-function runs a fixed number of queries, whatever a page holds: one for the
-counts of every folder, one for a page, and one each for that page's
-answers, tags, hidden passages and alerts. Every filter is served by an
-index in schema.py; only the word search reads every free-text response.
+function runs a fixed number of queries, whatever a page holds: the folder
+counts (one, or four small ones when someone who sees every site chose
+nothing), one for a page, and one each for that page's answers, tags, hidden
+passages and alerts. Every filter is served by an index in schema.py; the
+word search reads `own_words` (what people wrote, and nothing else), on
+SQLite through its trigram index.
 """
 
 from __future__ import annotations
@@ -19,31 +21,29 @@ from sqlalchemy import (
     false,
     func,
     literal,
-    or_,
     select,
     true,
 )
 
-from flows.model import OPENING
 from gateway.board.schema import (
     alerts,
     answers,
-    audit,
     redactions,
     response_tags,
     responses,
     sites,
     tags,
-    texts_for_members,
     users,
 )
-from gateway.board.store import audit as audit_log
+from gateway.board.store import own_words
+from gateway.board.store.review import STATUSES
 
 PER_PAGE = 25
 FOLDERS = ("new", "flagged", "done", "all")
 CHANNELS = ("sms", "kiosk", "paper")
 DONE = ("actioned", "closed")  # the Done folder
 FEW = 2000  # a filter's matches few enough to start a page from (conditions)
+READ_COST = 3  # reading and sorting a match, against checking one response
 
 
 @dataclass(frozen=True)
@@ -76,14 +76,26 @@ class Filters:
 
 
 def conditions(
-    conn: Connection, viewer: Viewer, filters: Filters, counting: bool = False
+    conn: Connection, viewer: Viewer, filters: Filters, newest_first: bool = False
 ) -> list:
-    """The WHERE clauses for these filters, as this viewer may see them.
+    """The WHERE clauses for these filters, as this viewer may see them, for
+    a page of responses.
 
-    A filter on answers or tags is written one of two ways with one meaning:
-    IN, which finds the matches through that table's own index (for counts,
-    and for a page when that filter alone matches few), or EXISTS, which
-    checks the newest responses one by one and stops at a page's worth."""
+    A filter on answers, tags or words is written one of two ways with one
+    meaning: IN, which finds every match first (through that table's own
+    index, or one read of own_words), or EXISTS, which checks the newest
+    responses one by one and stops at a page's worth. Answers and tags use IN
+    when that filter alone matches few; words when `newest_first` is False."""
+    found = _on_responses(conn, viewer, filters, newest_first)
+    for table, where in _on_other_tables(viewer, filters):
+        found.append(_matching(conn, table.c.response_id, *where))
+    return found
+
+
+def _on_responses(
+    conn: Connection, viewer: Viewer, filters: Filters, newest_first: bool = False
+) -> list:
+    """The conditions on a response's own columns, and on its own words."""
     r = responses.c
     found = []
     site_ids = _site_ids(conn, viewer, filters)
@@ -99,27 +111,37 @@ def conditions(
         found.append(r.closed_at >= filters.closed_from)
     if filters.closed_before:
         found.append(r.closed_at < filters.closed_before)
-    if filters.step and filters.values:
-        answered = [
-            answers.c.step_id == filters.step,
-            answers.c.value.in_(filters.values),
-        ]
-        found.append(_matching(conn, answers.c.response_id, counting, *answered))
     if filters.free_text:
         found.append(r.has_free_text.is_(True))
     if filters.status:
         found.append(r.review_status == filters.status)
-    if filters.tag:
-        shown = [] if viewer.sees_staff_only else [_not_staff_only()]
-        tagged = response_tags.c.tag == filters.tag
-        tag_id = response_tags.c.response_id
-        found.append(_matching(conn, tag_id, counting, tagged, *shown))
     if filters.assigned_to is not None:
         found.append(r.assigned_to == filters.assigned_to)
     if filters.no_one_assigned:
         found.append(r.assigned_to.is_(None))
     if filters.words:
-        found.append(_says(filters.words, viewer.sees_staff_only))
+        as_staff = viewer.sees_staff_only
+        if newest_first:
+            found.append(own_words.says(filters.words, as_staff))
+        else:
+            found.append(r.id.in_(own_words.holding(conn, filters.words, as_staff)))
+    return found
+
+
+def _on_other_tables(viewer: Viewer, filters: Filters) -> list:
+    """The filters on answers and tags: (table, its conditions). Each matches
+    at most one row of its table per response (a step's answer; a tag), so a
+    count may join them without counting a response twice."""
+    found = []
+    if filters.step and filters.values:
+        answered = [
+            answers.c.step_id == filters.step,
+            answers.c.value.in_(filters.values),
+        ]
+        found.append((answers, answered))
+    if filters.tag:
+        shown = [] if viewer.sees_staff_only else [_not_staff_only()]
+        found.append((response_tags, [response_tags.c.tag == filters.tag, *shown]))
     return found
 
 
@@ -144,11 +166,11 @@ def visible_site_ids(conn: Connection, viewer: Viewer) -> list[str] | None:
     return _site_ids(conn, viewer, Filters())
 
 
-def _matching(conn: Connection, response_id_column, counting: bool, *where):
+def _matching(conn: Connection, response_id_column, *where):
     """Responses with a matching row in another table (answers, tags)."""
     rows = select(response_id_column).where(*where)
     few = select(func.count()).select_from(rows.limit(FEW + 1).subquery())
-    if counting or conn.execute(few).scalar_one() <= FEW:
+    if conn.execute(few).scalar_one() <= FEW:
         return responses.c.id.in_(rows)
     return (
         select(literal(1)).where(response_id_column == responses.c.id, *where).exists()
@@ -159,49 +181,6 @@ def _not_staff_only():
     return response_tags.c.tag.in_(
         select(tags.c.name).where(tags.c.staff_only.is_(False))
     )
-
-
-def _says(words: str, original: bool):
-    """Free text holding `words`, in any case. Members search the text as they
-    see it, so a hidden passage never matches for them."""
-    pattern = "%" + escape_like(words) + "%"
-    opening = responses.c.opening_text
-    answer_text = answers.c.raw
-    in_answers = select(literal(1)).where(answers.c.response_id == responses.c.id)
-    if not original:
-        for_members = texts_for_members.c
-        opening = func.coalesce(
-            select(for_members.text)
-            .where(
-                for_members.response_id == responses.c.id,
-                for_members.step_id == OPENING,
-            )
-            .scalar_subquery(),
-            opening,
-        )
-        in_answers = select(literal(1)).select_from(
-            answers.outerjoin(
-                texts_for_members,
-                and_(
-                    for_members.response_id == answers.c.response_id,
-                    for_members.step_id == answers.c.step_id,
-                ),
-            )
-        )
-        in_answers = in_answers.where(answers.c.response_id == responses.c.id)
-        answer_text = func.coalesce(for_members.text, answers.c.raw)
-    return and_(
-        responses.c.has_free_text.is_(True),
-        or_(
-            opening.ilike(pattern, escape="\\"),
-            in_answers.where(answer_text.ilike(pattern, escape="\\")).exists(),
-        ),
-    )
-
-
-def escape_like(text: str) -> str:
-    """`text` to match as itself inside a LIKE pattern (escape character \\)."""
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def in_folder(folder: str):
@@ -215,36 +194,82 @@ def in_folder(folder: str):
 
 
 def folder_counts(conn: Connection, viewer: Viewer, filters: Filters) -> dict:
-    """How many responses each folder holds with these filters, in one pass
-    (with no filters, over the (review_status, flagged) index alone)."""
+    """How many responses each folder holds with these filters.
+
+    With nothing chosen and every site to see, four small counts over
+    indexes: all (SQLite keeps this cheap), new, in review and flagged; Done is
+    what is left. Otherwise one pass over the responses that match, joined to
+    the answers and tags that do, so the planner starts from the narrower."""
+    if viewer.sites is None and filters == Filters():
+        return _counts_of_everything(conn)
     row = conn.execute(counts_query(conn, viewer, filters)).one()
     return {folder: int(getattr(row, folder)) for folder in FOLDERS}
 
 
+def _counts_of_everything(conn: Connection) -> dict:
+    r = responses.c
+
+    def how_many(*where) -> int:
+        return conn.execute(select(func.count()).where(*where)).scalar_one()
+
+    everything = conn.execute(select(func.count()).select_from(responses))
+    total = everything.scalar_one()
+    still_open = {s: how_many(r.review_status == s) for s in STATUSES if s not in DONE}
+    return {
+        "new": still_open["new"],
+        "flagged": how_many(r.flagged.is_(True)),
+        "done": total - sum(still_open.values()),
+        "all": total,
+    }
+
+
 def counts_query(conn: Connection, viewer: Viewer, filters: Filters):
-    """The statement folder_counts runs (for a benchmark's query plan too)."""
+    """The statement folder_counts runs when something is chosen (for a
+    benchmark's query plan too)."""
     r = responses.c
 
     def how_many(condition):
         return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
-    return select(
-        func.count().label("all"),
-        how_many(r.review_status == "new").label("new"),
-        how_many(r.flagged.is_(True)).label("flagged"),
-        how_many(r.review_status.in_(DONE)).label("done"),
-    ).where(*conditions(conn, viewer, filters, counting=True))
+    source = responses
+    for table, where in _on_other_tables(viewer, filters):
+        source = source.join(table, and_(table.c.response_id == r.id, *where))
+    return (
+        select(
+            func.count().label("all"),
+            how_many(r.review_status == "new").label("new"),
+            how_many(r.flagged.is_(True)).label("flagged"),
+            how_many(r.review_status.in_(DONE)).label("done"),
+        )
+        .select_from(source)
+        .where(*_on_responses(conn, viewer, filters))
+    )
 
 
-def page_query(conn, viewer, filters, folder="all", page=1, per_page=PER_PAGE):
+def page_query(
+    conn, viewer, filters, folder="all", page=1, per_page=PER_PAGE, matches=None
+):
     """The statement that finds a page's responses (page_of_responses)."""
+    newest_first = bool(filters.words) and _many_say_it(conn, matches, page, per_page)
     return (
         select(responses)
-        .where(in_folder(folder), *conditions(conn, viewer, filters))
+        .where(in_folder(folder), *conditions(conn, viewer, filters, newest_first))
         .order_by(responses.c.closed_at.desc(), responses.c.id.desc())
         .limit(per_page)
         .offset((page - 1) * per_page)
     )
+
+
+def _many_say_it(conn: Connection, matches: int | None, page: int, per_page: int):
+    """Whether a word search finds its page sooner by checking the newest
+    responses one by one than by reading every match first and sorting them.
+
+    Checking goes through about page x per_page x (responses / matches)
+    responses, each far cheaper than a match read and sorted (READ_COST)."""
+    if not matches:
+        return False
+    total = conn.execute(select(func.count()).select_from(responses)).scalar_one()
+    return page * per_page * total < READ_COST * matches * matches
 
 
 def page_of_responses(
@@ -254,11 +279,14 @@ def page_of_responses(
     folder: str = "all",
     page: int = 1,
     per_page: int = PER_PAGE,
+    matches: int | None = None,
 ) -> list[dict]:
     """One page of a folder, newest first (closed_at, then id), each with its
     site's name, the name of who has it, its answers, tags (staff-only ones for
-    staff only), hidden passages and, for staff, whether an alert is open."""
-    query = page_query(conn, viewer, filters, folder, page, per_page)
+    staff only), hidden passages and, for staff, whether an alert is open.
+    `matches`: how many the folder holds (folder_counts), if known; it helps
+    a word search choose how to find its page."""
+    query = page_query(conn, viewer, filters, folder, page, per_page, matches)
     rows = [dict(row) for row in conn.execute(query).mappings()]
     ids = [row["id"] for row in rows]
     site_names = _names(conn, sites.c.site_id, sites.c.name, rows, "site_id")
@@ -357,21 +385,3 @@ def visible_ids(conn: Connection, viewer: Viewer, response_ids) -> set[str]:
             select(responses.c.id).where(responses.c.id.in_(response_ids), *where)
         ).scalars()
     )
-
-
-# The activity log -----------------------------------------------------------
-
-
-def activity(
-    conn: Connection, viewer: Viewer, before_seq: int | None = None, limit: int = 50
-) -> list[dict]:
-    """The audit log, newest first, `limit` entries before `before_seq`, each
-    with the name of who did it. A viewer limited to some sites sees entries
-    about no response, or about a response at one of their sites."""
-    where = []
-    if viewer.sites is not None:
-        theirs = select(literal(1)).where(
-            responses.c.id == audit.c.response_id, *conditions(conn, viewer, Filters())
-        )
-        where.append(or_(audit.c.response_id.is_(None), theirs.exists()))
-    return audit_log.entries(conn, before_seq=before_seq, limit=limit, where=where)

@@ -17,7 +17,7 @@ def add_response_once(
     conn: Connection,
     record: dict,
     received_at: str,
-    free_text: bool,
+    own_steps: set[str],
     *,
     is_test: bool = False,
 ) -> bool:
@@ -26,7 +26,7 @@ def add_response_once(
     first, so two sends at once store one. `is_test`: sample data."""
     try:
         with conn.begin_nested():
-            records.apply_response(conn, record, received_at, free_text)
+            records.apply_response(conn, record, received_at, own_steps)
     except exc.IntegrityError:
         if _response_exists(conn, record["id"]):
             return False

@@ -12,6 +12,7 @@ import json
 from sqlalchemy import Connection, func, insert, literal, select, union_all
 
 from gateway.board.schema import alerts, answers, records, responses, sites
+from gateway.board.store import own_words
 from gateway.board.store.portable import insert_if_new
 
 
@@ -45,8 +46,10 @@ def insert_record(conn: Connection, **values) -> bool:
     return insert_if_new(conn, records, values)
 
 
-def apply_response(conn: Connection, record: dict, received_at: str, free_text: bool):
-    """A site's closed response, into the board's responses and answers."""
+def apply_response(conn: Connection, record: dict, received_at: str, own_steps):
+    """A site's closed response, into the board's responses and answers, and
+    the texts at `own_steps` (a person's own words) kept for the search."""
+    texts = own_words.texts_of(record, own_steps)
     conn.execute(
         insert(responses).values(
             id=record["id"],
@@ -65,7 +68,7 @@ def apply_response(conn: Connection, record: dict, received_at: str, free_text: 
             opening_text=record.get("opening_text"),
             received_at=received_at,
             entered_by=record.get("entered_by"),
-            has_free_text=free_text,
+            has_free_text=bool(texts),
         )
     )
     if record["answers"]:
@@ -85,6 +88,7 @@ def apply_response(conn: Connection, record: dict, received_at: str, free_text: 
                 for answer in record["answers"]
             ],
         )
+    own_words.keep(conn, record["id"], texts)
 
 
 def apply_alert(conn: Connection, record: dict, received_at: str) -> None:

@@ -25,7 +25,7 @@ from flows.formats import iso, parse_iso
 from flows.model import OPENING, StepKind
 from gateway.board.access import needs
 from gateway.board.database import current_engine, reading, writing
-from gateway.board.store import comments, hidden_words, inbox, tagging
+from gateway.board.store import activity_log, comments, hidden_words, inbox, tagging
 from gateway.board.views import pages_bp
 from gateway.runtime import current_runtime
 
@@ -270,7 +270,9 @@ def audit_log():
     before = request.args.get("before", "")
     before_seq = int(before) if before.isdigit() and len(before) < 19 else None
     with reading(current_engine()) as conn:
-        entries = inbox.activity(conn, viewer(), before_seq, ENTRIES_PER_PAGE + 1)
+        entries = activity_log.activity(
+            conn, viewer(), before_seq, ENTRIES_PER_PAGE + 1
+        )
     more = len(entries) > ENTRIES_PER_PAGE
     older = entries[ENTRIES_PER_PAGE - 1]["seq"] if more else None
     return render_template(

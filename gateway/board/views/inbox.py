@@ -66,7 +66,9 @@ def inbox():
         pages = min(LAST_PAGE, max(1, -(-counts[folder] // listing.PER_PAGE)))
         asked = request.args.get("page", "1")
         page = min(int(asked) if asked.isdigit() and len(asked) < 6 else 1, pages)
-        rows = listing.page_of_responses(conn, who, filters, folder, max(page, 1))
+        rows = listing.page_of_responses(
+            conn, who, filters, folder, max(page, 1), matches=counts[folder]
+        )
     staff = who.sees_staff_only
     for row in rows:
         first = row["answers"][0] if row["answers"] else None

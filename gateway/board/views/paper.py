@@ -21,7 +21,7 @@ from flows.formats import iso
 from gateway.board import paper
 from gateway.board.access import needs, require_visible, visible_sites
 from gateway.board.database import current_engine, reading, writing
-from gateway.board.intake import free_text_by_flows
+from gateway.board.intake import own_words_by_flows
 from gateway.board.store import audit, own_responses, records, sites
 from gateway.board.views import pages_bp
 from gateway.board.views.paper_forms import (
@@ -179,11 +179,11 @@ def save_card(form, site: dict, written: date, flow, answers, language) -> str:
         helped=bool(form.helped.data),
         entered_by=current_user.user_id,
     )
-    free_text = free_text_by_flows(runtime.flows)(record)
+    own_steps = own_words_by_flows(runtime.flows)(record)
     record["flow_version"] = str(record["flow_version"])  # the board keeps text
     now = iso(runtime.clock())
     with writing(current_engine()) as conn:
-        if not own_responses.add_response_once(conn, record, now, free_text):
+        if not own_responses.add_response_once(conn, record, now, own_steps):
             return response_id  # sent twice: the first is the one kept
         alerts = paper.alert_records(
             result,

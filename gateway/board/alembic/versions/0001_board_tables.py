@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: nothing (the first)
-Created: 2026-12-01 12:13:12.910253
+Created: 2026-12-01 14:46:35.113710
 """
 
 from __future__ import annotations
@@ -305,6 +305,23 @@ def upgrade() -> None:
         )
 
     op.create_table(
+        "own_words",
+        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column("response_id", sa.String(length=64), nullable=False),
+        sa.Column("step_id", sa.String(length=100), nullable=False),
+        sa.Column("words", sa.Text(), nullable=False),
+        sa.Column("words_for_members", sa.Text(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["response_id"],
+            ["responses.id"],
+            name=op.f("fk_own_words_response_id_responses"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_own_words")),
+        sa.UniqueConstraint(
+            "response_id", "step_id", name=op.f("uq_own_words_response_id_step_id")
+        ),
+    )
+    op.create_table(
         "redactions",
         sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
         sa.Column("response_id", sa.String(length=64), nullable=False),
@@ -348,24 +365,8 @@ def upgrade() -> None:
             unique=False,
         )
 
-    op.create_table(
-        "texts_for_members",
-        sa.Column("response_id", sa.String(length=64), nullable=False),
-        sa.Column("step_id", sa.String(length=100), nullable=False),
-        sa.Column("text", sa.Text(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["response_id"],
-            ["responses.id"],
-            name=op.f("fk_texts_for_members_response_id_responses"),
-        ),
-        sa.PrimaryKeyConstraint(
-            "response_id", "step_id", name=op.f("pk_texts_for_members")
-        ),
-    )
-
 
 def downgrade() -> None:
-    op.drop_table("texts_for_members")
     with op.batch_alter_table("response_tags", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_response_tags_tag_response_id"))
 
@@ -374,6 +375,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_redactions_response_id"))
 
     op.drop_table("redactions")
+    op.drop_table("own_words")
     with op.batch_alter_table("notes", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_notes_response_id_id"))
 

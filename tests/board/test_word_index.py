@@ -1,0 +1,103 @@
+"""The board's schema history against schema.py, and SQLite's word index:
+it finds what reading every text would find, and stays in step with every
+response stored, every passage hidden or shown, and every text deleted."""
+
+from __future__ import annotations
+
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import delete, select
+
+from gateway.board.database import reading, writing
+from gateway.board.migrations import described_by_schema
+from gateway.board.schema import metadata, own_words
+from gateway.board.store import hidden_words
+from gateway.board.store import own_words as search
+from tests.board.pages import NOW, rows_of
+
+WHY = "why"
+SAID = [
+    "The tea was COLD again",
+    "Staff were kind, the café was shut",
+    "Nobody came when I rang the bell",
+    "Jo Bloggs on nights was lovely",
+    "100% better than last year",
+]
+LOOKED_FOR = ["tea", "cold", "café", "CAFE", "the", "bell", "jo bloggs", "100%", "zz"]
+
+
+def add_answers(board) -> list[str]:
+    return [
+        board.add_response(
+            "Oak House",
+            [{"step_id": "overall", "value": "poor", "raw": "4"}]
+            + [{"step_id": WHY, "value": words, "raw": words}],
+        )
+        for words in SAID
+    ]
+
+
+def found_by_search(board, words: str, as_staff: bool = True) -> set[str]:
+    with reading(board.engine) as conn:
+        return set(conn.execute(search.holding(conn, words, as_staff)).scalars())
+
+
+def found_by_reading_everything(board, words: str, as_staff: bool = True):
+    column = "words" if as_staff else "words_for_members"
+    with reading(board.engine) as conn:
+        rows = conn.execute(select(own_words)).mappings().all()
+    wanted = search.folded(words)
+    return {row["response_id"] for row in rows if wanted in row[column]}
+
+
+def index_is_sound(board) -> None:
+    """FTS5's own check of its index against own_words; raises if not."""
+    with writing(board.engine) as conn:
+        conn.exec_driver_sql(
+            "INSERT INTO own_words_index(own_words_index, rank)"
+            " VALUES ('integrity-check', 1)"
+        )
+
+
+def test_the_schema_history_makes_what_schema_py_describes(board):
+    with board.engine.connect() as conn:
+        context = MigrationContext.configure(
+            conn, opts={"include_object": described_by_schema}
+        )
+        assert compare_metadata(context, metadata) == []
+
+
+def test_the_index_finds_what_reading_every_text_finds(board):
+    made = add_answers(board)
+    assert found_by_search(board, "cold") == {made[0]}
+    assert found_by_search(board, "CAFE") == set()  # É is not E
+    for words in LOOKED_FOR:
+        assert found_by_search(board, words) == found_by_reading_everything(
+            board, words
+        ), words
+    index_is_sound(board)
+
+
+def test_the_index_follows_hidden_passages_and_deleted_texts(board):
+    made = add_answers(board)
+    bloggs = made[3]
+    board.add_user("staff", name="Sam")
+    sam = next(u["id"] for u in rows_of(board, "users") if u["name"] == "Sam")
+    with writing(board.engine) as conn:
+        hidden = hidden_words.hide_passage(
+            conn, bloggs, WHY, "Jo Bloggs", by=sam, at=NOW
+        )
+    index_is_sound(board)
+    assert found_by_search(board, "bloggs", as_staff=False) == set()
+    assert found_by_search(board, "bloggs") == {bloggs}
+    assert found_by_search(board, "on nights", as_staff=False) == {bloggs}
+
+    with writing(board.engine) as conn:
+        hidden_words.show_passage(conn, bloggs, hidden, by=sam, at=NOW)
+    index_is_sound(board)
+    assert found_by_search(board, "bloggs", as_staff=False) == {bloggs}
+
+    with writing(board.engine) as conn:
+        conn.execute(delete(own_words).where(own_words.c.response_id == made[0]))
+    index_is_sound(board)
+    assert found_by_search(board, "cold") == set()
