@@ -41,6 +41,7 @@ def load_catalogs(directory: Path | None = None) -> dict[str, NullTranslations]:
 
 
 ENGLISH_MSGIDS = NullTranslations()
+PAGE_CATALOG = "page_catalog"  # on flask.g: this request's catalog, once found
 
 
 def translator_for(catalogs: dict[str, NullTranslations], language: str):
@@ -50,13 +51,19 @@ def translator_for(catalogs: dict[str, NullTranslations], language: str):
 
 class RuntimeCatalogs(Domain):
     """Flask-Babel's message domain, served from the catalogs the gateway
-    compiled when it started (Flask-Babel's own would look for .mo files)."""
+    compiled when it started (Flask-Babel's own would look for .mo files).
+    A page asks for it once a word: it is looked up once a request, and again
+    after use_language."""
 
     def get_translations(self) -> NullTranslations:
-        locale = get_locale()
-        if locale is None:  # outside a request
+        if not g:  # outside a request
             return ENGLISH_MSGIDS
-        return _catalogs().get(str(locale), ENGLISH_MSGIDS)
+        found = g.get(PAGE_CATALOG)
+        if found is None:
+            locale = get_locale()
+            found = _catalogs().get(str(locale), ENGLISH_MSGIDS)
+            setattr(g, PAGE_CATALOG, found)
+        return found
 
 
 class GatewayBabel(Babel):
@@ -79,6 +86,7 @@ def use_language(language: str | None) -> str:
     """Draw the rest of this request in `language` (a conversation's, or one a
     form asked for); returns the language the page will be in."""
     g.chosen_language = language
+    g.pop(PAGE_CATALOG, None)
     refresh()  # anything already drawn in this request chose before this
     return page_language()
 
