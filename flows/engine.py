@@ -58,7 +58,9 @@ def start_session(
     kept by the caller, never taken as an answer, but checked for harm."""
     replies, alerts = [], []
     opening_text = opening_text[:TEXT_LIMIT] if opening_text else opening_text
-    match = ctx.rules.check(opening_text) if ctx.rules and opening_text else None
+    match = (
+        ctx.rules.check(opening_text, language) if ctx.rules and opening_text else None
+    )
     if match:
         alerts.append(Alert(match.category, OPENING, match.phrase))
         replies.append(Reply("signpost"))
@@ -84,7 +86,7 @@ def advance_session(
     text = text[:TEXT_LIMIT]
     replies: list[Reply] = []
     alerts: list[Alert] = []
-    match = ctx.rules.check(text) if ctx.rules else None
+    match = ctx.rules.check(text, state.language) if ctx.rules else None
     if match:
         alerts.append(Alert(match.category, step.id, match.phrase))
         replies.append(Reply("signpost", step.id))

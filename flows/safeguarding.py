@@ -1,13 +1,21 @@
 """Spotting possible disclosures of harm in what a person types.
 
-Rules are phrases grouped by category in a YAML file; a phrase matches as whole
-words after the same normalising the answer parser uses.
+Rules are phrases grouped by category, for each language, in a YAML file
+(flows/rules/safeguarding.yaml says how to write one). A phrase matches as
+whole words after the same normalising the answer parser uses, so case,
+accents and punctuation never hide one. Two lists keep everyday words from
+raising alarms: a negation just before a phrase ("not suicidal") and an idiom
+around it ("it hurts me to see") mean it does not count. A phrase that holds
+its own negation ("don't want to live") always does.
+
+A file may also be the simpler shape `{category: [phrases]}`: one list for
+every language, with no negations or idioms.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
@@ -15,6 +23,10 @@ import yaml
 from flows.answers import normalise
 
 BUNDLED_RULES = Path(__file__).parent / "rules" / "safeguarding.yaml"
+ENGLISH = "en"  # always checked too: people mix languages, and English is fullest
+EVERY_LANGUAGE = "*"  # the simple shape's one list
+MOST_SOFTENERS = 2  # words like "really" that may stand between "not" and a phrase
+CLAUSE_ENDS = re.compile(r"[.!?;:,\n\u2026\u2014]+")  # a negation stops at these
 
 
 @dataclass(frozen=True)
@@ -23,39 +35,165 @@ class RuleMatch:
     phrase: str
 
 
+def _any_of(phrases) -> str:
+    """One regex alternative for every phrase, longest first, so the longest
+    phrase wins where one holds another ("dont want to live", "want to")."""
+    return "|".join(re.escape(p) for p in sorted(set(phrases), key=len, reverse=True))
+
+
+@dataclass(frozen=True)
+class LanguageRules:
+    """One language's phrases, negations and idioms, each list one pattern."""
+
+    phrases: dict[str, tuple[str, str]]  # normalised words -> (category, phrase)
+    negations: tuple[str, ...] = ()
+    softeners: tuple[str, ...] = ()
+    idioms: tuple[str, ...] = ()
+    _patterns: dict = field(default_factory=dict, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        words = r"(?<!\w)({})(?!\w)"
+        found = {"phrases": re.compile(words.format(_any_of(self.phrases)))}
+        if self.idioms:
+            found["idioms"] = re.compile(words.format(_any_of(self.idioms)))
+        if self.negations:
+            between = f"(?: (?:{_any_of(self.softeners)}))" if self.softeners else ""
+            limit = f"{{0,{MOST_SOFTENERS}}}" if between else ""
+            found["negated"] = re.compile(
+                rf"(?<!\w)(?:{_any_of(self.negations)}){between}{limit}$"
+            )
+        self._patterns.update(found)
+
+    def first_disclosure(self, words: str, clause_starts: list[int]):
+        """The first phrase in `words` (normalised) that counts, or None."""
+        idioms = self._patterns.get("idioms")
+        inside = [m.span() for m in idioms.finditer(words)] if idioms else []
+        negated = self._patterns.get("negated")
+        for match in self._patterns["phrases"].finditer(words):
+            start, end = match.span()
+            if any(a <= start and end <= b for a, b in inside):
+                continue
+            clause_start = max(s for s in clause_starts if s <= start)
+            before = words[clause_start:start].strip()
+            if negated and before and negated.search(before):
+                continue
+            return RuleMatch(*self.phrases[match.group(1)])
+        return None
+
+
 @dataclass(frozen=True)
 class SafeguardingRules:
-    """Every phrase in one pattern, so a message is searched once, not per phrase."""
+    languages: dict[str, LanguageRules]
 
-    pattern: re.Pattern
-    phrases: dict[str, tuple[str, str]]  # normalised words -> (category, phrase)
-
-    def check(self, text: str) -> RuleMatch | None:
-        """The first rule `text` matches, or None."""
-        found = self.pattern.search(normalise(text))
-        if found is None:
+    def check(self, text: str, language: str | None = None) -> RuleMatch | None:
+        """The first rule `text` matches, or None. `language`: the one the
+        person answers in, checked with English; None checks every language."""
+        words, clause_starts = _words_and_clauses(text)
+        if not words:
             return None
-        return RuleMatch(*self.phrases[found.group(1)])
+        for rules in self._for(language):
+            found = rules.first_disclosure(words, clause_starts)
+            if found:
+                return found
+        return None
+
+    def _for(self, language: str | None) -> list[LanguageRules]:
+        if language is None:
+            return list(self.languages.values())
+        wanted = (EVERY_LANGUAGE, ENGLISH, language)
+        return [self.languages[w] for w in dict.fromkeys(wanted) if w in self.languages]
+
+    def every_phrase(self) -> list[tuple[str, str, str]]:
+        """(language, category, phrase as written) for every rule."""
+        return [
+            (language, category, phrase)
+            for language, rules in self.languages.items()
+            for category, phrase in rules.phrases.values()
+        ]
+
+
+def _words_and_clauses(text: str) -> tuple[str, list[int]]:
+    """`text` normalised, and where each of its clauses starts in it. Phrases
+    are matched across clauses ("want to... die"); a negation is looked for
+    only in the clause where its phrase starts ("No, I want to die")."""
+    words, starts = "", [0]
+    for clause in CLAUSE_ENDS.split(text):
+        part = normalise(clause)
+        if part:
+            if words:
+                words += " "
+                starts.append(len(words))
+            words += part
+    return words, starts
 
 
 def parse_rules(data: dict) -> SafeguardingRules:
     if not isinstance(data, dict) or not data:
         raise ValueError("safeguarding rules must map categories to phrase lists")
+    if "languages" not in data:
+        return SafeguardingRules({EVERY_LANGUAGE: LanguageRules(_phrases(data, ""))})
+    languages = data["languages"]
+    if not isinstance(languages, dict) or not languages:
+        raise ValueError("safeguarding 'languages' must map language codes to rules")
+    return SafeguardingRules(
+        {str(code): _language(str(code), rules) for code, rules in languages.items()}
+    )
+
+
+def _language(code: str, rules) -> LanguageRules:
+    if not isinstance(rules, dict) or not isinstance(rules.get("phrases"), dict):
+        raise ValueError(f"safeguarding language '{code}' has no phrases")
+    unknown = set(rules) - {"phrases", "negations", "softeners", "idioms"}
+    if unknown:
+        raise ValueError(
+            f"safeguarding language '{code}' has unknown lists: {sorted(unknown)}"
+        )
+    return LanguageRules(
+        _phrases(rules["phrases"], f" in '{code}'"),
+        **{
+            name: _word_list(rules.get(name, []), f"'{code}' {name}")
+            for name in ("negations", "softeners", "idioms")
+        },
+    )
+
+
+def _phrases(data: dict, where: str) -> dict[str, tuple[str, str]]:
+    if not data:
+        raise ValueError(f"safeguarding rules{where} have no categories")
     phrases: dict[str, tuple[str, str]] = {}
     for category, listed in data.items():
         if not isinstance(listed, list) or not listed:
-            raise ValueError(f"safeguarding category '{category}' has no phrases")
-        for phrase in listed:
-            words = normalise(str(phrase))
+            raise ValueError(
+                f"safeguarding category '{category}'{where} has no phrases"
+            )
+        _no_yaml_booleans(listed, f"category '{category}'{where}")
+        for item in listed:
+            words = normalise(str(item))
             if not words:
-                raise ValueError(f"empty phrase in safeguarding category '{category}'")
-            phrases.setdefault(words, (str(category), str(phrase)))
-    # Longest first, so "kill myself" wins over a shorter phrase inside it.
-    alternatives = "|".join(
-        re.escape(w) for w in sorted(phrases, key=len, reverse=True)
-    )
-    pattern = re.compile(r"(?<!\w)(" + alternatives + r")(?!\w)")
-    return SafeguardingRules(pattern, phrases)
+                raise ValueError(
+                    f"empty phrase in safeguarding category '{category}'{where}"
+                )
+            phrases.setdefault(words, (str(category), str(item)))
+    return phrases
+
+
+def _word_list(listed, what: str) -> tuple[str, ...]:
+    if not isinstance(listed, list):
+        raise ValueError(f"safeguarding {what} must be a list")
+    _no_yaml_booleans(listed, what)
+    words = tuple(normalise(str(item)) for item in listed)
+    if not all(words):
+        raise ValueError(f"empty phrase in safeguarding {what}")
+    return words
+
+
+def _no_yaml_booleans(listed: list, what: str) -> None:
+    """YAML reads a bare no, yes, on or off as true or false, not as words."""
+    if any(isinstance(item, bool) for item in listed):
+        raise ValueError(
+            f"safeguarding {what} has true or false in it: "
+            'put words such as "no" in quotes'
+        )
 
 
 def load_rules(path: str | Path | None = None) -> SafeguardingRules:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+import yaml
 from flask import current_app
 
 from flows.engine import Context
@@ -100,11 +101,21 @@ def load_runtime(config: dict) -> Runtime:
     return Runtime(
         config=config,
         flows=flows,
-        rules=load_rules(config["SAFEGUARDING_RULES"]),
+        rules=_safeguarding_rules(config["SAFEGUARDING_RULES"]),
         catalogs=load_catalogs(),
         site_id=site_id,
         key_file=pseudonym_key_file(config["INSTANCE_PATH"]),
     )
+
+
+def _safeguarding_rules(path) -> SafeguardingRules:
+    try:
+        return load_rules(path)
+    except (OSError, ValueError, yaml.YAMLError) as error:
+        raise ConfigError(
+            f"The safeguarding rules in {path} cannot be used, so the gateway "
+            f"will not start: {error}"
+        ) from None
 
 
 def _read_site_id(database: Path) -> str | None:

@@ -170,3 +170,23 @@ def test_importing_the_gateway_creates_no_files(tmp_path):
         capture_output=True,
     )
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("rules", "says"),
+    [
+        ("abuse: [hits me]\nself_harm: []\n", "'self_harm' has no phrases"),
+        ("languages:\n  en:\n    phrases: {abuse: [x]}\n    negations: [no]\n", '"no"'),
+        ("abuse: [unclosed\n", "cannot be used"),
+    ],
+)
+def test_serve_with_safeguarding_rules_it_cannot_use_says_what_is_wrong(
+    runner, test_config, tmp_path, rules, says
+):
+    assert runner.invoke(["init"]).exit_code == 0
+    path = tmp_path / "rules.yaml"
+    path.write_text(rules, encoding="utf-8")
+    test_config["SAFEGUARDING_RULES"] = str(path)
+    with pytest.raises(ConfigError, match="safeguarding rules") as refused:
+        create_app(test_config)
+    assert says in str(refused.value)

@@ -97,3 +97,11 @@ def test_staff_see_open_alerts_in_words_on_every_page_and_members_never(board):
     assert "2026-12-01T09:00:00Z" not in staff_page  # the time in words
     member_page = board.browser("member").get("/board/").get_data(as_text=True)
     assert "Safeguarding" not in member_page
+
+
+def test_every_bundled_safeguarding_category_has_words_for_staff():
+    from flows.safeguarding import load_rules
+    from gateway.board.views.activity import ALERT_WORDS
+
+    categories = {category for _, category, _ in load_rules().every_phrase()}
+    assert categories <= set(ALERT_WORDS)

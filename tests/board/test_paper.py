@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from gateway.board.database import reading
 from gateway.board.schema import answers, audit, responses, users
 from gateway.board.store import records
+from tests.disclosure_examples import DISCLOSURES, EVERYDAY
 
 TODAY = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 FORM_ID = re.compile(r'name="form_id" type="hidden" value="([^"]+)"')
@@ -189,6 +190,26 @@ def test_a_disclosure_on_a_card_raises_an_alert_staff_see(board, staff):
     later = staff.get("/board/paper").get_data(as_text=True)
     assert "Safeguarding: 1 alert needs someone to act" in later
     assert f"/board/responses/{response['id']}" in later
+
+
+def test_the_example_disclosures_on_cards_alert_and_everyday_words_do_not(board, staff):
+    """Every example in tests/disclosure_examples.py, typed in as a card's
+    "why": the same check as the other channels, one alert for each
+    disclosure, with its category, and none for an everyday answer."""
+    examples = DISCLOSURES + [(words, None) for words in EVERYDAY]
+    for said, _ in examples:
+        saved = send_card(
+            staff, {"overall": "poor", "why": said}, flow="friends-and-family"
+        )
+        assert saved.status_code == 302, said
+    with reading(board.engine) as conn:
+        raised = {
+            alert["response_id"]: alert["category"]
+            for alert in records.open_alerts(conn, None)
+        }
+    why = {answers_of(board, r["id"])["why"][2]: r["id"] for r in stored(board)}
+    assert len(why) == len(examples)
+    assert {said: raised.get(why[said]) for said, _ in examples} == dict(examples)
 
 
 def test_the_same_form_sent_twice_stores_one_card(board, staff):

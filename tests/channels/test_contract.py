@@ -3,7 +3,7 @@ here, or with one that fails, fails the build.
 
 A conversation completes and is exported; a repeated input counts once; a
 quiet conversation closes as partial; a disclosure of harm is signposted and
-alerted; leaving early keeps what was answered.
+alerted, and everyday words are not; leaving early keeps what was answered.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from gateway.conversations import close_idle_conversations
 from gateway.db import connect
 from tests.channels.drivers import DRIVERS
 from tests.conftest import FakeClock
+from tests.disclosure_examples import DISCLOSURES, EVERYDAY
 
 SIGNPOST = "Samaritans: call 116 123"
 
@@ -120,6 +121,28 @@ def test_a_disclosure_is_signposted_at_once_and_alerted(person):
     [alert] = rows(person.app, "SELECT * FROM alerts")
     assert alert["response_id"] == response["id"]
     assert alert["category"] == "self_harm"
+
+
+def test_the_example_disclosures_alert_and_everyday_words_do_not(person, runner):
+    """Every example in tests/disclosure_examples.py, each from someone new on
+    this channel, as the answer to "why": a disclosure is signposted and
+    alerted with its category; an everyday answer, idiom or denial is not."""
+    wrong = []
+    for said, category in DISCLOSURES + [(words, None) for words in EVERYDAY]:
+        someone = DRIVERS[person.name](person.app, runner)
+        before = len(rows(person.app, "SELECT * FROM alerts"))
+        someone.start()
+        someone.rate(3)
+        shown = someone.write(said)
+        alerts = rows(person.app, "SELECT category FROM alerts ORDER BY rowid")
+        raised = [a["category"] for a in alerts[before:]]
+        if raised != ([category] if category else []) or (
+            (SIGNPOST in shown) is not bool(category)
+        ):
+            wrong.append((said, raised))
+        if hasattr(someone, "close"):
+            someone.close()
+    assert wrong == []
 
 
 def test_leaving_early_keeps_what_was_answered(person):

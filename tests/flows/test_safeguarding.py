@@ -1,7 +1,9 @@
 """Safeguarding: rule phrases match whole words however they are typed, a
-disclosure always gets signposting and an alert, and the conversation goes on.
+denial or an idiom is not a disclosure, a disclosure always gets signposting
+and an alert, and the conversation goes on.
 """
 
+import re
 from datetime import UTC, datetime
 
 import pytest
@@ -12,12 +14,11 @@ from flows.loader import BUNDLED_FLOWS, load_flow
 from flows.model import Alert, ResponseStatus
 from flows.render import signposting, sms_text
 from flows.safeguarding import BUNDLED_RULES, load_rules, parse_rules
+from tests.disclosure_examples import DISCLOSURES, EVERYDAY
 
 NOW = datetime(2024, 5, 1, 9, 0, tzinfo=UTC)  # never the real clock
 BUNDLED_PHRASES = [
-    (category, phrase)
-    for category, phrases in yaml.safe_load(BUNDLED_RULES.read_text()).items()
-    for phrase in phrases
+    (category, phrase) for _, category, phrase in load_rules().every_phrase()
 ]
 
 
@@ -183,3 +184,99 @@ def test_load_rules_from_a_site_file(tmp_path):
     match = rules.check("They made me... SOLD my house!")
     assert (match.category, match.phrase) == ("money", "sold my house")
     assert rules.check("I want to die") is None
+
+
+# The bundled rules against what people write -----------------------------------
+
+
+@pytest.mark.parametrize(("said", "category"), DISCLOSURES)
+def test_the_bundled_rules_catch_each_disclosure(rules, said, category):
+    match = rules.check(said, "en")
+    assert match is not None, said
+    assert match.category == category
+
+
+@pytest.mark.parametrize("said", EVERYDAY)
+def test_everyday_words_idioms_and_denials_raise_no_alarm(rules, said):
+    assert rules.check(said, "en") is None
+
+
+def test_the_examples_cover_every_category_and_enough_of_each_kind():
+    assert {category for _, category in DISCLOSURES} == {
+        "self_harm",
+        "abuse",
+        "harm_to_others",
+        "medical_emergency",
+    }
+    assert len(DISCLOSURES) >= 30 and len(EVERYDAY) >= 50
+
+
+RULES_BY_LANGUAGE = {
+    "languages": {
+        "en": {
+            "phrases": {"self_harm": ["want to die"], "abuse": ["hits me"]},
+            "negations": ["not", "dont"],
+            "softeners": ["really"],
+            "idioms": ["it hits me"],
+        },
+        "pl": {"phrases": {"self_harm": ["chce umrzec"]}},
+    }
+}
+
+
+@pytest.mark.parametrize(
+    ("said", "found"),
+    [
+        ("I want to die", True),
+        ("I don't want to die", False),  # a negation just before
+        ("I don't really want to die", False),  # with a softener between
+        ("I don't think I want to die", True),  # too far before to count
+        ("Don't. I want to die", True),  # another clause
+        ("I dont... want to die", True),  # dots end the negation's clause too
+        ("He hits me", True),
+        ("It hits me how kind they are", False),  # inside an idiom
+        ("It hits me. He hits me.", True),  # the second is no idiom
+    ],
+)
+def test_negations_softeners_clauses_and_idioms(said, found):
+    rules = parse_rules(RULES_BY_LANGUAGE)
+    assert (rules.check(said, "en") is not None) is found
+
+
+def test_each_language_is_checked_with_english():
+    rules = parse_rules(RULES_BY_LANGUAGE)
+    assert rules.check("Chcę umrzeć", "pl").category == "self_harm"
+    assert rules.check("I want to die", "pl").category == "self_harm"
+    assert rules.check("Chcę umrzeć", "en") is None  # not an English phrase
+    assert rules.check("Chcę umrzeć") is not None  # no language: every one
+    assert rules.check("Chcę umrzeć", "cy") is None  # no Welsh rules: English
+
+
+@pytest.mark.parametrize(
+    ("data", "says"),
+    [
+        ({"languages": {}}, "must map language codes"),
+        ({"languages": {"en": {"negations": ["not"]}}}, "'en' has no phrases"),
+        (
+            {"languages": {"en": {"phrases": {"abuse": ["hits me"]}, "idiom": []}}},
+            "unknown lists",
+        ),
+        (
+            {"languages": {"en": {"phrases": {"abuse": ["x"]}, "negations": "no"}}},
+            "must be a list",
+        ),
+        (
+            {"languages": {"en": {"phrases": {"abuse": ["x"]}, "negations": [False]}}},
+            'put words such as "no" in quotes',
+        ),
+        ({"abuse": [True]}, "in quotes"),
+    ],
+)
+def test_a_rules_file_with_a_mistake_says_what_it_is(data, says):
+    with pytest.raises(ValueError, match=re.escape(says)):
+        parse_rules(data)
+
+
+def test_the_bundled_file_reads_no_as_a_word():
+    negations = yaml.safe_load(BUNDLED_RULES.read_text())["languages"]["en"]
+    assert "no" in negations["negations"]

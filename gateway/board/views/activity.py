@@ -52,9 +52,11 @@ STATUS_WORDS = {
 # What board members may see in a response's history: never alerts, hidden
 # words or staff notes (a status change's note is for staff too).
 MEMBERS_SEE = {"status", "flagged", "assigned", "tag_added", "bulk_tag", "tag_removed"}
-ALERT_WORDS = {
+ALERT_WORDS = {  # one for each category in flows/rules/safeguarding.yaml
     "self_harm": _l("They may hurt themselves"),
-    "abuse": _l("They may be being abused"),
+    "abuse": _l("They may be being abused or neglected"),
+    "harm_to_others": _l("They may hurt someone else"),
+    "medical_emergency": _l("They may need a doctor or ambulance now"),
 }
 
 
