@@ -6,6 +6,7 @@ sent for a turn that is already committed to disk.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -19,11 +20,13 @@ from flows.engine import (
     start_session,
 )
 from flows.formats import iso
-from flows.model import TEXT_LIMIT, Flow, Outcome
+from flows.model import TEXT_LIMIT, Alert, Flow, Outcome
 from flows.render import sms_text
 from gateway import channels, store
 from gateway.db import write_txn
 from gateway.runtime import Runtime
+
+log = logging.getLogger("gateway.safeguarding")
 
 LOOK_IT_UP = object()  # start_conversation reads the open conversation itself
 
@@ -143,7 +146,7 @@ def _begin(
         store.conversations.OpenSession(response_id, participant_id, state, is_test),
         is_new=True,
     )
-    store.conversations.add_alerts(db, response_id, outcome.alerts, iso(now), is_test)
+    record_alerts(db, response_id, outcome.alerts, iso(now), is_test)
     return response_id, outcome
 
 
@@ -221,9 +224,7 @@ def apply_turn(
                 ),
                 before=state,
             )
-            store.conversations.add_alerts(
-                db, response_id, outcome.alerts, iso(now), session.is_test
-            )
+            record_alerts(db, response_id, outcome.alerts, iso(now), session.is_test)
     if ended:
         raise ConversationClosed(response_id)
     return Turn(response_id, flow, outcome)
@@ -336,3 +337,18 @@ def _close(
 def _stand_in_flow(session: store.conversations.OpenSession) -> Flow:
     """The flow has changed or gone: close with the answers already given."""
     return Flow(session.state.flow_id, session.state.flow_version, "", "en", (), "")
+
+
+def record_alerts(
+    db, response_id: str, alerts: tuple[Alert, ...], now: str, is_test: bool
+) -> None:
+    """Store what may tell of harm, and say so in the log: its category and
+    where, never the words that raised it (the rule is one of them)."""
+    store.conversations.add_alerts(db, response_id, alerts, now, is_test)
+    for alert in alerts:
+        log.warning(
+            "safeguarding alert (%s) on response %s, at %s",
+            alert.category,
+            response_id,
+            alert.step_id,
+        )

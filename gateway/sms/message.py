@@ -14,7 +14,7 @@ from functools import cached_property
 from flows.formats import iso
 from flows.model import OPENING, Alert
 from gateway import store
-from gateway.conversations import keep_message
+from gateway.conversations import keep_message, record_alerts
 from gateway.runtime import Runtime
 
 
@@ -98,7 +98,5 @@ class Texting:
             return self.keep("message_only")
         step = session.state.current_step or OPENING
         alert = Alert(match.category, step, match.phrase)
-        store.conversations.add_alerts(
-            self.db, session.response_id, (alert,), self.at, session.is_test
-        )
+        record_alerts(self.db, session.response_id, (alert,), self.at, session.is_test)
         return session.response_id

@@ -9,6 +9,7 @@ alerted, and everyday words are not; leaving early keeps what was answered.
 from __future__ import annotations
 
 import json
+import logging
 from datetime import timedelta
 from pathlib import Path
 
@@ -143,6 +144,26 @@ def test_the_example_disclosures_alert_and_everyday_words_do_not(person, runner)
         if hasattr(someone, "close"):
             someone.close()
     assert wrong == []
+
+
+def test_no_number_and_no_words_of_theirs_reach_the_logs(person, caplog):
+    """With every logger at DEBUG, a whole conversation (a disclosure, a
+    repeat, a help request) logs neither what was said nor a phone number."""
+    caplog.set_level(logging.DEBUG)
+    caplog.set_level(logging.DEBUG, logger="gateway")
+    words = "Marigold said the tea was cold and I want to kill myself"
+    person.start()
+    person.rate(4)
+    person.write(words)
+    person.repeat_last()
+    person.finish()
+    logged = caplog.text
+    assert "safeguarding alert (self_harm) on response" in logged  # it does log
+    for secret in (words, "Marigold", "kill myself"):
+        assert secret not in logged
+    phone = getattr(person, "phone", None)
+    if phone:  # a text channel: the number in any form
+        assert phone not in logged and phone[-10:] not in logged
 
 
 def test_leaving_early_keeps_what_was_answered(person):
