@@ -342,9 +342,12 @@ def _stand_in_flow(session: store.conversations.OpenSession) -> Flow:
 def record_alerts(
     db, response_id: str, alerts: tuple[Alert, ...], now: str, is_test: bool
 ) -> None:
-    """Store what may tell of harm, and say so in the log: its category and
-    where, never the words that raised it (the rule is one of them)."""
-    store.conversations.add_alerts(db, response_id, alerts, now, is_test)
+    """Store what may tell of harm, text the site's duty contacts (not for
+    test data), and say so in the log: its category and where, never the words
+    that raised it (the rule is one of them)."""
+    alert_ids = store.conversations.add_alerts(db, response_id, alerts, now, is_test)
+    if not is_test:
+        store.duty.notify(db, alert_ids, now)
     for alert in alerts:
         log.warning(
             "safeguarding alert (%s) on response %s, at %s",

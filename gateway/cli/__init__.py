@@ -15,6 +15,7 @@ from gateway import __version__
 from gateway.cli.board_commands import board
 from gateway.cli.data_commands import backup, export
 from gateway.cli.demo_command import demo
+from gateway.cli.duty_commands import duty
 from gateway.cli.flow_commands import flows
 from gateway.cli.kiosk_commands import kiosk
 from gateway.cli.setup_commands import init, migrate, serve, worker
@@ -48,6 +49,7 @@ for command in (
     worker,
     flows,
     kiosk,
+    duty,
     simulate,
     export,
     backup,

@@ -22,7 +22,7 @@ from gateway.conversations import first_message, start_conversation
 from gateway.db import savepoint, write_txn
 from gateway.runtime import Runtime
 from gateway.sms.quiet_hours import quiet_until
-from gateway.sms.replies import privacy_line_first
+from gateway.sms.replies import duty_alert_text, privacy_line_first
 from gateway.sms.sender import OPTED_OUT, SendError
 
 log = logging.getLogger("gateway.sms.outbox")
@@ -107,7 +107,10 @@ class OutboxWorker:
                     return None
                 store.outbox.claim(self.db, row["id"], iso(now), iso(now + LEASE))
                 body = row["body"]
-                if body is None:  # an invitation, worded as it goes
+                if body is None and row["kind"] == store.duty.KIND:
+                    body = duty_alert_text(self.runtime)
+                    store.outbox.set_body(self.db, row["id"], body, None)
+                elif body is None:  # an invitation, worded as it goes
                     body = self._word_invitation(row, now)
                 if body is not None:
                     break

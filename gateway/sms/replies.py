@@ -69,3 +69,13 @@ def help_text(runtime: Runtime, _) -> str:
         "This is %(site)s. We want to hear what you think. Reply with a number "
         "or a few words. Text RESTART to start again. Text STOP to end."
     ) % {"site": runtime.config["SITE"]}
+
+
+def duty_alert_text(runtime: Runtime) -> str:
+    """What a duty contact is texted when someone may be at risk: where to
+    look, and nothing of what was said or who said it."""
+    _ = runtime.translate(runtime.config["DEFAULT_LANGUAGE"])
+    return _(
+        "Safeguarding alert at %(site)s. Someone may need help now. "
+        "Please look at the alerts on the board straight away."
+    ) % {"site": runtime.config["SITE"]}

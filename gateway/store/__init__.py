@@ -9,6 +9,7 @@ Callers name the area: `store.outbox.claim(db, ...)`, `store.sms.phone_for(...)`
 from gateway.store import (  # noqa: F401 - loaded so `store.<area>` works
     conversations,
     core,
+    duty,
     kiosks,
     outbox,
     responses,

@@ -175,13 +175,16 @@ def save_session(
 
 def add_alerts(
     db: Database, response_id: str, alerts: tuple[Alert, ...], now: str, is_test: bool
-) -> None:
+) -> list[str]:
+    """Store the alerts; their ids."""
+    ids = []
     for alert in alerts:
+        ids.append(uuid7())
         db.execute(
             """INSERT INTO alerts (id, response_id, step_id, category, rule, raised_at,
                    is_test) VALUES (?, ?, ?, ?, ?, ?, ?)""",
             [
-                uuid7(),
+                ids[-1],
                 response_id,
                 alert.step_id,
                 alert.category,
@@ -190,6 +193,7 @@ def add_alerts(
                 int(is_test),
             ],
         )
+    return ids
 
 
 def _open_session(row: dict) -> OpenSession:

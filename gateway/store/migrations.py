@@ -295,6 +295,32 @@ def keep_sync_moving(db: sqlite_utils.Database) -> None:
         WHERE synced_at IS NULL AND set_aside_at IS NULL""")
 
 
+def add_duty_contacts(db: sqlite_utils.Database) -> None:
+    """The people a site texts when someone may be at risk, and each text.
+
+    A duty contact is a participant, so their number is kept where every
+    number is (participant_numbers) and never leaves the site."""
+    db.execute("""
+        CREATE TABLE duty_contacts (
+            id TEXT PRIMARY KEY,            -- UUIDv7
+            name TEXT NOT NULL,
+            participant_id TEXT NOT NULL REFERENCES participants(id),
+            added_at TEXT NOT NULL,
+            removed_at TEXT
+        )""")
+    db.execute("""
+        CREATE UNIQUE INDEX duty_contacts_in_use ON duty_contacts(name)
+        WHERE removed_at IS NULL""")
+    db.execute("""
+        CREATE TABLE alert_notices (
+            alert_id TEXT NOT NULL REFERENCES alerts(id),
+            contact_id TEXT NOT NULL REFERENCES duty_contacts(id),
+            message_id TEXT NOT NULL,       -- its text, in the outbox
+            notified_at TEXT NOT NULL,
+            PRIMARY KEY (alert_id, contact_id, notified_at)
+        )""")
+
+
 MIGRATIONS = (
     create_core_tables,
     add_sms_tables,
@@ -304,6 +330,7 @@ MIGRATIONS = (
     add_sync_queue,
     add_kiosk_base_url,
     keep_sync_moving,
+    add_duty_contacts,
 )
 
 # A part of a migration from the single list, and the name that list recorded.

@@ -113,7 +113,8 @@ def test_a_quiet_conversation_closes_as_partial(person):
     assert answers(person, response["id"])["overall"]["value"] == "poor"
 
 
-def test_a_disclosure_is_signposted_at_once_and_alerted(person):
+def test_a_disclosure_is_signposted_at_once_and_alerted(person, runner):
+    assert runner.invoke(["duty", "add", "Duty manager", "07700 900777"]).exit_code == 0
     person.start()
     person.rate(5)
     shown = person.write("I want to kill myself")
@@ -122,6 +123,10 @@ def test_a_disclosure_is_signposted_at_once_and_alerted(person):
     [alert] = rows(person.app, "SELECT * FROM alerts")
     assert alert["response_id"] == response["id"]
     assert alert["category"] == "self_harm"
+    # The duty contact is texted, except for the simulator's test data.
+    texts = rows(person.app, "SELECT * FROM outbox WHERE kind = 'duty_alert'")
+    assert len(texts) == (0 if alert["is_test"] else 1)
+    assert bool(alert["is_test"]) is (person.name == "simulator")
 
 
 def test_the_example_disclosures_alert_and_everyday_words_do_not(person, runner):

@@ -1,0 +1,94 @@
+"""`gateway duty ...`: the people a site texts when someone may be at risk.
+
+Their numbers are kept as every number is, at this site only; `duty list`
+shows the last three digits, never the whole number.
+"""
+
+from __future__ import annotations
+
+import click
+
+from flows.formats import iso
+from gateway import store
+from gateway.cli.base import app_database, app_from, utc_now
+from gateway.cli.kiosk_commands import NAME
+from gateway.privacy import InvalidNumber, pseudonym, to_textable_e164
+
+
+@click.group()
+def duty() -> None:
+    """The duty contacts: who gets a text when someone may be at risk."""
+
+
+@duty.command("add")
+@click.argument("name")
+@click.argument("number")
+@click.pass_context
+def duty_add(ctx, name: str, number: str) -> None:
+    """Add NAME (such as "Duty manager") to be texted on NUMBER."""
+    from gateway.db import write_txn
+
+    name = name.strip()
+    if not NAME.match(name):
+        raise click.ClickException(
+            "A duty contact's name is 1 to 48 letters, numbers, spaces, dots, "
+            'dashes or apostrophes, such as "Duty manager" or "Sam Jones".'
+        )
+    app = app_from(ctx)
+    runtime = app.extensions["gateway"]
+    try:
+        phone = to_textable_e164(number, app.config["DEFAULT_COUNTRY_CODE"])
+    except InvalidNumber as error:
+        raise click.ClickException(
+            f"That number cannot be used ({error}). Nothing was added."
+        ) from None
+    participant_id = pseudonym(runtime.pseudonym_key, phone)
+    now = iso(utc_now())
+    with app_database(app) as db, write_txn(db):
+        if store.duty.contact_named(db, name) is not None:
+            raise click.ClickException(
+                f"There is already a duty contact called '{name}'. "
+                "Remove them first, or choose another name."
+            )
+        store.core.ensure_participant(db, participant_id, now, phone=phone)
+        store.duty.add_contact(db, name, participant_id, now)
+    click.echo(
+        f"Added '{name}'. They get a text, ahead of everything else and in quiet "
+        "hours too, each time someone may be at risk."
+    )
+
+
+@duty.command("list")
+@click.pass_context
+def duty_list(ctx) -> None:
+    """List the duty contacts, with the last digits of each number."""
+    app = app_from(ctx)
+    with app_database(app) as db:
+        found = store.duty.contacts(db)
+    if not found:
+        click.echo(
+            "There are no duty contacts. No one is texted when someone may be at "
+            "risk. Add one with `gateway duty add NAME NUMBER`."
+        )
+        return
+    for contact in found:
+        line = f"{contact['name']}  (number ending {contact['ends_with']})"
+        if contact["opted_out_at"]:
+            line += "  NOT TEXTED: this number texted STOP. Add another."
+        click.echo(line)
+
+
+@duty.command("remove")
+@click.argument("name")
+@click.pass_context
+def duty_remove(ctx, name: str) -> None:
+    """Stop texting the duty contact NAME."""
+    from gateway.db import write_txn
+
+    app = app_from(ctx)
+    with app_database(app) as db, write_txn(db):
+        removed = store.duty.remove_contact(db, name.strip(), iso(utc_now()))
+        left = len(store.duty.contacts(db))
+    if not removed:
+        raise click.ClickException(f"There is no duty contact called '{name}'.")
+    click.echo(f"Removed '{name}'. {left} duty contact(s) left.")

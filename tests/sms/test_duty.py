@@ -1,0 +1,161 @@
+"""Duty contacts: `gateway duty add/list/remove`, and the text each one gets,
+through the outbox's priority lane, when someone may be at risk. A resident's
+disclosure reaches the duty contact before 1,000 queued invitations, with
+nothing of what was said and no one's number."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from gateway.sms import outbox
+from gateway.sms.invitations import queue_invitations
+from gateway.sms.sender import TwilioSender
+from tests.sms.helpers import PHONE, said
+
+DUTY = "+447700900777"
+DISCLOSURE = "I want to end my life"
+
+
+def rows(db, sql: str, params=()) -> list[dict]:
+    return list(db.query(sql, params))
+
+
+@pytest.fixture
+def on_duty(runner, sms_app):
+    result = runner.invoke(["duty", "add", "Duty manager", "07700 900777"])
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+@pytest.fixture
+def send_all(sms_app, sms_db, worker_clock):
+    """Send everything the outbox holds through the real twilio client."""
+    sender = TwilioSender(sms_app.config)
+    worker = outbox.OutboxWorker(
+        sms_db,
+        sms_app.extensions["gateway"],
+        sender,
+        worker_clock.now,
+        lambda _seconds: None,
+        random.Random(1),
+    )
+    yield worker.send_due
+    sender.close()
+
+
+def test_a_disclosure_texts_the_duty_contact_before_a_thousand_invitations(
+    on_duty, sms_db, sms_runtime, sms_send, send_all, fake_twilio, now
+):
+    # Fictional mobiles outside Ofcom's drama range, which holds only 1,000.
+    numbers = [f"+447911123{n:03d}" for n in range(1000)]
+    report = queue_invitations(
+        sms_db, sms_runtime, "friends-and-family", enumerate(numbers, start=1), now
+    )
+    assert report.queued == 1000
+    sms_send("Hello")
+    reply = said(sms_send(DISCLOSURE))
+    assert reply[0].startswith("You can talk to someone now.")
+
+    assert send_all(limit=1) == {"sent": 1}
+    [first] = fake_twilio.messages
+    assert first["to"] == DUTY
+    assert "Safeguarding alert at" in first["body"]
+    assert "board" in first["body"]
+    for never in ("end my life", "life", PHONE, PHONE[-6:]):
+        assert never not in first["body"]
+    [alert] = rows(sms_db, "SELECT id FROM alerts")
+    [notice] = rows(sms_db, "SELECT * FROM alert_notices")
+    assert notice["alert_id"] == alert["id"]
+
+
+def test_quiet_hours_do_not_hold_a_duty_contacts_text(
+    runner, sms_config, sms_db, fake_twilio, worker_clock, now
+):
+    from twilio.request_validator import RequestValidator
+
+    from gateway import create_app
+    from tests.conftest import TWILIO_TOKEN
+    from tests.sms.helpers import INBOUND, form
+
+    app = create_app({**sms_config, "QUIET_HOURS": "00:00-23:59"})  # always quiet
+    app.extensions["gateway"].clock = lambda: now
+    assert runner.invoke(["duty", "add", "Night nurse", DUTY]).exit_code == 0
+    client, validator = app.test_client(), RequestValidator(TWILIO_TOKEN)
+    for body in ("Hi", DISCLOSURE):
+        data = form(body, PHONE)
+        signed = validator.compute_signature(f"http://localhost{INBOUND}", data)
+        answer = client.post(INBOUND, data=data, headers={"X-Twilio-Signature": signed})
+        assert answer.status_code == 200
+    sender = TwilioSender(app.config)
+    worker = outbox.OutboxWorker(
+        sms_db,
+        app.extensions["gateway"],
+        sender,
+        worker_clock.now,
+        lambda _seconds: None,
+        random.Random(1),
+    )
+    try:
+        assert worker.send_due() == {"sent": 1}
+    finally:
+        sender.close()
+    assert [m["to"] for m in fake_twilio.messages] == [DUTY]
+
+
+def test_every_contact_is_texted_and_a_removed_one_is_not(
+    runner, on_duty, sms_db, sms_send, send_all, fake_twilio
+):
+    assert runner.invoke(["duty", "add", "Deputy", "+447700900778"]).exit_code == 0
+    assert runner.invoke(["duty", "add", "Gone", "+447700900779"]).exit_code == 0
+    assert runner.invoke(["duty", "remove", "Gone"]).exit_code == 0
+    sms_send("Hello")
+    sms_send("he hits me")
+    assert send_all() == {"sent": 2}
+    assert {m["to"] for m in fake_twilio.messages} == {DUTY, "+447700900778"}
+
+
+def test_no_text_for_test_data(runner, on_duty, sms_db):
+    result = runner.invoke(
+        ["simulate", "friends-and-family"], input=f"Hi\n{DISCLOSURE}\n"
+    )
+    assert result.exit_code == 0, result.output
+    assert rows(sms_db, "SELECT count(*) AS n FROM alerts")[0]["n"] == 1
+    assert rows(sms_db, "SELECT count(*) AS n FROM alert_notices")[0]["n"] == 0
+
+
+def test_duty_list_shows_names_and_last_digits_never_the_number(runner, on_duty):
+    listed = runner.invoke(["duty", "list"]).output
+    assert "Duty manager  (number ending 777)" in listed
+    assert "900777" not in listed and "07700" not in listed
+
+
+def test_duty_list_with_no_one_says_no_one_is_texted(runner, sms_app):
+    listed = runner.invoke(["duty", "list"]).output
+    assert "There are no duty contacts. No one is texted" in listed
+
+
+def test_a_contact_who_texted_stop_is_shown_as_not_texted(runner, on_duty, sms_send):
+    sms_send("STOP", phone=DUTY)
+    assert "NOT TEXTED" in runner.invoke(["duty", "list"]).output
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (["add", "Duty manager", "07700 900778"], "already a duty contact"),
+        (["add", "Someone", "12345"], "That number cannot be used"),
+        (["add", "Someone", "020 8123 4567"], "cannot get texts"),  # a landline
+        (["add", "<script>", "07700 900778"], "A duty contact's name is"),
+        (["remove", "Nobody"], "There is no duty contact called 'Nobody'."),
+    ],
+)
+def test_bad_duty_commands_say_what_is_wrong_and_change_nothing(
+    runner, on_duty, sms_db, args, says
+):
+    before = rows(sms_db, "SELECT * FROM duty_contacts")
+    result = runner.invoke(["duty", *args])
+    assert result.exit_code == 1
+    assert says in result.output
+    assert rows(sms_db, "SELECT * FROM duty_contacts") == before
