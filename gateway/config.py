@@ -34,6 +34,13 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _minutes_in_a_day(text: str) -> int:
+    value = int(text)
+    if not 1 <= value <= 24 * 60:
+        raise ValueError("must be from 1 to 1440 (a day)")
+    return value
+
+
 def _flag(text: str) -> bool:
     lowered = text.strip().lower()
     if lowered in ("1", "true", "yes", "on"):
@@ -171,6 +178,14 @@ SETTINGS: tuple[Setting, ...] = (
         None,
         "A YAML file of phrases that signpost and raise an alert. Default: "
         "the bundled flows/rules/safeguarding.yaml.",
+    ),
+    Setting(
+        "GATEWAY_ALERT_REMINDER_MINUTES",
+        "ALERT_REMINDER_MINUTES",
+        30,
+        "Minutes an alert may stay open before its duty contacts are texted "
+        "again; after a second reminder the escalation contacts are texted too.",
+        _minutes_in_a_day,
     ),
     Setting(
         "GATEWAY_WORKER_INTERVAL",

@@ -9,9 +9,9 @@ and nothing is signed: the records never leave the machine.
 from __future__ import annotations
 
 from flows.formats import iso
-from gateway.board.database import writing
+from gateway.board.database import reading, writing
 from gateway.board.intake import accept_batch, own_words_by_flows
-from gateway.board.store import sites
+from gateway.board.store import records, sites
 
 
 class LocalBoard:
@@ -34,3 +34,7 @@ class LocalBoard:
     def pull(self, cursor: int) -> dict:
         """No other site: no opt-outs from elsewhere."""
         return {"cursor": cursor, "opt_changes": []}
+
+    def alerts_dealt_with(self, alert_ids: list[str]) -> list[dict]:
+        with reading(self._engine) as conn:
+            return records.alerts_dealt_with(conn, self._runtime.site_id, alert_ids)

@@ -31,6 +31,7 @@ bp = Blueprint("board_sync", __name__, url_prefix="/board")
 # Enrolment, pull and verify carry a code, a signature or nothing at all.
 MAX_SMALL_REQUEST_BYTES = 16 * 1024
 PULL_LIMIT = 1000
+ALERTS_ASKED_LIMIT = 200  # alert ids a site may ask about at once (16 KB fits)
 MAX_CURSOR = 2**63 - 1  # SQLite's largest integer: the pull cursor is a seq
 PLAIN_NUMBER = re.compile(r"[0-9]{1,19}")  # int() would also take " 5", "+5", "٣"
 
@@ -140,6 +141,26 @@ def pull():
         )
     last = changes[-1]["seq"] if changes else cursor
     return _answer({"cursor": last, "opt_changes": changes})
+
+
+@bp.post("/sync/alerts")
+def alert_news():
+    """Which of the site's alerts it names have been dealt with on the board,
+    and when, so the site stops texting its duty contacts about them."""
+    site = _signed_site()
+    data = _json_body()
+    asked = data.get("open") if isinstance(data, dict) else None
+    if (
+        not isinstance(asked, list)
+        or len(asked) > ALERTS_ASKED_LIMIT
+        or not all(isinstance(i, str) and 0 < len(i) <= 64 for i in asked)
+    ):
+        raise RequestRefused(
+            400, f"send JSON with a list 'open' of up to {ALERTS_ASKED_LIMIT} alert ids"
+        )
+    with reading(current_engine()) as db:
+        dealt_with = board_records.alerts_dealt_with(db, site["site_id"], asked)
+    return _answer({"dealt_with": dealt_with})
 
 
 @bp.get("/sync/verify")

@@ -23,8 +23,15 @@ def duty() -> None:
 @duty.command("add")
 @click.argument("name")
 @click.argument("number")
+@click.option(
+    "--escalation",
+    is_flag=True,
+    help="Text them only when an alert is still not dealt with after two texts "
+    "to the others (see GATEWAY_ALERT_REMINDER_MINUTES), or at once when there "
+    "is no one else.",
+)
 @click.pass_context
-def duty_add(ctx, name: str, number: str) -> None:
+def duty_add(ctx, name: str, number: str, escalation: bool) -> None:
     """Add NAME (such as "Duty manager") to be texted on NUMBER."""
     from gateway.db import write_txn
 
@@ -51,10 +58,15 @@ def duty_add(ctx, name: str, number: str) -> None:
                 "Remove them first, or choose another name."
             )
         store.core.ensure_participant(db, participant_id, now, phone=phone)
-        store.duty.add_contact(db, name, participant_id, now)
+        store.duty.add_contact(db, name, participant_id, now, escalation)
+    when = (
+        "when an alert is still not dealt with after two texts to the others"
+        if escalation
+        else "each time someone may be at risk"
+    )
     click.echo(
         f"Added '{name}'. They get a text, ahead of everything else and in quiet "
-        "hours too, each time someone may be at risk."
+        f"hours too, {when}."
     )
 
 
@@ -73,6 +85,8 @@ def duty_list(ctx) -> None:
         return
     for contact in found:
         line = f"{contact['name']}  (number ending {contact['ends_with']})"
+        if contact["escalation"]:
+            line += "  escalation: texted if an alert stays open"
         if contact["opted_out_at"]:
             line += "  NOT TEXTED: this number texted STOP. Add another."
         click.echo(line)

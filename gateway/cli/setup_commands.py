@@ -252,8 +252,10 @@ def cannot_listen(host: str, port: int, error: Exception) -> str:
 @click.option("--once", is_flag=True, help="Do one pass and stop.")
 @click.pass_context
 def worker(ctx: click.Context, once: bool) -> None:
-    """Background work: send the outbox, close conversations that have gone quiet."""
+    """Background work: send the outbox, close conversations that have gone
+    quiet, sync, and remind duty contacts of alerts no one has dealt with."""
     from gateway.conversations import close_idle_conversations
+    from gateway.duty import remind_duty_contacts
     from gateway.sms.outbox import OutboxWorker
     from gateway.sms.sender import TwilioSender, can_send
     from gateway.sync.runner import SyncSchedule
@@ -272,6 +274,7 @@ def worker(ctx: click.Context, once: bool) -> None:
             closed = close_idle_conversations(db, runtime, utc_now())
             if syncing and schedule.due():
                 _sync_pass(db, app, schedule)
+            remind_duty_contacts(db, app.config, utc_now())
             outcomes = {}
             if sender is not None:
                 outbox = OutboxWorker(

@@ -57,6 +57,10 @@ def sync_run(ctx) -> None:
         )
     if summary.pulled:
         click.echo(f"Took {summary.pulled} opt-out change(s) made at other sites.")
+    if summary.alerts_dealt_with:
+        count = summary.alerts_dealt_with
+        alerts = "1 alert" if count == 1 else f"{count} alerts"
+        click.echo(f"{alerts} dealt with on the board: no more texts to duty contacts.")
     if summary.error:
         raise click.ClickException(f"Stopped: {summary.error}. Nothing was lost.")
 

@@ -3,7 +3,9 @@
 Each duty contact is a participant (their number in participant_numbers,
 read only to send). When an alert is raised, every contact in use gets a text
 through the outbox, ahead of everything else and in quiet hours too; each
-text is kept in alert_notices against its alert.
+text is kept in alert_notices against its alert. An alert the board has not
+said was dealt with is texted again (a reminder), and then to the escalation
+contacts too (gateway/duty.py decides when).
 """
 
 from __future__ import annotations
@@ -18,12 +20,14 @@ KIND = "duty_alert"  # the outbox's kind for these texts, worded as they go
 PRIORITY = 2  # ahead of replies (1) and invitations (0)
 
 
-def add_contact(db: Database, name: str, participant_id: str, now: str) -> str:
+def add_contact(
+    db: Database, name: str, participant_id: str, now: str, escalation: bool = False
+) -> str:
     contact_id = uuid7()
     db.execute(
-        """INSERT INTO duty_contacts (id, name, participant_id, added_at)
-           VALUES (?, ?, ?, ?)""",
-        [contact_id, name, participant_id, now],
+        """INSERT INTO duty_contacts (id, name, participant_id, escalation, added_at)
+           VALUES (?, ?, ?, ?, ?)""",
+        [contact_id, name, participant_id, int(escalation), now],
     )
     return contact_id
 
@@ -43,8 +47,8 @@ def contacts(db: Database) -> list[dict]:
     digits of their number and whether they have opted out of texts."""
     return list(
         db.query(
-            """SELECT d.id, d.name, d.added_at, substr(n.phone, -3) AS ends_with,
-                   p.opted_out_at
+            """SELECT d.id, d.name, d.escalation, d.added_at,
+                   substr(n.phone, -3) AS ends_with, p.opted_out_at
                FROM duty_contacts d
                JOIN participants p ON p.id = d.participant_id
                LEFT JOIN participant_numbers n ON n.participant_id = d.participant_id
@@ -62,13 +66,23 @@ def remove_contact(db: Database, name: str, now: str) -> bool:
     return cursor.rowcount == 1
 
 
-def notify(db: Database, alert_ids: list[str], now: str) -> int:
-    """Queue a text to every contact in use for each alert; how many."""
+def notify(
+    db: Database, alert_ids: list[str], now: str, escalating: bool = False
+) -> int:
+    """Queue a text to every contact in use for each alert (with the
+    escalation contacts too if `escalating`, or if there is no one else);
+    how many."""
+    in_use = list(
+        db.query(
+            """SELECT id, participant_id, escalation FROM duty_contacts
+               WHERE removed_at IS NULL ORDER BY added_at, id"""
+        )
+    )
+    first = [c for c in in_use if not c["escalation"]]
+    chosen = in_use if escalating or not first else first
     queued = 0
     for alert_id in alert_ids:
-        for contact in db.query(
-            "SELECT id, participant_id FROM duty_contacts WHERE removed_at IS NULL"
-        ):
+        for contact in chosen:
             message_id = outbox.enqueue(
                 db,
                 participant_id=contact["participant_id"],
@@ -83,3 +97,43 @@ def notify(db: Database, alert_ids: list[str], now: str) -> int:
             )
             queued += 1
     return queued
+
+
+def not_dealt_with(db: Database, texted_before: str, rounds: int) -> list[dict]:
+    """Alerts still open whose last texts went before `texted_before`, texted
+    fewer than `rounds` times: each with how many times it has been."""
+    return list(
+        db.query(
+            """SELECT a.id, count(DISTINCT n.notified_at) AS rounds
+               FROM alerts a JOIN alert_notices n ON n.alert_id = a.id
+               WHERE a.status = 'open' AND a.is_test = 0
+               GROUP BY a.id
+               HAVING max(n.notified_at) < ? AND count(DISTINCT n.notified_at) < ?
+               ORDER BY a.id""",
+            [texted_before, rounds],
+        )
+    )
+
+
+def open_synced_alerts(db: Database, after: str, limit: int) -> list[str]:
+    """Alerts not yet dealt with that the board has, by id after `after`:
+    whose news to ask for."""
+    return [
+        row["id"]
+        for row in db.query(
+            """SELECT a.id FROM alerts a
+               JOIN sync_queue q ON q.record_id = a.id AND q.kind = 'alert'
+               WHERE a.status = 'open' AND q.synced_at IS NOT NULL AND a.id > ?
+               ORDER BY a.id LIMIT ?""",
+            [after, limit],
+        )
+    ]
+
+
+def mark_dealt_with(db: Database, alert_id: str, at: str) -> bool:
+    cursor = db.execute(
+        """UPDATE alerts SET status = 'dealt_with', dealt_with_at = ?
+           WHERE id = ? AND status = 'open'""",
+        [at, alert_id],
+    )
+    return cursor.rowcount == 1

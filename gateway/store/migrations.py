@@ -296,7 +296,8 @@ def keep_sync_moving(db: sqlite_utils.Database) -> None:
 
 
 def add_duty_contacts(db: sqlite_utils.Database) -> None:
-    """The people a site texts when someone may be at risk, and each text.
+    """The people a site texts when someone may be at risk, each text, and
+    when the board said an alert was dealt with.
 
     A duty contact is a participant, so their number is kept where every
     number is (participant_numbers) and never leaves the site."""
@@ -305,6 +306,7 @@ def add_duty_contacts(db: sqlite_utils.Database) -> None:
             id TEXT PRIMARY KEY,            -- UUIDv7
             name TEXT NOT NULL,
             participant_id TEXT NOT NULL REFERENCES participants(id),
+            escalation INTEGER NOT NULL DEFAULT 0,  -- 1: only if still open later
             added_at TEXT NOT NULL,
             removed_at TEXT
         )""")
@@ -319,6 +321,8 @@ def add_duty_contacts(db: sqlite_utils.Database) -> None:
             notified_at TEXT NOT NULL,
             PRIMARY KEY (alert_id, contact_id, notified_at)
         )""")
+    # When the board said someone dealt with it (learnt by sync): no more texts.
+    db.execute("ALTER TABLE alerts ADD COLUMN dealt_with_at TEXT")
 
 
 MIGRATIONS = (

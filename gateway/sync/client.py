@@ -80,6 +80,15 @@ class BoardClient:
     def pull(self, cursor: int) -> dict:
         return self._request("GET", f"/board/sync/pull?cursor={int(cursor)}")
 
+    def alerts_dealt_with(self, alert_ids: list[str]) -> list[dict]:
+        """Which of these alerts the board's staff have dealt with, and when."""
+        body = json.dumps({"open": alert_ids}).encode("utf-8")
+        answer = self._request("POST", "/board/sync/alerts", body)
+        found = answer.get("dealt_with")
+        if not isinstance(found, list):
+            raise SyncError("the board's answer had no list of alerts dealt with")
+        return found
+
     def verify(self) -> dict:
         return self._request("GET", "/board/sync/verify")
 

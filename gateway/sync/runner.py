@@ -44,6 +44,7 @@ class Summary:
     too_large: int = 0  # refused as too large even alone this pass, still waiting
     left: int = 0
     pulled: int = 0
+    alerts_dealt_with: int = 0  # the board said someone dealt with them
     error: str | None = None
     retry_after: float | None = None
 
@@ -66,7 +67,8 @@ def sync_once(
     batch_size: int,
     progress: Callable[[int], None] | None = None,
 ) -> Summary:
-    """Send everything waiting, then fetch opt-outs from elsewhere."""
+    """Send everything waiting, then fetch opt-outs from elsewhere and which
+    alerts the board's staff have dealt with."""
     summary = Summary()
     sizing = _push_waiting(db, client, now, batch_size, summary, progress)
     if sizing.too_large:
@@ -74,6 +76,7 @@ def sync_once(
     if summary.error is None:
         try:
             summary.pulled = pull_opt_changes(db, client, now)
+            summary.alerts_dealt_with = pull_alert_news(db, client)
         except SyncError as error:
             summary.error, summary.retry_after = str(error), error.retry_after
     summary.left = store.sync.queue_summary(db)["waiting"]
@@ -205,6 +208,31 @@ def pull_opt_changes(db, client: BoardClient, now) -> int:
                 store.core.set_meta(db, "sync_pull_cursor", str(cursor))
         if not changes:
             return applied
+
+
+ALERTS_ASKED = 200  # as many as the board answers about at once
+
+
+def pull_alert_news(db, client: BoardClient) -> int:
+    """Mark the alerts the board says were dealt with, so the duty contacts
+    are not texted about them again; how many."""
+    marked, asked_after = 0, ""
+    while True:
+        open_ids = store.duty.open_synced_alerts(db, asked_after, ALERTS_ASKED)
+        if not open_ids:
+            return marked
+        dealt_with = client.alerts_dealt_with(open_ids)
+        with write_txn(db):
+            for news in dealt_with:
+                if (
+                    isinstance(news, dict)
+                    and news.get("id") in open_ids
+                    and isinstance(news.get("at"), str)
+                ):
+                    marked += store.duty.mark_dealt_with(db, news["id"], news["at"])
+        if len(open_ids) < ALERTS_ASKED:
+            return marked
+        asked_after = open_ids[-1]
 
 
 def _well_formed(change) -> bool:

@@ -159,3 +159,83 @@ def test_bad_duty_commands_say_what_is_wrong_and_change_nothing(
     assert result.exit_code == 1
     assert says in result.output
     assert rows(sms_db, "SELECT * FROM duty_contacts") == before
+
+
+def texted(sms_db) -> list[str]:
+    """Whom each duty text is for, by contact name, oldest first."""
+    return [
+        row["name"]
+        for row in sms_db.query(
+            """SELECT d.name FROM alert_notices n
+               JOIN duty_contacts d ON d.id = n.contact_id
+               ORDER BY n.notified_at, d.name"""
+        )
+    ]
+
+
+def test_an_alert_no_one_deals_with_is_texted_again_then_escalated_then_left(
+    runner, on_duty, sms_app, sms_db, sms_send, now
+):
+    from datetime import timedelta
+
+    from gateway.duty import remind_duty_contacts
+
+    assert (
+        runner.invoke(
+            ["duty", "add", "Area manager", "07700 900778", "--escalation"]
+        ).exit_code
+        == 0
+    )
+    sms_send("Hello")
+    sms_send(DISCLOSURE)
+    assert texted(sms_db) == ["Duty manager"]
+
+    def remind(after_minutes: int) -> int:
+        later = now + timedelta(minutes=after_minutes)
+        return remind_duty_contacts(sms_db, sms_app.config, later)
+
+    assert remind(29) == 0  # GATEWAY_ALERT_REMINDER_MINUTES: 30
+    assert remind(31) == 1
+    assert texted(sms_db) == ["Duty manager", "Duty manager"]
+    assert remind(45) == 0  # 14 minutes since the reminder
+    assert remind(62) == 2  # and now the escalation contact too
+    assert texted(sms_db)[2:] == ["Area manager", "Duty manager"]
+    assert remind(24 * 60) == 0  # three texts, then no more
+    outbox = "SELECT count(*) AS n FROM outbox WHERE kind = 'duty_alert'"
+    assert rows(sms_db, outbox)[0]["n"] == 4
+
+
+def test_an_alert_the_board_said_was_dealt_with_gets_no_reminder(
+    on_duty, sms_app, sms_db, sms_send, now
+):
+    from datetime import timedelta
+
+    from gateway import store
+    from gateway.db import write_txn
+    from gateway.duty import remind_duty_contacts
+
+    sms_send("Hello")
+    sms_send(DISCLOSURE)
+    [alert] = rows(sms_db, "SELECT id FROM alerts")
+    with write_txn(sms_db):
+        assert store.duty.mark_dealt_with(sms_db, alert["id"], "2026-12-01T10:00Z")
+    later = now + timedelta(hours=2)
+    assert remind_duty_contacts(sms_db, sms_app.config, later) == 0
+
+
+def test_an_escalation_contact_is_texted_at_once_when_no_one_else_is_on_duty(
+    runner, sms_db, sms_send, sms_app
+):
+    assert (
+        runner.invoke(
+            ["duty", "add", "Area manager", "07700 900778", "--escalation"]
+        ).exit_code
+        == 0
+    )
+    assert (
+        "escalation: texted if an alert stays open"
+        in runner.invoke(["duty", "list"]).output
+    )
+    sms_send("Hello")
+    sms_send(DISCLOSURE)
+    assert texted(sms_db) == ["Area manager"]

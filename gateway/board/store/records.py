@@ -169,3 +169,17 @@ def open_alerts(conn: Connection, site_names: tuple[str, ...] | None) -> list[di
     if site_names is not None:
         query = query.where(sites.c.name.in_(site_names))
     return [dict(row) for row in conn.execute(query).mappings()]
+
+
+def alerts_dealt_with(conn: Connection, site_id: str, alert_ids) -> list[dict]:
+    """Of these alerts of `site_id`, the ones someone dealt with, and when."""
+    if not alert_ids:
+        return []
+    rows = conn.execute(
+        select(alerts.c.id, alerts.c.acknowledged_at).where(
+            alerts.c.site_id == site_id,
+            alerts.c.id.in_(sorted(set(alert_ids))),
+            alerts.c.status == "acknowledged",
+        )
+    )
+    return [{"id": row.id, "at": row.acknowledged_at} for row in rows]
