@@ -87,8 +87,7 @@ def board_holdings(board_env: dict) -> dict:
     path = database(board_env)
     return {
         "records": sorted(
-            row["record_id"]
-            for row in rows(path, "SELECT record_id FROM records")
+            row["record_id"] for row in rows(path, "SELECT record_id FROM records")
         ),
         "responses": rows(path, "SELECT count(*) AS n FROM responses")[0]["n"],
         "answers": rows(path, "SELECT count(*) AS n FROM answers")[0]["n"],

@@ -172,14 +172,11 @@ def test_an_opt_out_elsewhere_arrives_by_pull_without_an_echo(
     )
     echoed = count(
         board.env,
-        "SELECT count(*) AS n FROM records "
-        "WHERE site_id = ? AND kind = 'opt_out'",
+        "SELECT count(*) AS n FROM records WHERE site_id = ? AND kind = 'opt_out'",
         [rose_id[0]["value"]],
     )
     assert echoed == 0
     assert (
-        count(
-            board.env, "SELECT count(*) AS n FROM records WHERE kind = 'opt_out'"
-        )
+        count(board.env, "SELECT count(*) AS n FROM records WHERE kind = 'opt_out'")
         == 2
     )

@@ -131,9 +131,7 @@ def test_a_record_too_large_even_alone_is_skipped_and_the_rest_go(enrolled_site,
     on_board = board_response_ids(board.env)
     assert set(others) <= set(on_board)
     assert large not in on_board
-    kinds = count(
-        board.env, "SELECT count(*) AS n FROM records WHERE kind = 'opt_out'"
-    )
+    kinds = count(board.env, "SELECT count(*) AS n FROM records WHERE kind = 'opt_out'")
     assert kinds == 1
     held = queued(enrolled_site, large)
     assert (held["too_large_passes"], held["held_back"]) == (1, 1)
