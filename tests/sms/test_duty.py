@@ -6,6 +6,7 @@ nothing of what was said and no one's number."""
 from __future__ import annotations
 
 import random
+from contextlib import contextmanager
 
 import pytest
 
@@ -29,20 +30,24 @@ def on_duty(runner, sms_app):
     return result.output
 
 
+@contextmanager
+def outbox_worker(app, db, clock):
+    """The outbox worker of `app`, sending through the real twilio client."""
+    sender = TwilioSender(app.config)
+    runtime = app.extensions["gateway"]
+    try:
+        yield outbox.OutboxWorker(
+            db, runtime, sender, clock.now, lambda _s: None, random.Random(1)
+        )
+    finally:
+        sender.close()
+
+
 @pytest.fixture
 def send_all(sms_app, sms_db, worker_clock):
-    """Send everything the outbox holds through the real twilio client."""
-    sender = TwilioSender(sms_app.config)
-    worker = outbox.OutboxWorker(
-        sms_db,
-        sms_app.extensions["gateway"],
-        sender,
-        worker_clock.now,
-        lambda _seconds: None,
-        random.Random(1),
-    )
-    yield worker.send_due
-    sender.close()
+    """Send everything the outbox holds."""
+    with outbox_worker(sms_app, sms_db, worker_clock) as worker:
+        yield worker.send_due
 
 
 def test_a_disclosure_texts_the_duty_contact_before_a_thousand_invitations(
@@ -88,19 +93,8 @@ def test_quiet_hours_do_not_hold_a_duty_contacts_text(
         signed = validator.compute_signature(f"http://localhost{INBOUND}", data)
         answer = client.post(INBOUND, data=data, headers={"X-Twilio-Signature": signed})
         assert answer.status_code == 200
-    sender = TwilioSender(app.config)
-    worker = outbox.OutboxWorker(
-        sms_db,
-        app.extensions["gateway"],
-        sender,
-        worker_clock.now,
-        lambda _seconds: None,
-        random.Random(1),
-    )
-    try:
+    with outbox_worker(app, sms_db, worker_clock) as worker:
         assert worker.send_due() == {"sent": 1}
-    finally:
-        sender.close()
     assert [m["to"] for m in fake_twilio.messages] == [DUTY]
 
 
