@@ -5,7 +5,8 @@ read only to send). When an alert is raised, every contact in use gets a text
 through the outbox, ahead of everything else and in quiet hours too; each
 text is kept in alert_notices against its alert. An alert the board has not
 said was dealt with is texted again (a reminder), and then to the escalation
-contacts too (gateway/duty.py decides when).
+contacts too (gateway/duty.py decides when). Showing a contact the number
+behind an alert is kept in number_reveals.
 """
 
 from __future__ import annotations
@@ -137,3 +138,39 @@ def mark_dealt_with(db: Database, alert_id: str, at: str) -> bool:
         [at, alert_id],
     )
     return cursor.rowcount == 1
+
+
+def alert_for_reveal(db: Database, alert_or_response_id: str) -> dict | None:
+    """An alert, found by its own id or its response's (the board shows the
+    response), with its response's participant; None if there is none."""
+    rows = list(
+        db.query(
+            """SELECT a.id, a.status, a.category, a.raised_at, r.participant_id
+               FROM alerts a JOIN responses r ON r.id = a.response_id
+               WHERE a.id = ? OR a.response_id = ?
+               ORDER BY a.raised_at DESC, a.id DESC LIMIT 1""",
+            [alert_or_response_id, alert_or_response_id],
+        )
+    )
+    return rows[0] if rows else None
+
+
+def record_reveal(
+    db: Database, alert_id: str, contact_id: str, reason: str, now: str
+) -> None:
+    db.execute(
+        """INSERT INTO number_reveals (id, alert_id, contact_id, reason, revealed_at)
+           VALUES (?, ?, ?, ?, ?)""",
+        [uuid7(), alert_id, contact_id, reason, now],
+    )
+
+
+def reveals(db: Database) -> list[dict]:
+    """Every number ever revealed: when, for which alert, by whom and why."""
+    return list(
+        db.query(
+            """SELECT v.revealed_at, v.alert_id, d.name, v.reason
+               FROM number_reveals v JOIN duty_contacts d ON d.id = v.contact_id
+               ORDER BY v.revealed_at, v.id"""
+        )
+    )

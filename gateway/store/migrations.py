@@ -296,8 +296,8 @@ def keep_sync_moving(db: sqlite_utils.Database) -> None:
 
 
 def add_duty_contacts(db: sqlite_utils.Database) -> None:
-    """The people a site texts when someone may be at risk, each text, and
-    when the board said an alert was dealt with.
+    """The people a site texts when someone may be at risk, each text, when
+    the board said an alert was dealt with, and each number a contact saw.
 
     A duty contact is a participant, so their number is kept where every
     number is (participant_numbers) and never leaves the site."""
@@ -323,6 +323,15 @@ def add_duty_contacts(db: sqlite_utils.Database) -> None:
         )""")
     # When the board said someone dealt with it (learnt by sync): no more texts.
     db.execute("ALTER TABLE alerts ADD COLUMN dealt_with_at TEXT")
+    # Each time a duty contact was shown the number behind an alert, and why.
+    db.execute("""
+        CREATE TABLE number_reveals (
+            id TEXT PRIMARY KEY,            -- UUIDv7
+            alert_id TEXT NOT NULL REFERENCES alerts(id),
+            contact_id TEXT NOT NULL REFERENCES duty_contacts(id),
+            reason TEXT NOT NULL,
+            revealed_at TEXT NOT NULL
+        )""")
 
 
 MIGRATIONS = (

@@ -32,7 +32,7 @@ SAFE_TO_RUN = {
     for command in (
         "init", "migrate", "flows check", "simulate", "export", "backup",
         "kiosk add", "kiosk list", "kiosk retire", "invite", "outbox",
-        "duty add", "duty list", "duty remove",
+        "duty add", "duty list", "duty remove", "duty reveals",
         "sync status", "board add-site", "board revoke-site", "board sites",
         "board add-user", "board new-link", "board users",
     )

@@ -233,3 +233,74 @@ def test_an_escalation_contact_is_texted_at_once_when_no_one_else_is_on_duty(
     sms_send("Hello")
     sms_send(DISCLOSURE)
     assert texted(sms_db) == ["Area manager"]
+
+
+REASON = "They texted that they want to end their life; calling them now."
+
+
+def reveal(runner, alert_id: str, by: str = "Duty manager", reason: str = REASON):
+    return runner.invoke(["duty", "reveal", alert_id, "--by", by, "--reason", reason])
+
+
+def test_a_duty_contact_sees_the_number_behind_an_alert_and_it_is_on_record(
+    runner, on_duty, sms_db, sms_send, caplog
+):
+    sms_send("Hello")
+    sms_send(DISCLOSURE)
+    [alert] = rows(sms_db, "SELECT id, response_id FROM alerts")
+    shown = runner.invoke(
+        [
+            "duty",
+            "reveal",
+            alert["response_id"],
+            "--by",
+            "Duty manager",
+            "--reason",
+            REASON,
+        ]
+    )
+    assert shown.exit_code == 0, shown.output
+    assert f"The number for this alert: {PHONE}" in shown.output
+    [kept] = rows(sms_db, "SELECT * FROM number_reveals")
+    assert (kept["alert_id"], kept["reason"]) == (alert["id"], REASON)
+    listed = runner.invoke(["duty", "reveals"]).output
+    assert f"alert {alert['id']}  by Duty manager: {REASON}" in listed
+    assert PHONE not in listed and PHONE not in caplog.text
+
+
+def test_reveal_refuses_without_a_duty_contact_a_reason_or_an_alert(
+    runner, on_duty, sms_db, sms_send
+):
+    sms_send("Hello")
+    sms_send(DISCLOSURE)
+    [alert] = rows(sms_db, "SELECT id FROM alerts")
+
+    def reveal(alert_id, by="Duty manager", reason=REASON):
+        return runner.invoke(
+            ["duty", "reveal", alert_id, "--by", by, "--reason", reason]
+        )
+
+    cases = {
+        "There is no duty contact called 'Sam'": reveal(alert["id"], by="Sam"),
+        "Say in 10 to 500 letters": reveal(alert["id"], reason="because"),
+        "There is no alert with that id": reveal("not-an-alert"),
+    }
+    for says, refused in cases.items():
+        assert refused.exit_code == 1 and says in refused.output, refused.output
+        assert PHONE not in refused.output
+    assert rows(sms_db, "SELECT * FROM number_reveals") == []
+    assert "No number has been shown." in runner.invoke(["duty", "reveals"]).output
+
+
+def test_a_kiosk_alert_has_no_number_to_reveal(runner, on_duty, sms_app, sms_db, now):
+    from gateway.conversations import answer, start_conversation
+    from gateway.db import write_txn
+
+    runtime = sms_app.extensions["gateway"]
+    with write_txn(sms_db):
+        turn = start_conversation(sms_db, runtime, channel="kiosk", now=now)
+        answer(sms_db, runtime, turn.response_id, "4", now)
+        answer(sms_db, runtime, turn.response_id, DISCLOSURE, now)
+    refused = reveal(runner, turn.response_id)
+    assert refused.exit_code == 1
+    assert "This alert has no number: it came from a kiosk" in refused.output
