@@ -6,7 +6,8 @@ whole words after the same normalising the answer parser uses, so case,
 accents and punctuation never hide one. Two lists keep everyday words from
 raising alarms: a negation just before a phrase ("not suicidal") and an idiom
 around it ("it hurts me to see") mean it does not count. A phrase that holds
-its own negation ("don't want to live") always does.
+its own negation ("don't want to live") always does, and so does a negated
+one with a reversal after it ("he would never hit me again").
 
 A file may also be the simpler shape `{category: [phrases]}`: one list for
 every language, with no negations or idioms.
@@ -26,7 +27,9 @@ BUNDLED_RULES = Path(__file__).parent / "rules" / "safeguarding.yaml"
 ENGLISH = "en"  # always checked too: people mix languages, and English is fullest
 EVERY_LANGUAGE = "*"  # the simple shape's one list
 MOST_SOFTENERS = 2  # words like "really" that may stand between "not" and a phrase
-CLAUSE_ENDS = re.compile(r"[.!?;:,\n\u2026\u2014]+")  # a negation stops at these
+LOOK_BACK = 80  # characters before a phrase its negation may be in (and no more)
+# A negation stops at these: sentence marks, dashes, and a hyphen with spaces.
+CLAUSE_ENDS = re.compile(r"[.!?;:,\n\u2026\u2013\u2014]+| - ")
 
 
 @dataclass(frozen=True)
@@ -48,6 +51,7 @@ class LanguageRules:
     phrases: dict[str, tuple[str, str]]  # normalised words -> (category, phrase)
     negations: tuple[str, ...] = ()
     softeners: tuple[str, ...] = ()
+    reversals: tuple[str, ...] = ()  # after a phrase: its negation does not count
     idioms: tuple[str, ...] = ()
     _patterns: dict = field(default_factory=dict, compare=False, repr=False)
 
@@ -56,6 +60,8 @@ class LanguageRules:
         found = {"phrases": re.compile(words.format(_any_of(self.phrases)))}
         if self.idioms:
             found["idioms"] = re.compile(words.format(_any_of(self.idioms)))
+        if self.reversals:
+            found["reversals"] = re.compile(words.format(_any_of(self.reversals)))
         if self.negations:
             between = f"(?: (?:{_any_of(self.softeners)}))" if self.softeners else ""
             limit = f"{{0,{MOST_SOFTENERS}}}" if between else ""
@@ -68,17 +74,28 @@ class LanguageRules:
         """The first phrase in `words` (normalised) that counts, or None."""
         idioms = self._patterns.get("idioms")
         inside = [m.span() for m in idioms.finditer(words)] if idioms else []
-        negated = self._patterns.get("negated")
         for match in self._patterns["phrases"].finditer(words):
             start, end = match.span()
             if any(a <= start and end <= b for a, b in inside):
                 continue
-            clause_start = max(s for s in clause_starts if s <= start)
-            before = words[clause_start:start].strip()
-            if negated and before and negated.search(before):
+            if self._negated(words, start, end, clause_starts):
                 continue
             return RuleMatch(*self.phrases[match.group(1)])
         return None
+
+    def _negated(self, words: str, start: int, end: int, clause_starts) -> bool:
+        """A negation just before the phrase, in its clause, and nothing after
+        it in the clause that undoes that ("never hit me again")."""
+        negated = self._patterns.get("negated")
+        if negated is None:
+            return False
+        clause_start = max(s for s in clause_starts if s <= start)
+        clause_end = min((s for s in clause_starts if s > start), default=len(words))
+        before = words[max(clause_start, start - LOOK_BACK) : start].strip()
+        if not before or not negated.search(before):
+            return False
+        reversals = self._patterns.get("reversals")
+        return not (reversals and reversals.search(words[end:clause_end]))
 
 
 @dataclass(frozen=True)
@@ -143,7 +160,7 @@ def parse_rules(data: dict) -> SafeguardingRules:
 def _language(code: str, rules) -> LanguageRules:
     if not isinstance(rules, dict) or not isinstance(rules.get("phrases"), dict):
         raise ValueError(f"safeguarding language '{code}' has no phrases")
-    unknown = set(rules) - {"phrases", "negations", "softeners", "idioms"}
+    unknown = set(rules) - {"phrases", "negations", "softeners", "reversals", "idioms"}
     if unknown:
         raise ValueError(
             f"safeguarding language '{code}' has unknown lists: {sorted(unknown)}"
@@ -152,7 +169,7 @@ def _language(code: str, rules) -> LanguageRules:
         _phrases(rules["phrases"], f" in '{code}'"),
         **{
             name: _word_list(rules.get(name, []), f"'{code}' {name}")
-            for name in ("negations", "softeners", "idioms")
+            for name in ("negations", "softeners", "reversals", "idioms")
         },
     )
 

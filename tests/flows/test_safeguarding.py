@@ -217,6 +217,7 @@ RULES_BY_LANGUAGE = {
             "phrases": {"self_harm": ["want to die"], "abuse": ["hits me"]},
             "negations": ["not", "dont"],
             "softeners": ["really"],
+            "reversals": ["again"],
             "idioms": ["it hits me"],
         },
         "pl": {"phrases": {"self_harm": ["chce umrzec"]}},
@@ -230,6 +231,7 @@ RULES_BY_LANGUAGE = {
         ("I want to die", True),
         ("I don't want to die", False),  # a negation just before
         ("I don't really want to die", False),  # with a softener between
+        ("I don't really want to die again", True),  # a reversal after it
         ("I don't think I want to die", True),  # too far before to count
         ("Don't. I want to die", True),  # another clause
         ("I dont... want to die", True),  # dots end the negation's clause too
