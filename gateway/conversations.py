@@ -346,8 +346,12 @@ def record_alerts(
     test data), and say so in the log: its category and where, never the words
     that raised it (the rule is one of them)."""
     alert_ids = store.conversations.add_alerts(db, response_id, alerts, now, is_test)
-    if not is_test:
-        store.duty.notify(db, alert_ids, now)
+    if alert_ids and not is_test and not store.duty.notify(db, alert_ids, now):
+        log.error(
+            "safeguarding alert on response %s: there is no duty contact to text "
+            "(add one with `gateway duty add`)",
+            response_id,
+        )
     for alert in alerts:
         log.warning(
             "safeguarding alert (%s) on response %s, at %s",

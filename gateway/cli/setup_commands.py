@@ -274,7 +274,10 @@ def worker(ctx: click.Context, once: bool) -> None:
             closed = close_idle_conversations(db, runtime, utc_now())
             if syncing and schedule.due():
                 _sync_pass(db, app, schedule)
-            remind_duty_contacts(db, app.config, utc_now())
+            try:  # the outbox below must still run
+                remind_duty_contacts(db, app.config, utc_now())
+            except Exception:
+                log.exception("could not remind duty contacts of open alerts")
             outcomes = {}
             if sender is not None:
                 outbox = OutboxWorker(

@@ -139,7 +139,8 @@ def _identify(t: Texting, phone: str) -> Texting:
 def _handle(t: Texting) -> Handled:
     handled = _decide(t)
     notice_at = t.person["privacy_notice_at"]
-    if handled.reply and notice_at is None:
+    # The privacy line is for people giving feedback, not for staff on duty.
+    if handled.reply and notice_at is None and handled.handling != "duty_reply":
         store.sms.mark_privacy_notice(t.db, t.participant_id, t.at)
         handled = replace(
             handled,
@@ -201,6 +202,16 @@ def _decide(t: Texting) -> Handled:
         return Handled(None if opted_out else reply, "erasure_request")
     if opted_out:  # kept, and a disclosure still alerts; but we may not reply
         return Handled(None, "while_opted_out", t.alert_without_reply())
+    if person.get("on_duty") and t.open_session is None:
+        # A duty contact answering an alert text: kept here, never feedback,
+        # never synced, never read for harm (it may name the alert's words).
+        return Handled(
+            _(
+                "This number sends safeguarding alerts. Replies are not read. "
+                "Please look at the alerts on the board."
+            ),
+            "duty_reply",
+        )
     stopping = stop_in_other_words(t)
     if stopping is not None:
         return stopping

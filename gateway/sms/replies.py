@@ -77,5 +77,5 @@ def duty_alert_text(runtime: Runtime) -> str:
     _ = runtime.translate(runtime.config["DEFAULT_LANGUAGE"])
     return _(
         "Safeguarding alert at %(site)s. Someone may need help now. "
-        "Please look at the alerts on the board straight away."
+        "Please look at the alerts on the board. Replies are not read."
     ) % {"site": runtime.config["SITE"]}

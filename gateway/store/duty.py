@@ -73,10 +73,12 @@ def notify(
     """Queue a text to every contact in use for each alert (with the
     escalation contacts too if `escalating`, or if there is no one else);
     how many."""
-    in_use = list(
+    in_use = list(  # who can be texted: not removed, and not opted out
         db.query(
-            """SELECT id, participant_id, escalation FROM duty_contacts
-               WHERE removed_at IS NULL ORDER BY added_at, id"""
+            """SELECT d.id, d.participant_id, d.escalation FROM duty_contacts d
+               JOIN participants p ON p.id = d.participant_id
+               WHERE d.removed_at IS NULL AND p.opted_out_at IS NULL
+               ORDER BY d.added_at, d.id"""
         )
     )
     first = [c for c in in_use if not c["escalation"]]
@@ -131,11 +133,20 @@ def open_synced_alerts(db: Database, after: str, limit: int) -> list[str]:
     ]
 
 
-def mark_dealt_with(db: Database, alert_id: str, at: str) -> bool:
+def mark_dealt_with(db: Database, alert_id: str, at: str, now: str) -> bool:
+    """The board said someone dealt with it at `at`: no texts about it still
+    waiting go."""
     cursor = db.execute(
         """UPDATE alerts SET status = 'dealt_with', dealt_with_at = ?
            WHERE id = ? AND status = 'open'""",
         [at, alert_id],
+    )
+    db.execute(
+        """UPDATE outbox SET status = 'cancelled', last_error = 'dealt with',
+               updated_at = ?
+           WHERE status IN ('pending', 'claimed') AND id IN (
+               SELECT message_id FROM alert_notices WHERE alert_id = ?)""",
+        [now, alert_id],
     )
     return cursor.rowcount == 1
 

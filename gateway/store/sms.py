@@ -56,12 +56,16 @@ def sms_participant(
     db: Database, participant_id: str, since: str, handled_since: str
 ) -> dict | None:
     """What an inbound message needs to know of its sender, in one read: opt-out,
-    whether they have had the privacy line, how many messages since `since`, and
+    whether they have had the privacy line, whether they are a duty contact,
+    how many messages since `since`, and
     how their last message since `handled_since` was handled (were they just
     asked whether to stop?). Both counts seek the (participant, time) index."""
     rows = list(
         db.query(
             """SELECT p.opted_out_at, p.privacy_notice_at,
+                   EXISTS (SELECT 1 FROM duty_contacts d
+                    WHERE d.participant_id = p.id AND d.removed_at IS NULL)
+                    AS on_duty,
                    (SELECT count(*) FROM inbound_messages m
                     WHERE m.participant_id = p.id AND m.received_at >= ?) AS recent,
                    (SELECT m.handling FROM inbound_messages m

@@ -242,6 +242,7 @@ def rekey_participants(db: Database, changes: list[tuple[str, str]]) -> int:
             "inbound_messages",
             "outbox",
             "erasure_requests",
+            "duty_contacts",
         ):
             db.execute(
                 f"UPDATE {table} SET participant_id = ? WHERE participant_id = ?",  # noqa: S608 - fixed names

@@ -76,9 +76,15 @@ def sync_once(
     if summary.error is None:
         try:
             summary.pulled = pull_opt_changes(db, client, now)
-            summary.alerts_dealt_with = pull_alert_news(db, client)
         except SyncError as error:
             summary.error, summary.retry_after = str(error), error.retry_after
+    if summary.error is None:
+        try:  # a board too old to say fails alone: the pass still succeeded
+            summary.alerts_dealt_with = pull_alert_news(db, client, now)
+        except SyncError as error:
+            log.warning(
+                "could not ask the board which alerts were dealt with: %s", error
+            )
     summary.left = store.sync.queue_summary(db)["waiting"]
     _remember(db, summary, now)
     return summary
@@ -213,7 +219,7 @@ def pull_opt_changes(db, client: BoardClient, now) -> int:
 ALERTS_ASKED = 200  # as many as the board answers about at once
 
 
-def pull_alert_news(db, client: BoardClient) -> int:
+def pull_alert_news(db, client: BoardClient, now) -> int:
     """Mark the alerts the board says were dealt with, so the duty contacts
     are not texted about them again; how many."""
     marked, asked_after = 0, ""
@@ -229,7 +235,9 @@ def pull_alert_news(db, client: BoardClient) -> int:
                     and news.get("id") in open_ids
                     and isinstance(news.get("at"), str)
                 ):
-                    marked += store.duty.mark_dealt_with(db, news["id"], news["at"])
+                    marked += store.duty.mark_dealt_with(
+                        db, news["id"], news["at"], iso(now())
+                    )
         if len(open_ids) < ALERTS_ASKED:
             return marked
         asked_after = open_ids[-1]

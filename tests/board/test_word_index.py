@@ -101,3 +101,20 @@ def test_the_index_follows_hidden_passages_and_deleted_texts(board):
         conn.execute(delete(own_words).where(own_words.c.response_id == made[0]))
     index_is_sound(board)
     assert found_by_search(board, "cold") == set()
+
+
+def test_a_search_with_control_characters_or_the_hidden_mark_is_safe(board):
+    """A NUL once reached FTS5 (a 500); the mark where hidden words were
+    once let a member find which texts had any."""
+    made = add_answers(board)
+    board.add_user("staff", name="Sam")
+    sam = next(u["id"] for u in rows_of(board, "users") if u["name"] == "Sam")
+    with writing(board.engine) as conn:
+        hidden_words.hide_passage(conn, made[3], WHY, "Jo Bloggs", by=sam, at=NOW)
+    member = board.browser("member")
+    for words in ("te%00a", "%EF%BF%BC", "%01%02%03"):
+        page = member.get(f"/board/?folder=all&q={words}")
+        assert page.status_code == 200, words
+    found = member.get("/board/?folder=all&q=%EF%BF%BC").get_data(as_text=True)
+    assert not any(response_id in found for response_id in made)
+    assert found_by_search(board, "t\x00ea") == {made[0]}  # the NUL left out

@@ -212,7 +212,11 @@ def test_an_alert_the_board_said_was_dealt_with_gets_no_reminder(
     sms_send(DISCLOSURE)
     [alert] = rows(sms_db, "SELECT id FROM alerts")
     with write_txn(sms_db):
-        assert store.duty.mark_dealt_with(sms_db, alert["id"], "2026-12-01T10:00Z")
+        assert store.duty.mark_dealt_with(
+            sms_db, alert["id"], "2026-12-01T10:00:00Z", "2026-12-01T10:05:00Z"
+        )
+    waiting = "SELECT status FROM outbox WHERE kind = 'duty_alert'"
+    assert [row["status"] for row in rows(sms_db, waiting)] == ["cancelled"]
     later = now + timedelta(hours=2)
     assert remind_duty_contacts(sms_db, sms_app.config, later) == 0
 
@@ -304,3 +308,57 @@ def test_a_kiosk_alert_has_no_number_to_reveal(runner, on_duty, sms_app, sms_db,
     refused = reveal(runner, turn.response_id)
     assert refused.exit_code == 1
     assert "This alert has no number: it came from a kiosk" in refused.output
+
+
+def test_a_duty_contact_survives_the_rekeying_that_enrolment_does(on_duty, sms_db):
+    from gateway import store
+    from gateway.db import write_txn
+    from gateway.privacy import new_key, pseudonym
+
+    key = new_key()
+    with write_txn(sms_db):
+        changes = store.sync.pseudonyms_to_change(
+            sms_db, lambda phone: pseudonym(key, phone)
+        )
+        store.sync.rekey_participants(sms_db, changes)
+    [contact] = rows(sms_db, "SELECT participant_id FROM duty_contacts")
+    assert contact["participant_id"] == pseudonym(key, DUTY)
+    assert store.sms.phone_for(sms_db, contact["participant_id"]) == DUTY
+
+
+def test_a_contact_who_opted_out_is_passed_over_for_someone_who_can_be_texted(
+    runner, on_duty, sms_db, sms_send, caplog
+):
+    assert (
+        runner.invoke(
+            ["duty", "add", "Area manager", "07700 900778", "--escalation"]
+        ).exit_code
+        == 0
+    )
+    sms_send("STOP", phone=DUTY)  # the duty manager's phone opts out
+    sms_send("Hello")
+    sms_send(DISCLOSURE)
+    assert texted(sms_db) == ["Area manager"]  # the only one who can be
+
+
+def test_an_alert_with_no_one_to_text_is_an_error_in_the_log(sms_db, sms_send, caplog):
+    sms_send("Hello")
+    sms_send(DISCLOSURE)
+    assert "there is no duty contact to text" in caplog.text
+
+
+def test_a_duty_contacts_reply_is_not_feedback_and_raises_no_alert(
+    on_duty, sms_db, sms_send
+):
+    """It may repeat the alert's words ("checking the suicide alert"): taken
+    as feedback, it would raise an alert that texts the duty contacts again."""
+    reply = said(sms_send("On it, checking the suicide alert now", phone=DUTY))
+    assert reply == [
+        "This number sends safeguarding alerts. Replies are not read. "
+        "Please look at the alerts on the board."
+    ]
+    assert rows(sms_db, "SELECT * FROM responses") == []
+    assert rows(sms_db, "SELECT * FROM alerts") == []
+    assert rows(sms_db, "SELECT * FROM sync_queue") == []
+    [kept] = rows(sms_db, "SELECT handling FROM inbound_messages")
+    assert kept["handling"] == "duty_reply"

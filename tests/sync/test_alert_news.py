@@ -60,3 +60,29 @@ def test_the_board_answers_only_about_a_sites_own_alerts(enrolled_site, board):
     run(enrolled_site, "sync", "run")
     [at_site] = rows(database(enrolled_site), "SELECT * FROM alerts")
     assert at_site["status"] == "open"
+
+
+def test_a_board_too_old_to_answer_about_alerts_does_not_fail_the_sync(
+    enrolled_site, board, caplog
+):
+    """As a board from before /board/sync/alerts answers: 404. The records
+    still go and the pass still counts as a success."""
+    from datetime import UTC, datetime
+
+    from gateway.sync.client import SyncError
+    from gateway.sync.enrolment import board_client
+    from gateway.sync.runner import sync_once
+    from tests.sync.helpers import site_db
+
+    raise_alert(enrolled_site)
+    with site_db(enrolled_site) as (app, db):
+        client = board_client(db, app.config)
+
+        def old_board(_ids):
+            raise SyncError("the board answered 404")
+
+        client.alerts_dealt_with = old_board
+        summary = sync_once(db, client, lambda: datetime.now(UTC), 25)
+    assert summary.error is None
+    assert summary.acknowledged == 2  # the response and its alert
+    assert "could not ask the board which alerts were dealt with" in caplog.text

@@ -16,7 +16,7 @@ from flows.model import OPENING
 from gateway.board.schema import answers, redactions, responses
 from gateway.board.store import audit, own_words
 
-HIDDEN_MARK = "\ufffc"  # where hidden words were, in the text members search
+HIDDEN_MARK = own_words.HIDDEN_MARK  # where hidden words were, for members
 
 
 def hidden_parts(text: str, passages) -> list[tuple[str, bool]]:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import unicodedata
 
-from sqlalchemy import Connection, insert, literal_column, select, update
+from sqlalchemy import Connection, false, insert, literal_column, select, update
 from sqlalchemy import column as sql_column
 from sqlalchemy import table as sql_table
 
@@ -23,6 +23,7 @@ from gateway.board.schema import WORD_INDEX, responses
 from gateway.board.schema import own_words as table
 
 TRIGRAM = 3  # the index finds runs of three characters or more
+HIDDEN_MARK = "\ufffc"  # where hidden words were (hidden_words.py)
 
 
 def folded(text: str) -> str:
@@ -74,7 +75,9 @@ def holding(conn: Connection, words: str, as_staff: bool):
     staff see them or, for members, without what is hidden from them. On
     SQLite, three letters or more are looked up in the trigram index."""
     name = "words" if as_staff else "words_for_members"
-    wanted = folded(words)
+    wanted = searched_for(words)
+    if not wanted:  # nothing left to look for: nothing found
+        return select(table.c.response_id).where(false())
     if conn.dialect.name != "sqlite" or len(wanted) < TRIGRAM:
         return select(table.c.response_id).where(_like(table.c[name], wanted))
     index = sql_table(WORD_INDEX, sql_column("rowid"))
@@ -85,13 +88,24 @@ def holding(conn: Connection, words: str, as_staff: bool):
     return select(table.c.response_id).where(table.c.id.in_(found))
 
 
+def searched_for(words: str) -> str:
+    """What a search looks for: folded, without control characters (FTS5
+    refuses a NUL) or the mark where hidden words were (members may not find
+    which texts have hidden words by searching for it)."""
+    kept = (c for c in folded(words) if c != HIDDEN_MARK and c.isprintable())
+    return "".join(kept)
+
+
 def says(words: str, as_staff: bool):
     """True for a response whose own words hold `words`: a check of one
     response at a time (inbox.py's newest-first search)."""
     column = table.c.words if as_staff else table.c.words_for_members
+    wanted = searched_for(words)
+    if not wanted:
+        return false()
     return (
         select(table.c.id)
-        .where(table.c.response_id == responses.c.id, _like(column, folded(words)))
+        .where(table.c.response_id == responses.c.id, _like(column, wanted))
         .exists()
     )
 
