@@ -59,12 +59,21 @@ def contacts(db: Database) -> list[dict]:
 
 
 def remove_contact(db: Database, name: str, now: str) -> bool:
-    cursor = db.execute(
-        """UPDATE duty_contacts SET removed_at = ?
-           WHERE name = ? AND removed_at IS NULL""",
-        [now, name],
+    """Stop texting them, including the texts still waiting to go."""
+    contact = contact_named(db, name)
+    if contact is None:
+        return False
+    db.execute(
+        "UPDATE duty_contacts SET removed_at = ? WHERE id = ?", [now, contact["id"]]
     )
-    return cursor.rowcount == 1
+    db.execute(
+        """UPDATE outbox SET status = 'cancelled', last_error = 'duty contact removed',
+               updated_at = ?
+           WHERE status IN ('pending', 'claimed') AND id IN (
+               SELECT message_id FROM alert_notices WHERE contact_id = ?)""",
+        [now, contact["id"]],
+    )
+    return True
 
 
 def notify(

@@ -362,3 +362,13 @@ def test_a_duty_contacts_reply_is_not_feedback_and_raises_no_alert(
     assert rows(sms_db, "SELECT * FROM sync_queue") == []
     [kept] = rows(sms_db, "SELECT handling FROM inbound_messages")
     assert kept["handling"] == "duty_reply"
+
+
+def test_removing_a_contact_cancels_their_texts_still_waiting(
+    runner, on_duty, sms_db, sms_send
+):
+    sms_send("Hello")
+    sms_send(DISCLOSURE)
+    assert runner.invoke(["duty", "remove", "Duty manager"]).exit_code == 0
+    waiting = "SELECT status FROM outbox WHERE kind = 'duty_alert'"
+    assert [row["status"] for row in rows(sms_db, waiting)] == ["cancelled"]
