@@ -205,12 +205,15 @@ def _word_list(listed, what: str) -> tuple[str, ...]:
 
 
 def _no_yaml_booleans(listed: list, what: str) -> None:
-    """YAML reads a bare no, yes, on or off as true or false, not as words."""
+    """YAML reads a bare no, yes, on or off as true or false, and a bare ~ or
+    null as nothing, not as words."""
     if any(isinstance(item, bool) for item in listed):
         raise ValueError(
             f"safeguarding {what} has true or false in it: "
             'put words such as "no" in quotes'
         )
+    if any(item is None for item in listed):
+        raise ValueError(f"empty phrase in safeguarding {what}")
 
 
 def load_rules(path: str | Path | None = None) -> SafeguardingRules:

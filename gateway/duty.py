@@ -35,5 +35,12 @@ def remind_duty_contacts(db, config: dict, now: datetime) -> int:
                 alert["id"],
                 who,
             )
-            queued += store.duty.notify(db, [alert["id"]], iso(now), escalating)
+            sent = store.duty.notify(db, [alert["id"]], iso(now), escalating)
+            if not sent:
+                log.error(
+                    "safeguarding alert %s: there is no duty contact to text "
+                    "(add one with `gateway duty add`)",
+                    alert["id"],
+                )
+            queued += sent
     return queued

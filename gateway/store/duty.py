@@ -94,6 +94,11 @@ def notify(
     chosen = in_use if escalating or not first else first
     queued = 0
     for alert_id in alert_ids:
+        db.execute(
+            """UPDATE alerts SET text_rounds = text_rounds + 1,
+                   last_text_round_at = ? WHERE id = ?""",
+            [now, alert_id],
+        )
         for contact in chosen:
             message_id = outbox.enqueue(
                 db,
@@ -112,17 +117,15 @@ def notify(
 
 
 def not_dealt_with(db: Database, texted_before: str, rounds: int) -> list[dict]:
-    """Alerts still open whose last texts went before `texted_before`, texted
-    fewer than `rounds` times: each with how many times it has been."""
+    """Alerts still open whose last round of texts was before `texted_before`,
+    with fewer than `rounds` rounds: each with how many it has had."""
     return list(
         db.query(
-            """SELECT a.id, count(DISTINCT n.notified_at) AS rounds
-               FROM alerts a JOIN alert_notices n ON n.alert_id = a.id
-               WHERE a.status = 'open' AND a.is_test = 0
-               GROUP BY a.id
-               HAVING max(n.notified_at) < ? AND count(DISTINCT n.notified_at) < ?
-               ORDER BY a.id""",
-            [texted_before, rounds],
+            """SELECT id, text_rounds AS rounds FROM alerts
+               WHERE status = 'open' AND is_test = 0
+                 AND text_rounds BETWEEN 1 AND ? - 1 AND last_text_round_at < ?
+               ORDER BY id""",
+            [rounds, texted_before],
         )
     )
 

@@ -323,6 +323,10 @@ def add_duty_contacts(db: sqlite_utils.Database) -> None:
         )""")
     # When the board said someone dealt with it (learnt by sync): no more texts.
     db.execute("ALTER TABLE alerts ADD COLUMN dealt_with_at TEXT")
+    # How many times its contacts were texted, and when last: kept even when
+    # there was no one to text, so reminders stop after their rounds.
+    db.execute("ALTER TABLE alerts ADD COLUMN text_rounds INTEGER NOT NULL DEFAULT 0")
+    db.execute("ALTER TABLE alerts ADD COLUMN last_text_round_at TEXT")
     # Each time a duty contact was shown the number behind an alert, and why.
     db.execute("""
         CREATE TABLE number_reveals (

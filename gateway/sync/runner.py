@@ -233,7 +233,7 @@ def pull_alert_news(db, client: BoardClient, now) -> int:
                 if (
                     isinstance(news, dict)
                     and news.get("id") in open_ids
-                    and isinstance(news.get("at"), str)
+                    and _is_time(news.get("at"))
                 ):
                     marked += store.duty.mark_dealt_with(
                         db, news["id"], news["at"], iso(now())
@@ -241,6 +241,14 @@ def pull_alert_news(db, client: BoardClient, now) -> int:
         if len(open_ids) < ALERTS_ASKED:
             return marked
         asked_after = open_ids[-1]
+
+
+def _is_time(value) -> bool:
+    try:
+        parse_iso(value)
+    except (TypeError, ValueError):
+        return False
+    return True
 
 
 def _well_formed(change) -> bool:

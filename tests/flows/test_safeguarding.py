@@ -272,6 +272,7 @@ def test_each_language_is_checked_with_english():
             'put words such as "no" in quotes',
         ),
         ({"abuse": [True]}, "in quotes"),
+        ({"abuse": ["hits me", None]}, "empty phrase"),
     ],
 )
 def test_a_rules_file_with_a_mistake_says_what_it_is(data, says):

@@ -372,3 +372,24 @@ def test_removing_a_contact_cancels_their_texts_still_waiting(
     assert runner.invoke(["duty", "remove", "Duty manager"]).exit_code == 0
     waiting = "SELECT status FROM outbox WHERE kind = 'duty_alert'"
     assert [row["status"] for row in rows(sms_db, waiting)] == ["cancelled"]
+
+
+def test_an_alert_raised_with_no_contacts_is_texted_to_one_added_later_then_left(
+    runner, sms_app, sms_db, sms_send, now, caplog
+):
+    from datetime import timedelta
+
+    from gateway.duty import remind_duty_contacts
+
+    sms_send("Hello")
+    sms_send(DISCLOSURE)  # no one on duty yet: an error in the log
+    assert runner.invoke(["duty", "add", "Duty manager", DUTY]).exit_code == 0
+
+    def remind(after_minutes: int) -> int:
+        later = now + timedelta(minutes=after_minutes)
+        return remind_duty_contacts(sms_db, sms_app.config, later)
+
+    assert remind(31) == 1  # the reminder reaches who is on duty now
+    assert remind(62) == 1
+    assert remind(24 * 60) == 0  # three rounds, then no more
+    assert caplog.text.count("there is no duty contact to text") == 1

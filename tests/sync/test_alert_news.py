@@ -86,3 +86,26 @@ def test_a_board_too_old_to_answer_about_alerts_does_not_fail_the_sync(
     assert summary.error is None
     assert summary.acknowledged == 2  # the response and its alert
     assert "could not ask the board which alerts were dealt with" in caplog.text
+
+
+def test_a_malformed_answer_about_alerts_marks_nothing(enrolled_site, board):
+    from datetime import UTC, datetime
+
+    from gateway.sync.enrolment import board_client
+    from gateway.sync.runner import sync_once
+    from tests.sync.helpers import site_db
+
+    raise_alert(enrolled_site)
+    with site_db(enrolled_site) as (app, db):
+        client = board_client(db, app.config)
+        [alert] = list(db.query("SELECT id FROM alerts"))
+        client.alerts_dealt_with = lambda _ids: [
+            {"id": alert["id"], "at": "not a time"},
+            {"id": "another-sites-alert", "at": DEALT_WITH_AT},
+            "junk",
+            {"at": DEALT_WITH_AT},
+        ]
+        summary = sync_once(db, client, lambda: datetime.now(UTC), 25)
+    assert (summary.error, summary.alerts_dealt_with) == (None, 0)
+    [at_site] = rows(database(enrolled_site), "SELECT status FROM alerts")
+    assert at_site["status"] == "open"
