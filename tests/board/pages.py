@@ -191,3 +191,37 @@ def set_clock(board: Board, when: str) -> None:
     from flows.formats import parse_iso
 
     board.app.extensions["gateway"].clock = lambda: parse_iso(when)
+
+
+# The inbox's pages, as its tests read them -----------------------------------
+
+OVERALL = [{"step_id": "overall", "value": "poor", "raw": "4"}]
+
+
+def at(day: int, hour: int = 9) -> str:
+    return f"2026-11-{day:02d}T{hour:02d}:00:00Z"
+
+
+def ids_on(page) -> list[str]:
+    """The responses a page lists, in its order."""
+    return re.findall(r'name="ids" value="([^"]+)"', page.get_data(as_text=True))
+
+
+def set_review(board, response_id, **values):
+    from sqlalchemy import update
+
+    from gateway.board.database import writing
+    from gateway.board.schema import responses
+
+    with writing(board.engine) as conn:
+        conn.execute(
+            update(responses).where(responses.c.id == response_id).values(**values)
+        )
+
+
+def folder_counts(page) -> dict[str, int]:
+    text = page.get_data(as_text=True)
+    found = re.findall(
+        r'folder=(\w+)"[^>]*>\w+ <span class="board-folders__count">(\d+)', text
+    )
+    return {name: int(count) for name, count in found}

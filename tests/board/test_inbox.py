@@ -4,42 +4,17 @@ pieces of feedback at once."""
 
 from __future__ import annotations
 
-import re
-
 from sqlalchemy import event
 
-from tests.board.pages import audit_actions, rows_of
-
-OVERALL = [{"step_id": "overall", "value": "poor", "raw": "4"}]
-
-
-def at(day: int, hour: int = 9) -> str:
-    return f"2026-11-{day:02d}T{hour:02d}:00:00Z"
-
-
-def ids_on(page) -> list[str]:
-    """The responses a page lists, in its order."""
-    return re.findall(r'name="ids" value="([^"]+)"', page.get_data(as_text=True))
-
-
-def set_review(board, response_id, **values):
-    from sqlalchemy import update
-
-    from gateway.board.database import writing
-    from gateway.board.schema import responses
-
-    with writing(board.engine) as conn:
-        conn.execute(
-            update(responses).where(responses.c.id == response_id).values(**values)
-        )
-
-
-def folder_counts(page) -> dict[str, int]:
-    text = page.get_data(as_text=True)
-    found = re.findall(
-        r'folder=(\w+)"[^>]*>\w+ <span class="board-folders__count">(\d+)', text
-    )
-    return {name: int(count) for name, count in found}
+from tests.board.pages import (
+    OVERALL,
+    at,
+    audit_actions,
+    folder_counts,
+    ids_on,
+    rows_of,
+    set_review,
+)
 
 
 def test_folders_count_what_they_hold_and_new_is_first(board):

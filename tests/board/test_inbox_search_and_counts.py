@@ -4,7 +4,7 @@ a filtered page's single pass."""
 
 from __future__ import annotations
 
-from tests.board.test_inbox import OVERALL, at, folder_counts, ids_on, set_review
+from tests.board.pages import OVERALL, at, folder_counts, ids_on, set_review
 
 
 def test_the_word_search_finds_own_words_in_any_case_and_form(board):
