@@ -20,8 +20,7 @@ import sqlite_utils
 from gateway import store
 from gateway.config import pseudonym_key_file
 from gateway.db import write_txn
-from gateway.privacy import read_key
-from gateway.sync.enrolment import adopt_pseudonym_key, stale_pseudonyms
+from gateway.privacy import key_fingerprint, read_key
 
 Database = sqlite_utils.Database
 Migration = Callable[[Database], None]
@@ -137,7 +136,7 @@ class Upgrade:
             done.append(f"recorded the site's name as '{self.site_name}'")
         if self.stale_pseudonyms:
             people = _count(self.stale_pseudonyms, "person", "people")
-            done.append(f"moved {people} to the current pseudonym key")
+            done.append(f"set {people} to move to the current pseudonym key")
         *first, last = done
         return f"Done: {', '.join(first)} and {last}." if first else f"Done: {last}."
 
@@ -160,8 +159,8 @@ def what_needs_doing(db: Database, config: Mapping) -> Upgrade:
         site_name = config["SITE"]
     stale = 0
     key = _pseudonym_key(config)
-    if key and "participant_numbers" in tables:
-        stale = len(stale_pseudonyms(db, key))
+    if key and "participant_numbers" in tables and not pending(db):
+        stale = store.participants.not_keyed_with(db, key_fingerprint(key))
     return Upgrade(pending(db) + board_pending(config), site_name, stale)
 
 
@@ -174,9 +173,10 @@ def bring_up_to_date(db: Database, config: Mapping) -> Upgrade:
     if waiting.site_name is not None:
         with write_txn(db):
             store.core.set_meta(db, "site_name", config["SITE"])
-    if waiting.stale_pseudonyms:
+    if waiting.stale_pseudonyms:  # the worker works them out again
         with write_txn(db):
-            rekeyed = adopt_pseudonym_key(db, _pseudonym_key(config))
+            key = key_fingerprint(_pseudonym_key(config))
+            rekeyed = store.participants.unkey_all_but(db, key)
     return Upgrade(ran, waiting.site_name, rekeyed)
 
 

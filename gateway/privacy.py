@@ -4,9 +4,14 @@ Anything that could be a phone's number is a person when they text us; a number
 we text first (an invitation) must be a real one of a kind that gets texts.
 Refusals say why in plain words, never with the number.
 
-A participant is known everywhere by HMAC-SHA256 of their E.164 number under
-the organisation's key, so the same person has the same pseudonym at every
-site while the number itself never leaves the site that received it.
+A participant is known everywhere by a pseudonym: scrypt of their E.164 number
+with the organisation's key as salt. The same person has the same pseudonym at
+every site, while the number itself never leaves the site that received it.
+scrypt is slow and needs memory on purpose (about 0.1 s and 32 MiB a number on
+one core): with the board's database and the key, trying every UK mobile
+number would take more than a core-year (`benchmarks/pseudonym_cost.py`
+measures it). So it is worked out once per person, in the background (see
+`gateway.pseudonyms`); a site finds a returning person by the number it holds.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ import hmac
 import os
 import re
 import secrets
+import uuid
 from functools import lru_cache
 from pathlib import Path
 
@@ -23,7 +29,12 @@ import phonenumbers
 from phonenumbers import NumberParseException, PhoneNumber, PhoneNumberType
 from phonenumbers import ValidationResult as Length
 
-PSEUDONYM = re.compile(r"[0-9a-f]{64}")  # what pseudonym() makes: HMAC-SHA256, hex
+PSEUDONYM = re.compile(r"[0-9a-f]{64}")  # what pseudonym() makes: 32 bytes, hex
+# scrypt's cost. Every site and the board must use the same, or one person
+# would have two pseudonyms: changing it is re-keying everyone.
+SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**15, 8, 1  # 32 MiB of memory a number
+SCRYPT_MAXMEM = 64 * 1024 * 1024
+NEW_PERSON = "new-"  # how a first-come id starts, before its pseudonym is known
 # Digits and the marks people write between them; nothing else. Letters would
 # be read as a keypad's digits (0800-FLOWERS), which a named sender is not.
 WRITTEN_NUMBER = re.compile(r"\(?\+?[0-9\s\-().]*[0-9][0-9\s\-().]*")  # (+44) 7700...
@@ -170,7 +181,28 @@ def is_pseudonym(value: object) -> bool:
 
 
 def pseudonym(key: bytes, e164_number: str) -> str:
-    return hmac.new(key, e164_number.encode("ascii"), hashlib.sha256).hexdigest()
+    """The person's pseudonym under the organisation's `key`. Slow on purpose:
+    never call it while holding the write lock."""
+    return hashlib.scrypt(
+        e164_number.encode("ascii"),
+        salt=key,
+        n=SCRYPT_N,
+        r=SCRYPT_R,
+        p=SCRYPT_P,
+        maxmem=SCRYPT_MAXMEM,
+        dklen=32,
+    ).hex()
+
+
+def first_come_id() -> str:
+    """An id for someone new, until their pseudonym is worked out. Random, so it
+    says nothing of the number; never a pseudonym, so it is never synced."""
+    return NEW_PERSON + uuid.uuid4().hex
+
+
+def key_fingerprint(key: bytes) -> str:
+    """Which key a pseudonym was made with, without giving the key away."""
+    return hmac.new(key, b"pseudonym key fingerprint", hashlib.sha256).hexdigest()[:16]
 
 
 def new_key() -> bytes:

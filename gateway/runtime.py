@@ -28,8 +28,8 @@ from gateway.i18n import load_catalogs, translator_for
 from gateway.privacy import read_key
 
 # How long a running gateway may go on using a pseudonym key after its file was
-# replaced. Enrolment holds the write lock this long after replacing it (see
-# gateway.sync.enrolment), so nothing is written under the old key afterwards.
+# replaced. Whatever is kept with a key checks the file again inside its write
+# transaction (gateway.pseudonyms), so nothing is kept under an old key.
 KEY_CHECK_SECONDS = 1.0
 
 

@@ -43,10 +43,7 @@ class Simulation:
 
         now = self.clock()
         with write_txn(self.db):
-            self.number, self.participant_id = _fresh_test_person(self.db, self.runtime)
-            store.core.ensure_participant(
-                self.db, self.participant_id, iso(now), phone=self.number, is_test=True
-            )
+            self.number, self.participant_id = _fresh_test_person(self.db, iso(now))
             turn = start_conversation(
                 self.db,
                 self.runtime,
@@ -110,16 +107,16 @@ class Simulation:
         return bool(person and person["opted_out_at"])
 
 
-def _fresh_test_person(db, runtime) -> tuple[str, str]:
+def _fresh_test_person(db, now: str) -> tuple[str, str]:
     """A number from Ofcom's range for drama (07700 900000 to 900999, never a
     real phone) that no earlier simulation used, so each run starts afresh."""
-    from gateway.privacy import pseudonym
+    from gateway.pseudonyms import person_for_number
 
     for _ in range(50):
         number = f"+447700900{secrets.randbelow(1000):03d}"
-        participant_id = pseudonym(runtime.pseudonym_key, number)
-        if store.sms.participant(db, participant_id) is None:
-            return number, participant_id
+        if store.participants.id_for_number(db, number) is None:
+            return number, person_for_number(db, number, now, is_test=True)
+    participant_id = person_for_number(db, number, now, is_test=True)
     store.sms.set_opted_out(db, participant_id, None)  # all used: start this one over
     store.sms.mark_privacy_notice(db, participant_id, None)
     return number, participant_id

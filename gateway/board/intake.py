@@ -18,12 +18,14 @@ from sqlalchemy import exc
 from flows.formats import parse_iso
 from flows.model import OPENING, StepKind
 from gateway.board.store import records as board_store
+from gateway.board.store.erasure import erase_records
 from gateway.board.store.records import response_id_held_elsewhere
 from gateway.privacy import is_pseudonym
 from gateway.sync.records import KINDS, body_hash
 
 log = logging.getLogger("gateway.sync")
 MAX_ID_LENGTH = 64
+MAX_ERASED = 10_000  # records one erasure may name (a site sends them in parts)
 # What a record's own content can make go wrong: it is rejected alone. Anything
 # else (a damaged file, no memory, no disk) is the board's trouble: the request
 # fails, and the site keeps the record and sends it again.
@@ -147,6 +149,8 @@ def _store(db, site: dict, item: dict, data: dict, now: str, own_words) -> dict:
             board_store.apply_response(db, data, now, own_words(data))
         elif item["kind"] == "alert":
             board_store.apply_alert(db, data, now)
+        elif item["kind"] == "erasure":
+            erase_records(db, site["site_id"], data["records"], now)
     return {"id": record_id, "status": "stored"}
 
 
@@ -172,6 +176,9 @@ def _check(db, site: dict, item: dict) -> tuple[str | None, dict | None]:
             return "the record's id does not match its body", None
         if not _plain_values(data):
             return "the record holds a value that is not text or a number", None
+    elif item["kind"] == "erasure":
+        if not _is_erasure(data):
+            return "an erasure must be a participant, a time and record ids", None
     elif not _is_opt_change(data):
         return "an opt-out or opt-in must be a participant and a time, no more", None
     return _owner_problem(db, site, item["kind"], item["id"], data), data
@@ -217,6 +224,18 @@ def _is_opt_change(data: dict) -> bool:
     except ValueError:
         return False
     return True
+
+
+def _is_erasure(data: dict) -> bool:
+    if set(data) != {"participant", "at", "records"}:
+        return False
+    named = data["records"]
+    return (
+        _is_opt_change({"participant": data["participant"], "at": data["at"]})
+        and isinstance(named, list)
+        and len(named) <= MAX_ERASED
+        and all(isinstance(i, str) and 0 < len(i) <= MAX_ID_LENGTH for i in named)
+    )
 
 
 def _rejected(record_id: str | None, reason: str) -> dict:

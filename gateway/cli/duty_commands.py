@@ -16,7 +16,8 @@ from flows.formats import iso
 from gateway import store
 from gateway.cli.base import app_database, app_from, utc_now
 from gateway.cli.kiosk_commands import NAME
-from gateway.privacy import InvalidNumber, pseudonym, to_textable_e164
+from gateway.privacy import InvalidNumber, to_textable_e164
+from gateway.pseudonyms import person_for_number
 
 log = logging.getLogger("gateway.safeguarding")
 
@@ -48,14 +49,12 @@ def duty_add(ctx, name: str, number: str, escalation: bool) -> None:
             'dashes or apostrophes, such as "Duty manager" or "Sam Jones".'
         )
     app = app_from(ctx)
-    runtime = app.extensions["gateway"]
     try:
         phone = to_textable_e164(number, app.config["DEFAULT_COUNTRY_CODE"])
     except InvalidNumber as error:
         raise click.ClickException(
             f"That number cannot be used ({error}). Nothing was added."
         ) from None
-    participant_id = pseudonym(runtime.pseudonym_key, phone)
     now = iso(utc_now())
     with app_database(app) as db, write_txn(db):
         if store.duty.contact_named(db, name) is not None:
@@ -63,7 +62,7 @@ def duty_add(ctx, name: str, number: str, escalation: bool) -> None:
                 f"There is already a duty contact called '{name}'. "
                 "Remove them first, or choose another name."
             )
-        store.core.ensure_participant(db, participant_id, now, phone=phone)
+        participant_id = person_for_number(db, phone, now)
         store.duty.add_contact(db, name, participant_id, now, escalation)
     when = (
         "when an alert is still not dealt with after two texts to the others"

@@ -21,6 +21,8 @@ from gateway.cli.base import app_database, app_from, config_from, utc_now
 from gateway.config import pseudonym_key_file, secret_key_file
 
 log = logging.getLogger("gateway")
+# How long each worker pass may spend working out new people's pseudonyms.
+WORKING_OUT_SECONDS = 1.0
 
 
 @click.command()
@@ -253,9 +255,13 @@ def cannot_listen(host: str, port: int, error: Exception) -> str:
 @click.pass_context
 def worker(ctx: click.Context, once: bool) -> None:
     """Background work: send the outbox, close conversations that have gone
-    quiet, sync, and remind duty contacts of alerts no one has dealt with."""
+    quiet, work out new people's pseudonyms, carry out erasures, sync, and
+    remind duty contacts of alerts no one has dealt with."""
+    from flows.formats import iso
     from gateway.conversations import close_idle_conversations
     from gateway.duty import remind_duty_contacts
+    from gateway.erasure import carry_out_erasures
+    from gateway.pseudonyms import work_out_pseudonyms
     from gateway.sms.outbox import OutboxWorker
     from gateway.sms.sender import TwilioSender, can_send
     from gateway.sync.runner import SyncSchedule
@@ -272,6 +278,17 @@ def worker(ctx: click.Context, once: bool) -> None:
     while not stopping.is_set():
         with app_database(app) as db:
             closed = close_idle_conversations(db, runtime, utc_now())
+            try:  # a second a pass at most, so duty texts below are not held up
+                worked_out = work_out_pseudonyms(
+                    db, app.config["INSTANCE_PATH"], WORKING_OUT_SECONDS
+                )
+            except Exception:
+                log.exception("could not work out new people's pseudonyms")
+                worked_out = 0
+            try:
+                carry_out_erasures(db, app.config["INSTANCE_PATH"], iso(utc_now()))
+            except Exception:
+                log.exception("could not carry out an erasure; trying again next pass")
             if syncing and schedule.due():
                 _sync_pass(db, app, schedule)
             try:  # the outbox below must still run
@@ -295,7 +312,7 @@ def worker(ctx: click.Context, once: bool) -> None:
             log.info("outbox: %s", ", ".join(f"{n} {k}" for k, n in outcomes.items()))
         if once:
             break
-        if not outcomes:
+        if not outcomes and not worked_out:
             stopping.wait(app.config["WORKER_INTERVAL"])
 
 

@@ -36,11 +36,19 @@ def sync_enroll(ctx, board_url: str, code: str) -> None:
 @click.pass_context
 def sync_run(ctx) -> None:
     """Send everything waiting now, then fetch opt-outs made at other sites."""
+    from gateway.pseudonyms import work_out_pseudonyms
     from gateway.sync.runner import TOO_LARGE_PASSES_BEFORE_SET_ASIDE, sync_once
 
     app = _site_app(ctx)
     with app_database(app) as db:
         client = _client_or_fail(db, app.config)
+        if new_people := store.participants.unkeyed_count(db):
+            click.echo(
+                f"Working out the pseudonyms of {new_people} new people first "
+                "(about 10 a second).",
+                err=True,
+            )
+            work_out_pseudonyms(db, app.config["INSTANCE_PATH"], float("inf"))
         total = store.sync.queue_summary(db)["waiting"]
         with click.progressbar(length=total, label="Sending", file=sys.stderr) as bar:
             batch = app.config["SYNC_BATCH"]

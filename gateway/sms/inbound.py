@@ -20,8 +20,10 @@ from gateway.conversations import (
     start_conversation,
 )
 from gateway.db import savepoint, write_txn
-from gateway.privacy import InvalidNumber, pseudonym, to_e164
+from gateway.privacy import InvalidNumber, to_e164
+from gateway.pseudonyms import person_for_number
 from gateway.runtime import Runtime
+from gateway.sms.deleting import answer_to_delete, ask_to_delete
 from gateway.sms.keywords import (
     HELP,
     OPT_IN,
@@ -123,16 +125,17 @@ def _record(t: Texting, handled: Handled, reply_by_outbox: bool = False) -> str:
 
 
 def _identify(t: Texting, phone: str) -> Texting:
-    """The sender's pseudonym and what we know of them, made known if new."""
-    participant_id = pseudonym(t.runtime.pseudonym_key, phone)
+    """Who sent it and what we know of them, made known if new. A returning
+    person is found by their number; a new one gets a first-come id at once,
+    and their pseudonym is worked out later (gateway.pseudonyms)."""
     since = iso(t.now - timedelta(minutes=1))
     asked_since = iso(t.now - ASKED_TO_STOP_FOR)
-    person = store.sms.sms_participant(t.db, participant_id, since, asked_since)
+    person = store.sms.sms_participant(t.db, phone, since, asked_since)
     if person is None:
-        store.core.ensure_participant(
-            t.db, participant_id, t.at, phone=phone, is_test=t.message.is_test
-        )
+        participant_id = person_for_number(t.db, phone, t.at, is_test=t.message.is_test)
         person = {"opted_out_at": None, "privacy_notice_at": None, "recent": 0}
+    else:
+        participant_id = person["id"]
     return replace(t, participant_id=participant_id, person=person)
 
 
@@ -188,6 +191,9 @@ def _decide(t: Texting) -> Handled:
     opted_out = person["opted_out_at"] is not None
     if word in OPT_OUT:
         return opt_out(t)
+    deciding = answer_to_delete(t)  # YES or NO to "Reply YES to delete"
+    if deciding is not None:
+        return deciding
     if word in OPT_IN or (word == "YES" and opted_out):
         store.sms.set_opted_out(t.db, t.participant_id, None)
         return Handled(
@@ -195,11 +201,7 @@ def _decide(t: Texting) -> Handled:
             "opt_in",
         )
     if word == "DELETE":  # honoured whatever else is going on
-        store.sms.request_erasure(t.db, t.participant_id, t.at, message.channel)
-        reply = _(
-            "Thank you. We will delete your number and your answers within one month."
-        )
-        return Handled(None if opted_out else reply, "erasure_request")
+        return ask_to_delete(t)
     if opted_out:  # kept, and a disclosure still alerts; but we may not reply
         return Handled(None, "while_opted_out", t.alert_without_reply())
     if person.get("on_duty") and t.open_session is None:

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import csv
 import itertools
+import os
 import re
 from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TextIO
@@ -18,7 +20,8 @@ from typing import TextIO
 from flows.formats import iso
 from gateway import store
 from gateway.db import write_txn
-from gateway.privacy import InvalidNumber, pseudonym, to_textable_e164
+from gateway.privacy import InvalidNumber, key_fingerprint, read_key, to_textable_e164
+from gateway.pseudonyms import keep_known_person, known_pseudonym, person_for_number
 from gateway.runtime import Runtime
 
 CHUNK = 1000  # numbers per transaction
@@ -66,40 +69,78 @@ def queue_invitations(
     """Queue one invitation per person, a chunk per transaction.
 
     Chunks keep the write lock short, so texts coming in are not held up by a
-    long list. Running a list again is safe: people who already have an
-    invitation to this flow waiting are skipped.
+    long list; the pseudonyms of numbers new here are worked out before the
+    lock is taken, on every core. Running a list again is safe: people who
+    already have an invitation to this flow waiting are skipped.
     """
     runtime.flow(flow_id)  # refuse an unknown flow before touching anything
     report, seen = InvitationReport(), set()
     rows = iter(numbers)
-    while chunk := list(itertools.islice(rows, CHUNK)):
-        with write_txn(db):
-            for line, written in chunk:
-                _queue_one(db, runtime, flow_id, line, written, now, report, seen)
+    with ThreadPoolExecutor(os.cpu_count() or 1) as pool:  # scrypt frees the GIL
+        while chunk := list(itertools.islice(rows, CHUNK)):
+            readings = [_read_line(runtime, line, written) for line, written in chunk]
+            worked_out = _work_out_new(db, runtime, readings, pool)
+            with write_txn(db):
+                if _key_replaced(runtime, worked_out):  # enrolled meanwhile
+                    worked_out = {}  # so each is worked out again by the worker
+                for line, phone in readings:
+                    _queue_one(db, flow_id, line, phone, worked_out, now, report, seen)
     return report
 
 
-def _queue_one(db, runtime, flow_id, line, written, now, report, seen) -> None:
+def _read_line(runtime, line: int, written: str) -> tuple[int, str | InvalidNumber]:
     try:
-        phone = to_textable_e164(written, runtime.config["DEFAULT_COUNTRY_CODE"])
+        return line, to_textable_e164(written, runtime.config["DEFAULT_COUNTRY_CODE"])
     except InvalidNumber as refusal:
-        report.invalid_lines[line] = refusal.reason
+        return line, refusal
+
+
+def _work_out_new(db, runtime, readings, pool) -> dict[str, tuple[str, str]]:
+    """Pseudonyms for the numbers this site has no settled pseudonym for yet."""
+    phones = list(
+        {
+            phone: None
+            for _, phone in readings
+            if isinstance(phone, str) and _needs_working_out(db, phone)
+        }
+    )
+    key = runtime.pseudonym_key
+    made = pool.map(lambda phone: known_pseudonym(key, phone), phones)
+    return dict(zip(phones, made, strict=True))
+
+
+def _key_replaced(runtime, worked_out: dict) -> bool:
+    current = read_key(runtime.key_file)
+    fingerprint = key_fingerprint(current) if current else None
+    return any(made[1] != fingerprint for made in worked_out.values())
+
+
+def _needs_working_out(db, phone: str) -> bool:
+    known = store.participants.id_for_number(db, phone)
+    return known is None or store.participants.is_unkeyed(db, known)
+
+
+def _queue_one(db, flow_id, line, phone, worked_out, now, report, seen) -> None:
+    if isinstance(phone, InvalidNumber):
+        report.invalid_lines[line] = phone.reason
         return
-    participant_id = pseudonym(runtime.pseudonym_key, phone)
-    if participant_id in seen:
+    if phone in seen:
         report.duplicate_lines.append(line)
         return
-    seen.add(participant_id)
-    person = store.sms.participant(db, participant_id)
-    if person is not None and person["opted_out_at"]:
+    seen.add(phone)
+    known = store.participants.id_for_number(db, phone)
+    ids = [known] + ([worked_out[phone][0]] if phone in worked_out else [])
+    people = [store.sms.participant(db, i) for i in ids if i is not None]
+    if any(person and person["opted_out_at"] for person in people):
         report.opted_out_lines.append(line)  # and their number is not stored again
         return
-    if person is not None and store.outbox.has_pending_invitation(
-        db, participant_id, flow_id
-    ):
+    if known is not None and store.outbox.has_pending_invitation(db, known, flow_id):
         report.already_queued_lines.append(line)
         return
-    store.core.ensure_participant(db, participant_id, iso(now), phone=phone)
+    if phone in worked_out:
+        participant_id = keep_known_person(db, phone, worked_out[phone], iso(now))
+    else:
+        participant_id = known or person_for_number(db, phone, iso(now))
     store.outbox.enqueue(
         db, participant_id=participant_id, kind="invite", now=iso(now), flow_id=flow_id
     )

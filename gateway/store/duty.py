@@ -43,6 +43,15 @@ def contact_named(db: Database, name: str) -> dict | None:
     return rows[0] if rows else None
 
 
+def is_on_duty(db: Database, participant_id: str) -> bool:
+    rows = db.query(
+        """SELECT 1 FROM duty_contacts
+           WHERE participant_id = ? AND removed_at IS NULL""",
+        [participant_id],
+    )
+    return bool(list(rows))
+
+
 def contacts(db: Database) -> list[dict]:
     """The contacts in use, in the order they were added, each with the last
     digits of their number and whether they have opted out of texts."""

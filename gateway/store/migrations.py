@@ -338,6 +338,46 @@ def add_duty_contacts(db: sqlite_utils.Database) -> None:
         )""")
 
 
+def find_people_by_number(db: sqlite_utils.Database) -> None:
+    """A returning person is found by their number, so their slow pseudonym is
+    worked out only once, in the background (see gateway.pseudonyms).
+
+    keyed_with: the fingerprint of the key the participant's id was made with;
+    NULL until it is worked out. Everyone here before is worked out again, as
+    pseudonyms were a fast hash until now. A record is marked when it is first
+    sent, so re-keying never rewrites one the board may hold."""
+    db.execute("ALTER TABLE participant_numbers ADD COLUMN keyed_with TEXT")
+    db.execute(
+        "CREATE UNIQUE INDEX participant_numbers_phone ON participant_numbers(phone)"
+    )
+    db.execute("""
+        CREATE INDEX participant_numbers_unkeyed ON participant_numbers(participant_id)
+        WHERE keyed_with IS NULL""")
+    db.execute("ALTER TABLE sync_queue ADD COLUMN sent_at TEXT")
+    # A response or alert has a body once it was sent; an opt change has one
+    # from the start, so one not acknowledged is taken as never sent.
+    db.execute("""
+        UPDATE sync_queue SET sent_at = queued_at
+        WHERE synced_at IS NOT NULL
+           OR (body IS NOT NULL AND kind IN ('response', 'alert'))""")
+
+
+def carry_out_erasure(db: sqlite_utils.Database) -> None:
+    """Erasure is carried out, not only recorded (see gateway.erasure).
+
+    A request is 'asked' (DELETE, waiting for a YES), 'confirmed' (to be
+    done), 'done', 'kept' (they said NO) or 'open' (recorded before this
+    version: staff carry it out with `gateway erase`). An erased participant
+    keeps only their pseudonym, opted out, so they are never invited again."""
+    db.execute("ALTER TABLE participants ADD COLUMN erased_at TEXT")
+    db.execute("ALTER TABLE erasure_requests ADD COLUMN decided_at TEXT")
+    db.execute("ALTER TABLE erasure_requests ADD COLUMN done_at TEXT")
+    db.execute("ALTER TABLE erasure_requests ADD COLUMN reason TEXT")  # staff's
+    db.execute("""
+        CREATE INDEX erasure_requests_to_do ON erasure_requests(requested_at)
+        WHERE status = 'confirmed'""")
+
+
 MIGRATIONS = (
     create_core_tables,
     add_sms_tables,
@@ -348,6 +388,8 @@ MIGRATIONS = (
     add_kiosk_base_url,
     keep_sync_moving,
     add_duty_contacts,
+    find_people_by_number,
+    carry_out_erasure,
 )
 
 # A part of a migration from the single list, and the name that list recorded.

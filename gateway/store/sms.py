@@ -1,4 +1,4 @@
-"""SQL for the SMS channel: inbound messages by MessageSid, opt-outs, erasure requests.
+"""SQL for the SMS channel: inbound messages by MessageSid, and opt-outs.
 
 The raw phone number is read here (`phone_for`) and nowhere else.
 """
@@ -6,8 +6,6 @@ The raw phone number is read here (`phone_for`) and nowhere else.
 from __future__ import annotations
 
 import sqlite_utils
-
-from gateway.ids import uuid7
 
 Database = sqlite_utils.Database
 
@@ -53,16 +51,17 @@ def record_inbound(
 
 
 def sms_participant(
-    db: Database, participant_id: str, since: str, handled_since: str
+    db: Database, phone: str, since: str, handled_since: str
 ) -> dict | None:
-    """What an inbound message needs to know of its sender, in one read: opt-out,
+    """What an inbound message needs to know of its sender, found by their
+    number, in one read: their id, opt-out,
     whether they have had the privacy line, whether they are a duty contact,
     how many messages since `since`, and
     how their last message since `handled_since` was handled (were they just
     asked whether to stop?). Both counts seek the (participant, time) index."""
     rows = list(
         db.query(
-            """SELECT p.opted_out_at, p.privacy_notice_at,
+            """SELECT p.id, p.opted_out_at, p.privacy_notice_at,
                    EXISTS (SELECT 1 FROM duty_contacts d
                     WHERE d.participant_id = p.id AND d.removed_at IS NULL)
                     AS on_duty,
@@ -72,8 +71,9 @@ def sms_participant(
                     WHERE m.participant_id = p.id AND m.received_at >= ?
                     ORDER BY m.received_at DESC, m.rowid DESC LIMIT 1)
                     AS recent_handling
-               FROM participants p WHERE p.id = ?""",
-            [since, handled_since, participant_id],
+               FROM participant_numbers n JOIN participants p ON p.id = n.participant_id
+               WHERE n.phone = ?""",
+            [since, handled_since, phone],
         )
     )
     return rows[0] if rows else None
@@ -106,16 +106,6 @@ def mark_privacy_notice(db: Database, participant_id: str, when: str) -> None:
         "UPDATE participants SET privacy_notice_at = ? WHERE id = ?",
         [when, participant_id],
     )
-
-
-def request_erasure(db: Database, participant_id: str, when: str, channel: str) -> str:
-    request_id = uuid7()
-    db.execute(
-        """INSERT INTO erasure_requests (id, participant_id, requested_at, channel)
-           VALUES (?, ?, ?, ?)""",
-        [request_id, participant_id, when, channel],
-    )
-    return request_id
 
 
 def phone_for(db: Database, participant_id: str) -> str | None:

@@ -18,15 +18,38 @@ Database = sqlite_utils.Database
 def waiting(db: Database, limit: int, skip: Collection[str] = ()) -> list[dict]:
     """Records not yet acknowledged, leaving out `skip`: alerts first, then
     opt-outs and opt-ins, then responses; within each, a record the board found
-    too large goes last, and otherwise the oldest goes first."""
+    too large goes last, and otherwise the oldest goes first.
+
+    A record never sent whose person's pseudonym is still to be worked out
+    waits for it (see gateway.pseudonyms): the board only ever gets the
+    pseudonym that person has at every site."""
     return list(
         db.query(
-            """SELECT record_id, kind, body, queued_at, held_back FROM sync_queue
+            """SELECT record_id, kind, body, queued_at, held_back FROM sync_queue q
                WHERE synced_at IS NULL AND set_aside_at IS NULL
                  AND record_id NOT IN (SELECT value FROM json_each(?))
+                 AND (sent_at IS NOT NULL OR NOT EXISTS (
+                     SELECT 1 FROM participant_numbers n
+                     WHERE n.keyed_with IS NULL AND n.participant_id = CASE q.kind
+                         WHEN 'response' THEN (
+                             SELECT participant_id FROM responses
+                             WHERE id = q.record_id)
+                         WHEN 'alert' THEN (
+                             SELECT r.participant_id FROM alerts a
+                             JOIN responses r ON r.id = a.response_id
+                             WHERE a.id = q.record_id)
+                         ELSE json_extract(q.body, '$.participant') END))
                ORDER BY priority DESC, held_back, queued_at, record_id LIMIT ?""",
             [json.dumps(list(skip)), limit],
         )
+    )
+
+
+def mark_sent(db: Database, record_id: str, now: str) -> None:
+    """From now on the board may hold this record as it is: never rewritten."""
+    db.execute(
+        "UPDATE sync_queue SET sent_at = ? WHERE record_id = ? AND sent_at IS NULL",
+        [now, record_id],
     )
 
 
@@ -194,73 +217,3 @@ def apply_opt_change(db: Database, participant: str, opted_out: bool, at: str) -
         [at if opted_out else None, at, participant, opted_out, at, at, opted_out],
     )
     return cursor.rowcount
-
-
-def pseudonyms_to_change(db: Database, pseudonym_for) -> list[tuple[str, str]]:
-    """(old, new) for each participant whose id is not `pseudonym_for(phone)`."""
-    changes = [
-        (row["participant_id"], pseudonym_for(row["phone"]))
-        for row in db.query("SELECT participant_id, phone FROM participant_numbers")
-    ]
-    return [(old, new) for old, new in changes if old != new]
-
-
-def rekey_participants(db: Database, changes: list[tuple[str, str]]) -> int:
-    """Give participants new pseudonyms (the organisation's, on enrolment)
-    everywhere the old ones are used. Records already sent are not touched;
-    waiting opt-outs are. If the new pseudonym is already a participant (the
-    same number came in under both keys), the two become one."""
-    db.execute("PRAGMA defer_foreign_keys = ON")
-    for old, new in changes:
-        merged = list(db.query("SELECT 1 FROM participants WHERE id = ?", [new]))
-        if merged:
-            db.execute(
-                "DELETE FROM participant_numbers WHERE participant_id = ?", [old]
-            )
-            # One open conversation per person and channel: the older key's
-            # is saved as partial where the person has one under both.
-            db.execute(
-                """UPDATE responses SET status = 'partial', close_reason = 'merged',
-                       closed_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now')
-                   WHERE id IN (
-                       SELECT s.response_id FROM sessions s
-                       WHERE s.participant_id = ? AND s.channel IN (
-                           SELECT channel FROM sessions WHERE participant_id = ?))""",
-                [old, new],
-            )
-            db.execute(
-                """DELETE FROM sessions WHERE participant_id = ? AND channel IN (
-                       SELECT channel FROM sessions WHERE participant_id = ?)""",
-                [old, new],
-            )
-        else:
-            db.execute("UPDATE participants SET id = ? WHERE id = ?", [new, old])
-        for table in (
-            "participant_numbers",
-            "responses",
-            "sessions",
-            "inbound_messages",
-            "outbox",
-            "erasure_requests",
-            "duty_contacts",
-        ):
-            db.execute(
-                f"UPDATE {table} SET participant_id = ? WHERE participant_id = ?",  # noqa: S608 - fixed names
-                [new, old],
-            )
-        if merged:
-            db.execute(
-                """UPDATE participants SET opted_out_at = coalesce(opted_out_at,
-                       (SELECT opted_out_at FROM participants WHERE id = ?))
-                   WHERE id = ?""",
-                [old, new],
-            )
-            db.execute("DELETE FROM participants WHERE id = ?", [old])
-        db.execute(
-            """UPDATE sync_queue
-               SET body = json_set(body, '$.participant', ?)
-               WHERE kind IN ('opt_out', 'opt_in') AND synced_at IS NULL
-                 AND json_extract(body, '$.participant') = ?""",
-            [new, old],
-        )
-    return len(changes)

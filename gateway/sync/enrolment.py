@@ -3,16 +3,15 @@
 `gateway board add-site NAME` on the board prints a one-time code. The site
 sends it with its own id and gets back its secret (kept in keys/sync.key)
 and the organisation's pseudonym key, which replaces the site's own: every
-participant here is re-keyed from their number, so a person has the same
-pseudonym at every site of the organisation. Enrolment does the re-keying
-itself, while holding the write lock, so a gateway that is already running
-never leaves anyone under the old key (see `replace_pseudonym_key`).
+participant here is to be re-keyed from their number, so a person has the
+same pseudonym at every site of the organisation. The slow part is done in the
+background (gateway.pseudonyms); until a person is done, nothing of theirs is
+sent to the board.
 """
 
 from __future__ import annotations
 
 import json
-import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -21,8 +20,7 @@ from urllib.parse import urlsplit
 from gateway import store
 from gateway.config import pseudonym_key_file
 from gateway.db import connect, write_txn
-from gateway.privacy import pseudonym, read_key, write_key
-from gateway.runtime import KEY_CHECK_SECONDS
+from gateway.privacy import key_fingerprint, read_key, write_key
 from gateway.sync.client import TIMEOUT_SECONDS, BoardClient
 
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
@@ -68,31 +66,10 @@ def enrol(config: dict, board_url: str, code: str) -> str:
 
 
 def replace_pseudonym_key(db, key_file: Path, key: bytes) -> int:
-    """Put `key` in `key_file` and re-key everyone to it, inside the caller's
-    write transaction; how many changed.
-
-    A running gateway looks at the key file again at most KEY_CHECK_SECONDS
-    after it last did, so the write lock is held that long after the file is
-    replaced. A text that arrives meanwhile waits for the lock and is taken
-    under the new key; one taken under the old key was written before the lock
-    was taken, so it is re-keyed here. Either way one number stays one person,
-    and their STOP holds.
-    """
+    """Put `key` in `key_file`, inside the caller's write transaction, and mark
+    everyone not keyed with it to be worked out again; how many."""
     write_key(key_file, key)
-    replaced_at = time.monotonic()
-    changed = adopt_pseudonym_key(db, key)
-    time.sleep(max(0.0, replaced_at + KEY_CHECK_SECONDS - time.monotonic()))
-    return changed
-
-
-def adopt_pseudonym_key(db, key: bytes) -> int:
-    """Re-key every participant whose pseudonym is not `key`'s; how many changed."""
-    return store.sync.rekey_participants(db, stale_pseudonyms(db, key))
-
-
-def stale_pseudonyms(db, key: bytes) -> list[tuple[str, str]]:
-    """(old, new) for participants not keyed with `key`: a read, no lock."""
-    return store.sync.pseudonyms_to_change(db, lambda phone: pseudonym(key, phone))
+    return store.participants.unkey_all_but(db, key_fingerprint(key))
 
 
 def board_client(db, config: dict, clock=None) -> BoardClient | None:

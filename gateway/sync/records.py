@@ -14,7 +14,7 @@ from collections.abc import Collection
 from gateway import store
 from gateway.db import write_txn
 
-KINDS = ("response", "alert", "opt_out", "opt_in")
+KINDS = ("response", "alert", "opt_out", "opt_in", "erasure")
 
 
 def canonical(data: dict) -> str:
@@ -44,6 +44,7 @@ def next_batch(db, limit: int, now: str, skip: Collection[str] = ()) -> list[dic
                     continue
                 body = canonical(data)
                 store.sync.freeze_body(db, row["record_id"], body)
+            store.sync.mark_sent(db, row["record_id"], now)
             batch.append(
                 {
                     "id": row["record_id"],

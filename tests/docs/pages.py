@@ -30,7 +30,7 @@ OPERATIONS_PAGE = REPO / "docs" / "operations.md"
 SAFE_TO_RUN = {
     tuple(command.split())
     for command in (
-        "init", "migrate", "flows check", "simulate", "export", "backup",
+        "init", "migrate", "flows check", "simulate", "export", "backup", "erase",
         "kiosk add", "kiosk list", "kiosk retire", "invite", "outbox",
         "duty add", "duty list", "duty remove", "duty reveals",
         "sync status", "board add-site", "board revoke-site", "board sites",

@@ -310,17 +310,20 @@ def test_a_kiosk_alert_has_no_number_to_reveal(runner, on_duty, sms_app, sms_db,
     assert "This alert has no number: it came from a kiosk" in refused.output
 
 
-def test_a_duty_contact_survives_the_rekeying_that_enrolment_does(on_duty, sms_db):
+def test_a_duty_contact_survives_the_rekeying_that_enrolment_does(
+    on_duty, sms_db, sms_app
+):
     from gateway import store
+    from gateway.config import pseudonym_key_file
     from gateway.db import write_txn
     from gateway.privacy import new_key, pseudonym
+    from gateway.pseudonyms import work_out_pseudonyms
+    from gateway.sync.enrolment import replace_pseudonym_key
 
-    key = new_key()
+    key, instance = new_key(), sms_app.config["INSTANCE_PATH"]
     with write_txn(sms_db):
-        changes = store.sync.pseudonyms_to_change(
-            sms_db, lambda phone: pseudonym(key, phone)
-        )
-        store.sync.rekey_participants(sms_db, changes)
+        replace_pseudonym_key(sms_db, pseudonym_key_file(instance), key)
+    assert work_out_pseudonyms(sms_db, instance, 60) == 1
     [contact] = rows(sms_db, "SELECT participant_id FROM duty_contacts")
     assert contact["participant_id"] == pseudonym(key, DUTY)
     assert store.sms.phone_for(sms_db, contact["participant_id"]) == DUTY

@@ -84,14 +84,42 @@ def test_help_pictures_and_smileys_are_not_answers(
     assert said(sms_send("banana"))[0].startswith(then)  # the nudge is not used up
 
 
-def test_delete_records_an_erasure_request(sms_send, sms_db):
+def test_delete_asks_first_and_a_yes_confirms_it(sms_send, sms_db):
     sms_send("Hi")
-    assert "delete your number and your answers" in said(sms_send("Delete"))[0]
+    [asked] = said(sms_send("Delete"))
+    assert asked == (
+        "Do you want us to delete your answers and your phone number? "
+        "Reply YES to delete them. Reply NO to keep them."
+    )
     [person] = rows(sms_db, "SELECT id FROM participants")
     sql = "SELECT participant_id, channel, status FROM erasure_requests"
     assert rows(sms_db, sql) == [
-        {"participant_id": person["id"], "channel": "sms", "status": "open"}
+        {"participant_id": person["id"], "channel": "sms", "status": "asked"}
     ]
+    [done] = said(sms_send("Yes please"))
+    assert "We are deleting your answers and your phone number" in done
+    assert rows(sms_db, sql)[0]["status"] == "confirmed"
+
+
+def test_a_no_to_delete_keeps_everything_and_the_conversation_goes_on(sms_send, sms_db):
+    sms_send("Hi")
+    sms_send("DELETE")
+    assert said(sms_send("no")) == ["OK. We have deleted nothing."]
+    sql = "SELECT status FROM erasure_requests"
+    assert rows(sms_db, sql) == [{"status": "kept"}]
+    assert rows(sms_db, "SELECT count(*) AS n FROM participant_numbers")[0]["n"] == 1
+
+
+def test_a_yes_long_after_delete_is_not_taken_as_confirming_it(
+    sms_send, sms_db, sms_clock
+):
+    from datetime import timedelta
+
+    sms_send("Hi")
+    sms_send("DELETE")
+    sms_clock[0] += timedelta(hours=2)
+    assert "deleting" not in " ".join(said(sms_send("yes")))
+    assert rows(sms_db, "SELECT status FROM erasure_requests") == [{"status": "asked"}]
 
 
 @pytest.mark.parametrize(

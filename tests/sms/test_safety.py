@@ -17,7 +17,7 @@ import gateway.sms.stopping
 from flows.formats import iso
 from gateway import create_app, store
 from gateway.db import connect, write_txn
-from gateway.privacy import pseudonym
+from gateway.pseudonyms import person_for_number
 from tests.conftest import TWILIO_TOKEN
 
 PHONE = "+447700900321"
@@ -73,8 +73,10 @@ def send(sms_post, runtime):
 
 
 @pytest.fixture
-def participant_id(runtime) -> str:
-    return pseudonym(runtime.pseudonym_key, PHONE)
+def participant_id(sms_db) -> str:
+    """The person texting from PHONE, known here before each test texts."""
+    with write_txn(sms_db):
+        return person_for_number(sms_db, PHONE, "2026-11-23T10:00:00Z")
 
 
 def queue_reminder(db, participant_id: str, now) -> str:
@@ -170,14 +172,16 @@ def test_an_opted_out_disclosure_is_alerted_but_not_answered(
     assert kept["response_id"] == alerted["id"]
 
 
-def test_an_opted_out_delete_is_recorded_but_not_answered(send, sms_db, participant_id):
+def test_an_opted_out_delete_is_taken_as_meant_but_not_answered(
+    send, sms_db, participant_id
+):
     send("Hi")
     send("STOP")
-    response = send("DELETE")
+    response = send("DELETE")  # we may not text them to ask
     assert EMPTY in response.data and said(response) == []
     sql = "SELECT participant_id, channel, status FROM erasure_requests"
     assert rows(sms_db, sql) == [
-        {"participant_id": participant_id, "channel": "sms", "status": "open"}
+        {"participant_id": participant_id, "channel": "sms", "status": "confirmed"}
     ]
     assert last_inbound(sms_db)["handling"] == "erasure_request"
 
@@ -205,9 +209,11 @@ def test_delete_is_recorded_during_a_flood(flood_post, sms_db, participant_id):
     flood_post("Hi")
     flood_post("1")
     [reply] = said(flood_post("DELETE"))
-    assert "delete your number and your answers" in reply
-    [request] = rows(sms_db, "SELECT participant_id FROM erasure_requests")
-    assert request["participant_id"] == participant_id
+    assert "Reply YES to delete them" in reply
+    [done] = said(flood_post("YES"))
+    assert "We are deleting" in done
+    [request] = rows(sms_db, "SELECT participant_id, status FROM erasure_requests")
+    assert request == {"participant_id": participant_id, "status": "confirmed"}
     assert said(flood_post("2")) == []  # it is a flood: kept, not answered
 
 

@@ -16,12 +16,19 @@ import pytest
 import sqlite_utils
 
 from gateway import store
+from gateway.config import pseudonym_key_file
 from gateway.conversations import start_conversation
 from gateway.db import write_txn
 from gateway.privacy import pseudonym
+from gateway.pseudonyms import work_out_pseudonyms
 from gateway.store import migrations as site_migrations
 from gateway.sync.client import SyncError
-from gateway.sync.enrolment import EnrolError, board_client, enrol
+from gateway.sync.enrolment import (
+    EnrolError,
+    board_client,
+    enrol,
+    replace_pseudonym_key,
+)
 from gateway.sync.records import canonical
 from gateway.sync.runner import backoff_seconds
 from tests import retired_board_tables as board_migrations
@@ -116,7 +123,7 @@ def test_a_413_for_every_size_sets_nothing_aside(enrolled_site):
 def test_an_older_opt_in_from_elsewhere_does_not_undo_a_newer_stop(site_env):
     text(site_env, PHONE, "Hello", "SM1")
     with site_db(site_env) as (app, db):
-        person = pseudonym(app.extensions["gateway"].pseudonym_key, PHONE)
+        person = store.participants.id_for_number(db, PHONE)
         with write_txn(db):
             store.sms.set_opted_out(db, person, "2026-11-21T10:00:00Z")
         with write_txn(db):
@@ -220,7 +227,7 @@ def test_an_upgrade_queues_what_was_closed_before_sync_existed(tmp_path):
 def test_re_keying_merges_a_person_with_a_conversation_under_each_key(site_env):
     text(site_env, PHONE, "Hello", "SM1")  # a conversation under the old key
     with site_db(site_env) as (app, db):
-        old = pseudonym(app.extensions["gateway"].pseudonym_key, PHONE)
+        old = store.participants.id_for_number(db, PHONE)
         new_key = b"\x01" * 32
         new = pseudonym(new_key, PHONE)
         with write_txn(db):  # the same number, already known under the new key
@@ -234,11 +241,10 @@ def test_re_keying_merges_a_person_with_a_conversation_under_each_key(site_env):
                 now=datetime(2026, 11, 21, 9, 5, tzinfo=UTC),
                 participant_id=new,
             )
+        instance = app.config["INSTANCE_PATH"]
         with write_txn(db):
-            changes = store.sync.pseudonyms_to_change(
-                db, lambda phone: pseudonym(new_key, phone)
-            )
-            store.sync.rekey_participants(db, changes)
+            replace_pseudonym_key(db, pseudonym_key_file(instance), new_key)
+        assert work_out_pseudonyms(db, instance, 60) == 1
         people = list(db.query("SELECT id FROM participants"))
         open_sms = list(db.query("SELECT participant_id FROM sessions"))
     assert [row["id"] for row in people] == [new]

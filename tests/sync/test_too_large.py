@@ -12,6 +12,7 @@ from __future__ import annotations
 import pytest
 
 from gateway.db import write_txn
+from gateway.pseudonyms import work_out_pseudonyms
 from gateway.sync.records import next_batch
 from gateway.sync.runner import TOO_LARGE_PASSES_BEFORE_SET_ASIDE
 from tests.sync.helpers import (
@@ -76,7 +77,8 @@ def test_alerts_then_opt_changes_then_responses_whatever_waits(site_env):
     text(site_env, PHONE, "START", "SM3")  # and an opt-in after that
     raise_alert(site_env)
 
-    with site_db(site_env) as (_app, db):
+    with site_db(site_env) as (app, db):
+        work_out_pseudonyms(db, app.config["INSTANCE_PATH"], 60)
         first = next_batch(db, 3, "2026-11-21T09:00:00Z")
         everything = next_batch(db, 100, "2026-11-21T09:00:00Z")
 
@@ -98,6 +100,8 @@ def test_a_record_found_too_large_waits_behind_its_kind_but_not_behind_others(
     text(site_env, PHONE, "Hello", "SM1")
     text(site_env, PHONE, "STOP", "SM2")
     raise_alert(site_env)
+    with site_db(site_env) as (app, db):
+        work_out_pseudonyms(db, app.config["INSTANCE_PATH"], 60)
     with site_db(site_env) as (_app, db), write_txn(db):
         db.execute(
             "UPDATE sync_queue SET held_back = 1 WHERE kind = 'alert' OR record_id = ?",
