@@ -25,7 +25,9 @@ from gateway.sync.records import KINDS, body_hash
 
 log = logging.getLogger("gateway.sync")
 MAX_ID_LENGTH = 64
-MAX_ERASED = 10_000  # records one erasure may name (a site sends them in parts)
+# Records one erasure may name (store.erasure.RECORDS_AN_ERASURE_NAMES: a site
+# sends more in parts).
+MAX_ERASED = 10_000
 # What a record's own content can make go wrong: it is rejected alone. Anything
 # else (a damaged file, no memory, no disk) is the board's trouble: the request
 # fails, and the site keeps the record and sends it again.

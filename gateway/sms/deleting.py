@@ -46,7 +46,8 @@ def answer_to_delete(t: Texting) -> Handled | None:
     if t.person.get("recent_handling") != ASKED_TO_DELETE:
         return None
     if answers_yes(body):
-        store.erasure.decide(t.db, t.participant_id, t.at, confirmed=True)
+        if not store.erasure.decide(t.db, t.participant_id, t.at, confirmed=True):
+            return None  # nothing was asked (an opted-out DELETE is not)
         return Handled(
             _(
                 "Thank you. We are deleting your answers and your phone number. "
@@ -55,6 +56,7 @@ def answer_to_delete(t: Texting) -> Handled | None:
             "erasure_confirmed",
         )
     if answers_no(body):
-        store.erasure.decide(t.db, t.participant_id, t.at, confirmed=False)
+        if not store.erasure.decide(t.db, t.participant_id, t.at, confirmed=False):
+            return None
         return Handled(_("OK. We have deleted nothing."), "erasure_kept")
     return None

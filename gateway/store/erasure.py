@@ -17,6 +17,8 @@ import sqlite_utils
 from gateway.ids import uuid7
 
 Database = sqlite_utils.Database
+# The most one erasure record names; the board takes no more (intake.MAX_ERASED).
+RECORDS_AN_ERASURE_NAMES = 10_000
 
 
 def request(
@@ -49,15 +51,31 @@ def decide(db: Database, participant_id: str, when: str, confirmed: bool) -> int
     return cursor.rowcount
 
 
-def to_carry_out(db: Database, limit: int = 50) -> list[dict]:
-    """Confirmed requests, oldest first, with whose they are."""
+def to_carry_out(db: Database, alerts_since: str, limit: int = 50) -> list[dict]:
+    """Confirmed requests, oldest first, with whose they are; leaving out, for
+    now, anyone with an alert raised since `alerts_since` that no one has
+    dealt with: a duty contact may still need their number to reach them."""
     return list(
         db.query(
-            """SELECT id, participant_id FROM erasure_requests
-               WHERE status = 'confirmed' ORDER BY requested_at, id LIMIT ?""",
-            [limit],
+            """SELECT e.id, e.participant_id FROM erasure_requests e
+               WHERE e.status = 'confirmed' AND NOT EXISTS (
+                   SELECT 1 FROM alerts a JOIN responses r ON r.id = a.response_id
+                   WHERE r.participant_id = e.participant_id
+                     AND a.dealt_with_at IS NULL AND a.raised_at >= ?)
+               ORDER BY e.requested_at, e.id LIMIT ?""",
+            [alerts_since, limit],
         )
     )
+
+
+def waiting_for_an_alert(db: Database, participant_id: str, alerts_since: str) -> bool:
+    rows = db.query(
+        """SELECT 1 FROM alerts a JOIN responses r ON r.id = a.response_id
+           WHERE r.participant_id = ? AND a.dealt_with_at IS NULL
+             AND a.raised_at >= ?""",
+        [participant_id, alerts_since],
+    )
+    return bool(list(rows))
 
 
 def erase_participant(db: Database, participant_id: str, now: str) -> list[str]:
@@ -93,6 +111,14 @@ def erase_participant(db: Database, participant_id: str, now: str) -> list[str]:
                set_aside_reason = CASE WHEN synced_at IS NULL
                    THEN 'erased at the person''s request' END
            WHERE record_id IN (SELECT id FROM temp.erasing)""",
+        [now],
+    )
+    db.execute(  # the duty texts about their alerts, if still waiting
+        """UPDATE outbox SET status = 'cancelled', last_error = 'erased',
+               updated_at = ?
+           WHERE status IN ('pending', 'claimed') AND id IN (
+               SELECT message_id FROM alert_notices WHERE alert_id IN
+                   (SELECT id FROM temp.erasing WHERE kind = 'alert'))""",
         [now],
     )
     for sql in (
@@ -137,14 +163,15 @@ def erase_participant(db: Database, participant_id: str, now: str) -> list[str]:
            WHERE id = ?""",
         [now, now, now, participant_id],
     )
-    if sent:
+    for start in range(0, len(sent), RECORDS_AN_ERASURE_NAMES):
+        part = sent[start : start + RECORDS_AN_ERASURE_NAMES]
         db.execute(
             """INSERT INTO sync_queue (record_id, kind, body, queued_at)
                VALUES (?, 'erasure', ?, ?)""",
             [
                 uuid7(),
                 json.dumps(
-                    {"participant": participant_id, "records": sent, "at": now},
+                    {"participant": participant_id, "records": part, "at": now},
                     sort_keys=True,
                     separators=(",", ":"),
                 ),

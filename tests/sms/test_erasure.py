@@ -52,9 +52,11 @@ def test_a_confirmed_delete_is_carried_out_by_the_worker(
     sms_send("DELETE")
     assert table_counts(sms_db)["responses"] == 3  # nothing goes before the YES
     sms_send("YES")
+    with write_txn(sms_db):  # a duty contact has dealt with the alert
+        sms_db.execute("UPDATE alerts SET dealt_with_at = ?", [iso(now)])
 
     with caplog.at_level(logging.DEBUG):
-        assert carry_out_erasures(sms_db, instance, iso(now)) == 1
+        assert carry_out_erasures(sms_db, instance, now) == 1
 
     assert table_counts(sms_db) == {  # the other person's, and nothing else
         "responses": 1,
@@ -76,7 +78,7 @@ def test_a_confirmed_delete_is_carried_out_by_the_worker(
     [request] = rows(sms_db, "SELECT status, done_at FROM erasure_requests")
     assert request == {"status": "done", "done_at": iso(now)}
     assert PHONE not in caplog.text and "7700900123" not in caplog.text
-    assert carry_out_erasures(sms_db, instance, iso(now)) == 0  # done once
+    assert carry_out_erasures(sms_db, instance, now) == 0  # done once
 
 
 def test_staff_erase_a_number_with_a_reason(runner, sms_send, sms_db, sms_runtime):
@@ -118,3 +120,28 @@ def test_a_duty_contact_who_texts_delete_is_told_how_instead(runner, sms_send, s
     [reply] = said(sms_send("DELETE"))
     assert "cannot be deleted" in reply
     assert rows(sms_db, "SELECT 1 FROM erasure_requests") == []
+
+
+def test_an_erasure_waits_while_the_person_has_an_alert_no_one_dealt_with(
+    sms_send, sms_db, instance, now
+):
+    answer_in_full(sms_send)  # an alert: a duty contact may need the number
+    sms_send("DELETE")
+    sms_send("YES")
+
+    assert carry_out_erasures(sms_db, instance, now) == 0
+    assert table_counts(sms_db)["participant_numbers"] == 1
+    with write_txn(sms_db):
+        sms_db.execute("UPDATE alerts SET dealt_with_at = ?", [iso(now)])
+    assert carry_out_erasures(sms_db, instance, now) == 1
+    assert table_counts(sms_db)["participant_numbers"] == 0
+
+
+def test_a_yes_with_nothing_asked_is_not_taken_for_an_erasure(sms_send, sms_db):
+    from tests.sms.helpers import said
+
+    sms_send("Hello")
+    sms_send("STOP")
+    sms_send("DELETE")  # opted out: not asked, carried out as meant
+    reply = " ".join(said(sms_send("YES")))
+    assert "deleting" not in reply

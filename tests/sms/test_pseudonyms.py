@@ -3,6 +3,8 @@ sent to the board until they are."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from gateway import store
@@ -124,9 +126,14 @@ def test_re_keying_never_rewrites_a_record_already_sent(
     work_out_pseudonyms(sms_db, instance, 60)
 
     batch = next_batch(sms_db, 100, "2026-11-23T10:00:00Z")
-    [again] = [record for record in batch if record["kind"] == "opt_out"]
+    again, fresh = sorted(
+        (record for record in batch if record["kind"] == "opt_out"),
+        key=lambda record: record["id"] != sent["id"],
+    )
     assert again == sent  # byte for byte: the board may already hold it
     assert person(sms_db) not in sent["body"]  # though the person has moved on
+    assert json.loads(fresh["body"])["participant"] == person(sms_db)  # so it goes
+    assert json.loads(fresh["body"])["at"] == json.loads(sent["body"])["at"]
 
 
 def test_a_key_replaced_while_working_out_moves_no_one_under_the_old_key(
@@ -161,3 +168,68 @@ def test_invitations_work_out_pseudonyms_before_taking_the_lock(
         assert person(sms_db, phone) == pseudonym(key, phone)
     keyed = rows(sms_db, "SELECT keyed_with FROM participant_numbers")
     assert keyed == [{"keyed_with": key_fingerprint(key)}] * 2
+
+
+def test_a_stop_made_under_an_old_id_goes_up_again_under_the_pseudonym(
+    sms_db, key, instance
+):
+    with write_txn(sms_db):  # as before slow pseudonyms: sent and acknowledged
+        store.core.ensure_participant(
+            sms_db, "a" * 64, "2026-11-01T09:00:00Z", phone=PHONE
+        )
+        store.sms.set_opted_out(sms_db, "a" * 64, "2026-11-02T09:00:00Z")
+        sms_db.execute(
+            "UPDATE sync_queue SET sent_at = queued_at, synced_at = queued_at"
+        )
+
+    work_out_pseudonyms(sms_db, instance, 60)
+
+    waiting = next_batch(sms_db, 100, "2026-11-23T10:00:00Z")
+    assert [(r["kind"], json.loads(r["body"])) for r in waiting] == [
+        (
+            "opt_out",
+            {"participant": pseudonym(key, PHONE), "at": "2026-11-02T09:00:00Z"},
+        )
+    ]
+
+
+def test_someone_with_an_alert_waiting_is_worked_out_before_anyone_else(
+    sms_send, sms_db
+):
+    sms_send(DISCLOSURE)  # the first to text, with an alert for the board
+    for i in range(5):
+        sms_send("hello", phone=f"+44770090020{i}")
+    [first] = store.participants.unkeyed(sms_db, 1)
+    assert first["phone"] == PHONE
+
+
+def test_the_upgrade_keeps_one_person_per_number_and_confirms_old_deletes(tmp_path):
+    import sqlite_utils
+
+    from gateway.store import migrations
+
+    db = sqlite_utils.Database(tmp_path / "old.sqlite3")
+    upto = migrations.MIGRATIONS.index(migrations.find_people_by_number)
+    for migration in migrations.MIGRATIONS[:upto]:
+        migration(db)
+    db.execute(
+        """INSERT INTO participants (id, created_at) VALUES
+           ('under-the-old-key', 't1'), ('under-the-new-key', 't2')"""
+    )
+    db.execute(
+        """INSERT INTO participant_numbers (participant_id, phone) VALUES
+           ('under-the-old-key', ?), ('under-the-new-key', ?)""",
+        [PHONE, PHONE],
+    )
+    db.execute(
+        """INSERT INTO erasure_requests (id, participant_id, requested_at, channel)
+           VALUES ('e1', 'under-the-old-key', 't3', 'sms')"""
+    )
+    for migration in migrations.MIGRATIONS[upto:]:
+        migration(db)
+
+    numbers = list(db.query("SELECT participant_id FROM participant_numbers"))
+    assert numbers == [{"participant_id": "under-the-new-key"}]
+    assert len(list(db.query("SELECT id FROM participants"))) == 2  # nothing lost
+    [request] = db.query("SELECT status FROM erasure_requests")
+    assert request["status"] == "confirmed"  # they were told it would be done
