@@ -23,6 +23,8 @@ from gateway.board.database import current_engine, reading, writing
 from gateway.board.intake import accept_batch, own_words_by_flows
 from gateway.board.store import records as board_records
 from gateway.board.store import sites as board_sites
+from gateway.board.store import subject_access as subject_access_store
+from gateway.privacy import is_pseudonym
 from gateway.runtime import current_runtime
 from gateway.sync import signing
 from gateway.sync.protocol import MAX_BATCH_BYTES, summarise_days
@@ -163,6 +165,20 @@ def alert_news():
     return _answer({"dealt_with": dealt_with})
 
 
+@bp.post("/sync/subject-access")
+def subject_access():
+    """What the board holds of one person's responses from this site, beyond
+    the answers the site has: for their copy (`gateway subject-access`)."""
+    site = _signed_site()
+    data = _json_body()
+    participant = data.get("participant") if isinstance(data, dict) else None
+    if not is_pseudonym(participant):
+        raise RequestRefused(400, "send JSON with one 'participant' pseudonym")
+    with reading(current_engine()) as db:
+        found = subject_access_store.held_for(db, site["site_id"], participant)
+    return _answer({"responses": found})
+
+
 @bp.get("/sync/verify")
 def verify():
     """What the board holds from this site: per day, a count and a hash of ids."""
@@ -199,14 +215,20 @@ def code_hash(code: str) -> str:
     return hashlib.sha256(code.strip().upper().encode()).hexdigest()
 
 
+NO_SUCH_SECRET = secrets.token_bytes(32)  # checked against, so all refusals cost alike
+
+
 def _signed_site() -> dict:
-    """The enrolled site that signed this request, or refuse it."""
+    """The enrolled site that signed this request, or refuse it.
+
+    An id that is unknown, still waiting to enrol, or sent with a bad
+    signature all get the same answer, after the same work, so no one can
+    learn which site ids exist. Only a site that proves it holds its secret
+    is told it was revoked."""
     with reading(current_engine()) as db:
         site = board_sites.site(db, site_id=request.headers.get(signing.SITE, ""))
-    if site is None or site["secret"] is None:
-        raise RequestRefused(401, "unknown site")
-    if site["revoked_at"]:
-        raise RequestRefused(403, "this site has been revoked")
+    known = site is not None and site["secret"] is not None
+    secret = bytes.fromhex(site["secret"]) if known else NO_SUCH_SECRET
     now = _now()
     skew = current_app.config["SYNC_SKEW_SECONDS"]
     try:
@@ -218,14 +240,14 @@ def _signed_site() -> dict:
     if abs((sent - now).total_seconds()) > skew:
         raise RequestRefused(401, "clock: the signing time is too far from the board's")
     body = request.get_data()
-    if not signing.is_valid(
-        bytes.fromhex(site["secret"]),
-        request.headers,
-        request.method,
-        request.full_path.rstrip("?"),
-        body,
-    ):
-        raise RequestRefused(401, "bad signature")
+    signed_well = any(
+        signing.is_valid(secret, request.headers, request.method, path, body)
+        for path in _paths_as_signed()
+    )
+    if not (known and signed_well):
+        raise RequestRefused(401, "unknown site or bad signature")
+    if site["revoked_at"]:
+        raise RequestRefused(403, "this site has been revoked")
     with writing(current_engine()) as db:
         fresh = board_sites.use_nonce(
             db,
@@ -238,6 +260,18 @@ def _signed_site() -> dict:
             raise RequestRefused(409, "this request was already received (a replay)")
         board_sites.touch_site(db, site["site_id"], iso(now), _site_clock_offset(now))
     return site
+
+
+def _paths_as_signed() -> list[str]:
+    """The request's path as the site may have signed it: as it reached us,
+    and, behind a proxy that took a path prefix off (and says so, in
+    X-Forwarded-Prefix through ProxyFix, or as the WSGI script root), with it."""
+    path = request.full_path.rstrip("?")
+    paths = [path]
+    prefix = request.script_root.rstrip("/")
+    if prefix:
+        paths.append(prefix + path)
+    return paths
 
 
 def _site_clock_offset(now: datetime) -> float | None:

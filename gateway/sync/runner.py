@@ -194,6 +194,12 @@ def pull_opt_changes(db, client: BoardClient, now) -> int:
         if not isinstance(changes, list):
             raise SyncError("the board's answer had no list of opt-out changes")
         with write_txn(db):
+            stored = int(store.core.get_meta(db, "sync_pull_cursor") or 0)
+            if stored != cursor:
+                # Another pass (a `sync run` beside the worker) took these
+                # meanwhile: start again from where it got to.
+                cursor = stored
+                continue
             for change in changes:
                 if not _well_formed(change):
                     log.warning("an opt-out change from the board was malformed")
