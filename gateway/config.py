@@ -41,6 +41,16 @@ def _minutes_in_a_day(text: str) -> int:
     return value
 
 
+def _between(low: int, high: int, unit: str):
+    def read(text: str) -> int:
+        value = int(text)
+        if not low <= value <= high:
+            raise ValueError(f"must be from {low} to {high} {unit}")
+        return value
+
+    return read
+
+
 def _flag(text: str) -> bool:
     lowered = text.strip().lower()
     if lowered in ("1", "true", "yes", "on"):
@@ -188,6 +198,23 @@ SETTINGS: tuple[Setting, ...] = (
         _minutes_in_a_day,
     ),
     Setting(
+        "GATEWAY_RETENTION_MONTHS",
+        "RETENTION_MONTHS",
+        24,
+        "Months a response (with its texts and alerts) is kept after it closed, "
+        "at a site and on the board; never deleted before it reached the board.",
+        _between(1, 240, "months"),
+    ),
+    Setting(
+        "GATEWAY_NUMBER_RETENTION_DAYS",
+        "NUMBER_RETENTION_DAYS",
+        30,
+        "Days a phone number is kept with nothing happening, unless the person "
+        "said yes to texts, has a conversation open or a text waiting, or is a "
+        "duty contact. Their pseudonym stays.",
+        _between(1, 3650, "days"),
+    ),
+    Setting(
         "GATEWAY_WORKER_INTERVAL",
         "WORKER_INTERVAL",
         30,
@@ -258,6 +285,22 @@ SETTINGS: tuple[Setting, ...] = (
         10,
         "Messages a minute from one phone that get answers. More are kept "
         "but not answered.",
+        _positive_int,
+    ),
+    Setting(
+        "GATEWAY_SMS_DAILY_LIMIT",
+        "SMS_DAILY_LIMIT",
+        100,
+        "Messages a day (24 hours) from one phone that get acted on. More are "
+        "kept, and still read for harm, but not answered.",
+        _positive_int,
+    ),
+    Setting(
+        "GATEWAY_KIOSK_STARTS_PER_MINUTE",
+        "KIOSK_STARTS_PER_MINUTE",
+        6,
+        "Conversations one kiosk may start in a minute. More wait: the screen "
+        "asks the person to wait a moment.",
         _positive_int,
     ),
     Setting(

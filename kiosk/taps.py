@@ -70,6 +70,10 @@ class Showing:
     screen: int
 
 
+class TooManyStarts(Exception):
+    """This kiosk started its most conversations for a minute: wait a moment."""
+
+
 def start(
     db,
     runtime: Runtime,
@@ -89,6 +93,10 @@ def start(
         already = store.kiosks.started_by(db, start_key)
         if already is not None:
             return already
+        limit = runtime.config["KIOSK_STARTS_PER_MINUTE"]
+        since = iso(now - timedelta(minutes=1))
+        if store.kiosks.starts_since(db, kiosk["name"], since) >= limit:
+            raise TooManyStarts(kiosk["name"])
         for left in store.kiosks.open_on_kiosk(db, kiosk["name"]):
             close_conversation(db, runtime, left.response_id, now, "reset")
         turn = start_conversation(

@@ -103,7 +103,9 @@ def index():
 @bp.get("/<key>/")
 def welcome(key: str):
     _kiosk(key)
-    return _welcome_page(key, bool(request.args.get("help")))
+    return _welcome_page(
+        key, bool(request.args.get("help")), bool(request.args.get("wait"))
+    )
 
 
 @bp.post("/<key>/start")
@@ -113,9 +115,12 @@ def start(key: str):
     # The language the welcome screen was in: its Start button says which.
     language = use_language(request.form.get("lang"))
     start_key = request.form.get("start", "")
-    response_id = taps.start(
-        get_db(), runtime, kiosk, start_key, runtime.clock(), language=language
-    )
+    try:
+        response_id = taps.start(
+            get_db(), runtime, kiosk, start_key, runtime.clock(), language=language
+        )
+    except taps.TooManyStarts:
+        return redirect(_address(key, "welcome") + "?wait=1", 303)
     return _go(key, "screen", response_id)
 
 
@@ -263,7 +268,7 @@ def _address(
     return path + ("?" + urlencode(query) if query else "")
 
 
-def _welcome_page(key: str, signpost: bool = False) -> Response:
+def _welcome_page(key: str, signpost: bool = False, wait: bool = False) -> Response:
     return _page(
         "kiosk/welcome.html",
         key=key,
@@ -271,6 +276,7 @@ def _welcome_page(key: str, signpost: bool = False) -> Response:
         here=_address(key, "welcome", language=page_language()),
         start_at=_address(key, "welcome") + "start",
         signpost=signpost,
+        wait=wait,
     )
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from flows.formats import iso
 from gateway.board.database import reading, writing
 from gateway.board.intake import accept_batch, own_words_by_flows
-from gateway.board.store import records, sites
+from gateway.board.store import records, sites, subject_access
 
 
 class LocalBoard:
@@ -34,6 +34,10 @@ class LocalBoard:
     def pull(self, cursor: int) -> dict:
         """No other site: no opt-outs from elsewhere."""
         return {"cursor": cursor, "opt_changes": []}
+
+    def subject_access(self, participant: str) -> list[dict]:
+        with reading(self._engine) as conn:
+            return subject_access.held_for(conn, self._runtime.site_id, participant)
 
     def alerts_dealt_with(self, alert_ids: list[str]) -> list[dict]:
         with reading(self._engine) as conn:

@@ -18,7 +18,7 @@ from gateway.cli.demo_command import demo
 from gateway.cli.duty_commands import duty
 from gateway.cli.flow_commands import flows
 from gateway.cli.kiosk_commands import kiosk
-from gateway.cli.privacy_commands import erase
+from gateway.cli.privacy_commands import erase, retention, subject_access
 from gateway.cli.setup_commands import init, migrate, serve, worker
 from gateway.cli.simulate_command import simulate
 from gateway.cli.sms_commands import invite, outbox
@@ -55,6 +55,8 @@ for command in (
     export,
     backup,
     erase,
+    subject_access,
+    retention,
     invite,
     outbox,
     sync,

@@ -255,13 +255,15 @@ def cannot_listen(host: str, port: int, error: Exception) -> str:
 @click.pass_context
 def worker(ctx: click.Context, once: bool) -> None:
     """Background work: send the outbox, close conversations that have gone
-    quiet, work out new people's pseudonyms, carry out erasures, sync, and
-    remind duty contacts of alerts no one has dealt with."""
-    from flows.formats import iso
+    quiet, work out new people's pseudonyms, carry out erasures, sync, remind
+    duty contacts of alerts no one has dealt with, and once a day delete what
+    is past its retention period."""
     from gateway.conversations import close_idle_conversations
     from gateway.duty import remind_duty_contacts
     from gateway.erasure import carry_out_erasures
     from gateway.pseudonyms import work_out_pseudonyms
+    from gateway.retention import due as retention_due
+    from gateway.retention import run_retention
     from gateway.sms.outbox import OutboxWorker
     from gateway.sms.sender import TwilioSender, can_send
     from gateway.sync.runner import SyncSchedule
@@ -286,9 +288,14 @@ def worker(ctx: click.Context, once: bool) -> None:
                 log.exception("could not work out new people's pseudonyms")
                 worked_out = 0
             try:
-                carry_out_erasures(db, app.config["INSTANCE_PATH"], iso(utc_now()))
+                carry_out_erasures(db, app.config["INSTANCE_PATH"], utc_now())
             except Exception:
                 log.exception("could not carry out an erasure; trying again next pass")
+            try:
+                if retention_due(db, utc_now()):
+                    run_retention(db, app, utc_now())
+            except Exception:
+                log.exception("retention failed; trying again next pass")
             if syncing and schedule.due():
                 _sync_pass(db, app, schedule)
             try:  # the outbox below must still run

@@ -130,10 +130,19 @@ def _identify(t: Texting, phone: str) -> Texting:
     and their pseudonym is worked out later (gateway.pseudonyms)."""
     since = iso(t.now - timedelta(minutes=1))
     asked_since = iso(t.now - ASKED_TO_STOP_FOR)
-    person = store.sms.sms_participant(t.db, phone, since, asked_since)
+    day_since = iso(t.now - timedelta(days=1))
+    day_limit = t.runtime.config["SMS_DAILY_LIMIT"]
+    person = store.sms.sms_participant(
+        t.db, phone, since, asked_since, day_since, day_limit
+    )
     if person is None:
         participant_id = person_for_number(t.db, phone, t.at, is_test=t.message.is_test)
-        person = {"opted_out_at": None, "privacy_notice_at": None, "recent": 0}
+        person = {
+            "opted_out_at": None,
+            "privacy_notice_at": None,
+            "recent": 0,
+            "today": 0,
+        }
     else:
         participant_id = person["id"]
     return replace(t, participant_id=participant_id, person=person)
@@ -220,6 +229,8 @@ def _decide(t: Texting) -> Handled:
     flood = person["recent"] >= t.runtime.config["SMS_FLOOD_PER_MINUTE"]
     if flood and not message.is_test:
         return _flood(t)
+    if person.get("today", 0) >= t.runtime.config["SMS_DAILY_LIMIT"]:
+        return _over_the_day(t)
     if word in HELP:
         return Handled(help_text(t.runtime, _), "help")
     if message.media_count and not message.body.strip():
@@ -274,6 +285,23 @@ def _flood(t: Texting) -> Handled:
             "flood",
         )
     return Handled(None, "flood")
+
+
+def _over_the_day(t: Texting) -> Handled:
+    """A day's worth of messages from one phone: kept, not acted on; a
+    disclosure of harm is still answered at once."""
+    response_id = t.alert_without_reply()
+    if response_id is not None:
+        return Handled(signposting(t._), "over_daily_limit", response_id)
+    if t.person["recent_handling"] != "over_daily_limit":  # say it once
+        return Handled(
+            t._(
+                "You have sent a lot of messages today. We have kept them. "
+                "Please reply again tomorrow."
+            ),
+            "over_daily_limit",
+        )
+    return Handled(None, "over_daily_limit")
 
 
 def _trigger_flow(runtime: Runtime, word: str | None) -> str | None:

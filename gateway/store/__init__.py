@@ -15,6 +15,8 @@ from gateway.store import (  # noqa: F401 - loaded so `store.<area>` works
     outbox,
     participants,
     responses,
+    retention,
     sms,
+    subject_access,
     sync,
 )

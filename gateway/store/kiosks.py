@@ -82,6 +82,15 @@ def started_by(db: Database, start_key: str) -> str | None:
     return rows[0]["response_id"] if rows else None
 
 
+def starts_since(db: Database, kiosk_name: str, since: str) -> int:
+    """How many conversations this kiosk started after `since`."""
+    return db.execute(
+        """SELECT count(*) FROM responses
+           WHERE kiosk = ? AND started_at > ? AND channel = 'kiosk'""",
+        [kiosk_name, since],
+    ).fetchone()[0]
+
+
 def record_start(db: Database, start_key: str, response_id: str) -> None:
     db.execute(
         "INSERT INTO kiosk_starts (start_key, response_id) VALUES (?, ?)",

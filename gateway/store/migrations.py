@@ -347,6 +347,11 @@ def find_people_by_number(db: sqlite_utils.Database) -> None:
     pseudonyms were a fast hash until now. A record is marked when it is first
     sent, so re-keying never rewrites one the board may hold."""
     db.execute("ALTER TABLE participant_numbers ADD COLUMN keyed_with TEXT")
+    # A number under two ids (a key file replaced by hand, not yet migrated)
+    # stays with the newest; the other keeps what they said, without it.
+    db.execute("""
+        DELETE FROM participant_numbers WHERE rowid NOT IN (
+            SELECT max(rowid) FROM participant_numbers GROUP BY phone)""")
     db.execute(
         "CREATE UNIQUE INDEX participant_numbers_phone ON participant_numbers(phone)"
     )
@@ -354,28 +359,37 @@ def find_people_by_number(db: sqlite_utils.Database) -> None:
         CREATE INDEX participant_numbers_unkeyed ON participant_numbers(participant_id)
         WHERE keyed_with IS NULL""")
     db.execute("ALTER TABLE sync_queue ADD COLUMN sent_at TEXT")
-    # A response or alert has a body once it was sent; an opt change has one
-    # from the start, so one not acknowledged is taken as never sent.
+    # A response or alert has a body once it was sent. An opt change has one
+    # from the start and may have been sent: it goes as it is, and re-keying
+    # sends the change again under the new pseudonym.
     db.execute("""
         UPDATE sync_queue SET sent_at = queued_at
-        WHERE synced_at IS NOT NULL
-           OR (body IS NOT NULL AND kind IN ('response', 'alert'))""")
+        WHERE synced_at IS NOT NULL OR body IS NOT NULL""")
 
 
 def carry_out_erasure(db: sqlite_utils.Database) -> None:
     """Erasure is carried out, not only recorded (see gateway.erasure).
 
     A request is 'asked' (DELETE, waiting for a YES), 'confirmed' (to be
-    done), 'done', 'kept' (they said NO) or 'open' (recorded before this
-    version: staff carry it out with `gateway erase`). An erased participant
-    keeps only their pseudonym, opted out, so they are never invited again."""
+    done), 'done' or 'kept' (they said NO). Requests recorded before (a DELETE,
+    told it would be done) are confirmed. An erased participant keeps only
+    their pseudonym, opted out, so they are never invited again."""
     db.execute("ALTER TABLE participants ADD COLUMN erased_at TEXT")
     db.execute("ALTER TABLE erasure_requests ADD COLUMN decided_at TEXT")
     db.execute("ALTER TABLE erasure_requests ADD COLUMN done_at TEXT")
     db.execute("ALTER TABLE erasure_requests ADD COLUMN reason TEXT")  # staff's
+    db.execute("UPDATE erasure_requests SET status = 'confirmed' WHERE status = 'open'")
     db.execute("""
         CREATE INDEX erasure_requests_to_do ON erasure_requests(requested_at)
         WHERE status = 'confirmed'""")
+
+
+def count_kiosk_starts(db: sqlite_utils.Database) -> None:
+    """How many conversations a kiosk started in the last minute, found by an
+    index, for GATEWAY_KIOSK_STARTS_PER_MINUTE."""
+    db.execute("""
+        CREATE INDEX responses_kiosk_started ON responses(kiosk, started_at)
+        WHERE kiosk IS NOT NULL""")
 
 
 MIGRATIONS = (
@@ -390,6 +404,7 @@ MIGRATIONS = (
     add_duty_contacts,
     find_people_by_number,
     carry_out_erasure,
+    count_kiosk_starts,
 )
 
 # A part of a migration from the single list, and the name that list recorded.

@@ -51,14 +51,20 @@ def record_inbound(
 
 
 def sms_participant(
-    db: Database, phone: str, since: str, handled_since: str
+    db: Database,
+    phone: str,
+    since: str,
+    handled_since: str,
+    day_since: str = "",
+    day_limit: int = 0,
 ) -> dict | None:
     """What an inbound message needs to know of its sender, found by their
     number, in one read: their id, opt-out,
     whether they have had the privacy line, whether they are a duty contact,
     how many messages since `since`, and
     how their last message since `handled_since` was handled (were they just
-    asked whether to stop?). Both counts seek the (participant, time) index."""
+    asked whether to stop?), and how many since `day_since`, counted up to
+    `day_limit` only. Every count seeks the (participant, time) index."""
     rows = list(
         db.query(
             """SELECT p.id, p.opted_out_at, p.privacy_notice_at,
@@ -67,13 +73,16 @@ def sms_participant(
                     AS on_duty,
                    (SELECT count(*) FROM inbound_messages m
                     WHERE m.participant_id = p.id AND m.received_at >= ?) AS recent,
+                   (SELECT count(*) FROM (SELECT 1 FROM inbound_messages m
+                    WHERE m.participant_id = p.id AND m.received_at >= ?
+                    LIMIT ?)) AS today,
                    (SELECT m.handling FROM inbound_messages m
                     WHERE m.participant_id = p.id AND m.received_at >= ?
                     ORDER BY m.received_at DESC, m.rowid DESC LIMIT 1)
                     AS recent_handling
                FROM participant_numbers n JOIN participants p ON p.id = n.participant_id
                WHERE n.phone = ?""",
-            [since, handled_since, phone],
+            [since, day_since, day_limit, handled_since, phone],
         )
     )
     return rows[0] if rows else None

@@ -89,6 +89,15 @@ class BoardClient:
             raise SyncError("the board's answer had no list of alerts dealt with")
         return found
 
+    def subject_access(self, participant: str) -> list[dict]:
+        """What the board holds of this person's responses from this site."""
+        body = json.dumps({"participant": participant}).encode("utf-8")
+        answer = self._request("POST", "/board/sync/subject-access", body)
+        found = answer.get("responses")
+        if not isinstance(found, list):
+            raise SyncError("the board's answer had no list of responses")
+        return found
+
     def verify(self) -> dict:
         return self._request("GET", "/board/sync/verify")
 

@@ -30,7 +30,8 @@ OPERATIONS_PAGE = REPO / "docs" / "operations.md"
 SAFE_TO_RUN = {
     tuple(command.split())
     for command in (
-        "init", "migrate", "flows check", "simulate", "export", "backup", "erase",
+        "init", "migrate", "flows check", "simulate", "export", "backup",
+        "erase", "subject-access", "retention run",
         "kiosk add", "kiosk list", "kiosk retire", "invite", "outbox",
         "duty add", "duty list", "duty remove", "duty reveals",
         "sync status", "board add-site", "board revoke-site", "board sites",

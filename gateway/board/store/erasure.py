@@ -1,4 +1,5 @@
-"""Erasing on the board what a person asked their site to erase.
+"""Erasing on the board: what a person asked their site to erase, and every
+response past the retention period (gateway.retention).
 
 An erasure record names the records (responses and alerts) a site had sent
 for one person. Each is deleted with everything the board made of it: its
@@ -83,3 +84,34 @@ def _erase_responses(conn: Connection, response_ids: list[str]) -> None:
         .values(detail="{}", note=None)
     )
     conn.execute(delete(responses).where(responses.c.id.in_(response_ids)))
+
+
+def old_response_ids(conn: Connection, closed_before: str) -> list[str]:
+    return list(
+        conn.execute(
+            select(responses.c.id)
+            .where(responses.c.closed_at < closed_before)
+            .order_by(responses.c.closed_at, responses.c.id)
+        ).scalars()
+    )
+
+
+def erase_old(conn: Connection, response_ids: list[str]) -> None:
+    """Erase responses past retention, with their alerts; their records stay as
+    tombstones (body emptied, hash kept), so a site's copy sent again is
+    never stored twice."""
+    alert_ids = list(
+        conn.execute(
+            select(alerts.c.id).where(alerts.c.response_id.in_(response_ids))
+        ).scalars()
+    )
+    _erase_responses(conn, response_ids)
+    conn.execute(delete(alerts).where(alerts.c.response_id.in_(response_ids)))
+    conn.execute(
+        update(records)
+        .where(
+            records.c.record_id.in_(response_ids + alert_ids),
+            records.c.kind.in_(("response", "alert")),
+        )
+        .values(body="")
+    )
