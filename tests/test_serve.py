@@ -190,3 +190,22 @@ def test_serve_with_safeguarding_rules_it_cannot_use_says_what_is_wrong(
     with pytest.raises(ConfigError, match="safeguarding rules") as refused:
         create_app(test_config)
     assert says in str(refused.value)
+
+
+def test_serve_warns_when_a_disclosure_would_text_no_one(gateway_env, tmp_path):
+    from tests.conftest import GATEWAY, serve_gateway
+
+    log = tmp_path / "serve.log"
+    with serve_gateway(gateway_env, log):
+        pass
+    assert "No duty contacts: when someone may be at risk" in log.read_text()
+
+    subprocess.run(
+        [GATEWAY, "duty", "add", "Duty manager", "07700 900777"],
+        env=gateway_env,
+        check=True,
+        capture_output=True,
+    )
+    with serve_gateway(gateway_env, log):
+        pass
+    assert "No duty contacts" not in log.read_text()

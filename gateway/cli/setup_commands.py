@@ -136,8 +136,22 @@ def serve(ctx: click.Context, host: str, port: int, threads: int) -> None:
             "To use every core, set GATEWAY_SERVE_ONE_CORE=0.",
             core,
         )
+    warn_if_no_one_is_told(app)
     click.echo(f"Serving on http://{host}:{port}/ (Ctrl+C to stop)")
     server.run()
+
+
+def warn_if_no_one_is_told(app) -> None:
+    """A site with no duty contacts raises alerts that text no one: say so."""
+    if app.config["ROLE"] not in ("site", "both"):
+        return
+    with app_database(app) as db:
+        if store.duty.contacts(db):
+            return
+    log.warning(
+        "No duty contacts: when someone may be at risk, no one is texted. "
+        "Add one with `gateway duty add NAME NUMBER`."
+    )
 
 
 def keep_to_one_core(config: dict) -> int | None:
