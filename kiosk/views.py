@@ -12,11 +12,8 @@ address asks for with `?lang=`, which its Start button passes on.
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from datetime import timedelta
-from functools import cache
-from pathlib import Path
 from urllib.parse import urlencode
 
 from flask import (
@@ -37,6 +34,7 @@ from gateway.db import get_db
 from gateway.i18n import page_language, use_language
 from gateway.runtime import current_runtime
 from kiosk import taps
+from kiosk.offline_files import assets_version, offline_files
 from kiosk.screens import adjusted, step_screen
 
 bp = Blueprint(
@@ -46,9 +44,6 @@ bp = Blueprint(
     template_folder="templates",
     static_folder="static",
 )
-STATIC = Path(__file__).parent / "static"
-# What a kiosk keeps for a reload while the gateway cannot be reached.
-OFFLINE_ASSETS = ("kiosk.css", "kiosk.js")
 THANKS_FOR = timedelta(minutes=2)  # how long a finished person's thank-you shows
 SECURITY_HEADERS = {
     # Nothing a resident saw may be kept, shown again from history, or framed.
@@ -103,9 +98,7 @@ def index():
 @bp.get("/<key>/")
 def welcome(key: str):
     _kiosk(key)
-    return _welcome_page(
-        key, bool(request.args.get("help")), bool(request.args.get("wait"))
-    )
+    return _welcome_page(key, bool(request.args.get("help")))
 
 
 @bp.post("/<key>/start")
@@ -207,8 +200,8 @@ def service_worker():
     """Served from /kiosk/ so that it may look after every kiosk page."""
     body = render_template(
         "kiosk/sw.js",
-        version=_assets_version(),
-        assets=[url_for("kiosk.static", filename=name) for name in _offline_files()],
+        version=assets_version(),
+        assets=[url_for("kiosk.static", filename=name) for name in offline_files()],
         offline=url_for("kiosk.offline"),
     )
     return Response(body, mimetype="text/javascript")
@@ -268,7 +261,8 @@ def _address(
     return path + ("?" + urlencode(query) if query else "")
 
 
-def _welcome_page(key: str, signpost: bool = False, wait: bool = False) -> Response:
+def _welcome_page(key: str, signpost: bool = False) -> Response:
+    """The welcome screen; ?wait=1 when the kiosk started too often just now."""
     return _page(
         "kiosk/welcome.html",
         key=key,
@@ -276,7 +270,7 @@ def _welcome_page(key: str, signpost: bool = False, wait: bool = False) -> Respo
         here=_address(key, "welcome", language=page_language()),
         start_at=_address(key, "welcome") + "start",
         signpost=signpost,
-        wait=wait,
+        wait=bool(request.args.get("wait")),
     )
 
 
@@ -381,22 +375,6 @@ def asset(name: str) -> str:
 
 
 bp.add_app_template_global(asset)
-
-
-@cache
-def _offline_files() -> tuple[str, ...]:
-    symbols = sorted(f"symbols/{p.name}" for p in (STATIC / "symbols").glob("*.svg"))
-    return (*OFFLINE_ASSETS, *symbols)
-
-
-@cache
-def _assets_version() -> str:
-    """Changes whenever a kiosk asset does, so tablets drop their old copies."""
-    digest = hashlib.sha256()
-    for name in _offline_files():
-        digest.update(name.encode())
-        digest.update((STATIC / name).read_bytes())
-    return digest.hexdigest()[:12]
 
 
 def install(app) -> None:
