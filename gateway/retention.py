@@ -87,12 +87,16 @@ def run_retention(db, app, now: datetime, dry_run: bool = False) -> Retained:
     for start in range(0, len(old), CHUNK):
         with write_txn(db):
             store.retention.delete_responses(db, old[start : start + CHUNK])
-    with write_txn(db):
-        store.retention.delete_messages(db, cutoff)
-    for start in range(0, len(numbers), CHUNK):
+    while True:
         with write_txn(db):
-            store.retention.drop_numbers(db, numbers[start : start + CHUNK])
-    with write_txn(db):
+            if not store.retention.delete_messages(db, cutoff, CHUNK):
+                break
+    with write_txn(db):  # chosen again here: someone may have texted meanwhile
+        numbers = store.retention.numbers_to_drop(
+            db, idle_before, _consent_steps(runtime.flows), alerts_since
+        )
+        store.retention.drop_numbers(db, numbers)
+        done.numbers = len(numbers)
         store.core.set_meta(db, LAST_RUN, iso(now))
     log.info(
         "retention: deleted %d response(s), %d text(s), %d number(s); "
@@ -126,9 +130,11 @@ def _board(engine, cutoff: str, dry_run: bool) -> int:
     from gateway.board.store import erasure
 
     with reading(engine) as conn:
-        old = erasure.old_response_ids(conn, cutoff)
+        old = erasure.old_responses(conn, cutoff)
     if not dry_run:
         for start in range(0, len(old), CHUNK):
             with writing(engine) as conn:
                 erasure.erase_old(conn, old[start : start + CHUNK])
+        with writing(engine) as conn:
+            erasure.erase_old_alerts(conn, cutoff)
     return len(old)

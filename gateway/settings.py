@@ -209,7 +209,7 @@ SETTINGS: tuple[Setting, ...] = (
         100,
         "Messages a day (24 hours) from one phone that get acted on. More are "
         "kept, and still read for harm, but not answered.",
-        positive_int,
+        between(1, 10_000, "messages"),
     ),
     Setting(
         "GATEWAY_KIOSK_STARTS_PER_MINUTE",
@@ -217,7 +217,7 @@ SETTINGS: tuple[Setting, ...] = (
         6,
         "Conversations one kiosk may start in a minute. More wait: the screen "
         "asks the person to wait a moment.",
-        positive_int,
+        between(1, 600, "conversations"),
     ),
     Setting(
         "GATEWAY_DEFAULT_COUNTRY_CODE",

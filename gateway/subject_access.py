@@ -33,16 +33,12 @@ def copy_for(db, participant_id: str, board_part: list[dict] | None) -> str:
         f"You were erased: {person.get('erased_at') or 'no'}",
         "",
     ]
-    lines += _responses(held["responses"], _by_id(board_part))
+    on_board = _by_id(board_part)
+    lines += _responses(held["responses"], on_board)
+    lines += _board_only(held["responses"], on_board)
+    lines += _section("Messages you sent us, and our replies", _messages(held))
     lines += _section(
-        "Messages you sent us",
-        [
-            f"{m['received_at']}: {m['body'] or '(emptied)'}"
-            for m in held["messages_in"]
-        ],
-    )
-    lines += _section(
-        "Messages we sent you",
+        "Other messages we sent you",
         [
             f"{m['created_at']} ({m['kind']}, {m['status']}): "
             f"{m['body'] or '(not kept)'}"
@@ -51,18 +47,11 @@ def copy_for(db, participant_id: str, board_part: list[dict] | None) -> str:
     )
     lines += _section(
         "Times we worried you might be at risk",
-        [
-            f"{a['raised_at']}: {a['category'].replace('_', ' ')}"
-            + (f", dealt with {a['dealt_with_at']}" if a["dealt_with_at"] else "")
-            for a in held["alerts"]
-        ],
+        [_alert_line(a, _alerts_on(board_part)) for a in held["alerts"]],
     )
     lines += _section(
         "Times a duty contact saw your number",
-        [
-            f"{v['revealed_at']}, {v['name']}: {v['reason']}"
-            for v in held["number_shown"]
-        ],
+        [f"{v['revealed_at']}: {v['reason']}" for v in held["number_shown"]],
     )
     lines += _section(
         "Requests to delete",
@@ -93,6 +82,58 @@ def write_copy(path: Path, text: str) -> None:
     fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as out:
         out.write(text)
+
+
+def _messages(held: dict) -> list[str]:
+    from gateway.simulator import reply_text
+
+    lines = []
+    for message in held["messages_in"]:
+        lines.append(f"{message['received_at']}: {message['body'] or '(emptied)'}")
+        replied = reply_text(message["reply"]) if message["reply"] else ""
+        if replied:
+            lines.append(f"  We replied: {replied}")
+    return lines
+
+
+def _alerts_on(board_part: list[dict] | None) -> dict[str, dict]:
+    return {
+        alert.get("id"): alert
+        for response in board_part or []
+        if isinstance(response, dict)
+        for alert in response.get("alerts") or []
+        if isinstance(alert, dict)
+    }
+
+
+def _alert_line(alert: dict, on_board: dict[str, dict]) -> str:
+    line = f"{alert['raised_at']}: {alert['category'].replace('_', ' ')}"
+    handled = on_board.get(alert["id"]) or {}
+    if handled.get("what_was_done"):
+        line += f". What staff did ({handled.get('acknowledged_at')}): "
+        line += str(handled["what_was_done"])
+    elif alert["dealt_with_at"]:
+        line += f", dealt with {alert['dealt_with_at']}"
+    return line
+
+
+def _board_only(responses: list[dict], on_board: dict[str, dict]) -> list[str]:
+    """Responses the board still keeps that this site no longer holds."""
+    held_here = {response["id"] for response in responses}
+    only = [r for i, r in on_board.items() if i not in held_here]
+    if not only:
+        return []
+    title = "Your answers kept on the board only"
+    lines = [title, "-" * len(title), ""]
+    for response in only:
+        lines.append(f"{response.get('flow_id')}, {response.get('closed_at')}")
+        for answer in response.get("answers") or []:
+            said = answer.get("raw") if answer.get("state") == "answered" else None
+            lines.append(f"  {answer.get('prompt')}")
+            lines.append(f"    {said or answer.get('state')}")
+        lines += _board_lines(response)
+        lines.append("")
+    return lines
 
 
 def _by_id(board_part: list[dict] | None) -> dict[str, dict]:

@@ -113,6 +113,8 @@ def start(key: str):
             get_db(), runtime, kiosk, start_key, runtime.clock(), language=language
         )
     except taps.TooManyStarts:
+        if request.headers.get("X-Kiosk-Tap"):  # kiosk.js keeps it, tries again
+            return Response(status=429, headers={"Retry-After": "10"})
         return redirect(_address(key, "welcome") + "?wait=1", 303)
     return _go(key, "screen", response_id)
 

@@ -80,3 +80,37 @@ def test_a_stuck_start_key_is_counted_once(runner, client, kiosk_clock, db):
     for _ in range(20):
         assert lounge.start("stuck-key-stuck-key-1") == first
     assert rows(db, "SELECT count(*) AS n FROM responses")[0]["n"] == 1
+
+
+def test_a_queued_start_the_limit_refused_is_kept_for_later(
+    runner, client, kiosk_clock
+):
+    """kiosk.js keeps a tap that gets a 429, and sends it again later."""
+    from tests.kiosk.helpers import Kiosk, add_kiosk
+
+    lounge = Kiosk(client, add_kiosk(runner, "Lounge"))
+    for _ in range(6):
+        lounge.start()
+
+    reply = client.post(
+        f"/kiosk/{lounge.key}/start",
+        data={"start": "queued-start-key-0001"},
+        headers={"X-Kiosk-Tap": "1"},
+    )
+
+    assert reply.status_code == 429 and reply.headers["Retry-After"]
+
+
+@pytest.mark.parametrize(
+    "variable, value",
+    [
+        ("GATEWAY_SMS_DAILY_LIMIT", "0"),
+        ("GATEWAY_SMS_DAILY_LIMIT", str(10**20)),
+        ("GATEWAY_KIOSK_STARTS_PER_MINUTE", "601"),
+    ],
+)
+def test_the_limits_have_a_range(variable, value):
+    from gateway.config import ConfigError, load_config
+
+    with pytest.raises(ConfigError, match=variable):
+        load_config({variable: value})

@@ -118,3 +118,21 @@ def test_the_worker_runs_it_once_a_day(both, runner):
     with closing(connect(both.config["DATABASE"])) as db:
         [row] = db.query("SELECT value FROM meta WHERE key = 'retention_last_run'")
     assert row["value"]
+
+
+def test_an_old_kiosk_response_goes_too(both, runner, client):
+    from tests.kiosk.helpers import Kiosk, add_kiosk
+
+    lounge = Kiosk(client, add_kiosk(runner, "Lounge"))
+    lounge.start()
+    lounge.tap(value="good")
+    with closing(connect(both.config["DATABASE"])) as db, write_txn(db):
+        db.execute("UPDATE responses SET status = 'partial', closed_at = started_at")
+    runner.invoke(["worker", "--once"])  # to the board
+    age(both, ("DATABASE", "responses", "closed_at"))
+
+    done = runner.invoke(["retention", "run"])
+
+    assert done.exit_code == 0, done.output
+    assert "Deleted 1 response(s) past the retention period." in done.output
+    assert count(both.config["DATABASE"], "SELECT count(*) FROM kiosk_starts") == 0

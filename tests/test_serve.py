@@ -198,7 +198,9 @@ def test_serve_warns_when_a_disclosure_would_text_no_one(gateway_env, tmp_path):
     log = tmp_path / "serve.log"
     with serve_gateway(gateway_env, log):
         pass
-    assert "No duty contacts: when someone may be at risk" in log.read_text()
+    assert (
+        "No duty contact can be texted: when someone may be at risk" in log.read_text()
+    )
 
     subprocess.run(
         [GATEWAY, "duty", "add", "Duty manager", "07700 900777"],
@@ -208,4 +210,4 @@ def test_serve_warns_when_a_disclosure_would_text_no_one(gateway_env, tmp_path):
     )
     with serve_gateway(gateway_env, log):
         pass
-    assert "No duty contacts" not in log.read_text()
+    assert "No duty contact can be texted" not in log.read_text()

@@ -35,9 +35,10 @@ class LocalBoard:
         """No other site: no opt-outs from elsewhere."""
         return {"cursor": cursor, "opt_changes": []}
 
-    def subject_access(self, participant: str) -> list[dict]:
+    def subject_access(self, participant: str, response_ids: list[str]) -> list[dict]:
         with reading(self._engine) as conn:
-            return subject_access.held_for(conn, self._runtime.site_id, participant)
+            site_id = self._runtime.site_id
+            return subject_access.held_for(conn, site_id, participant, response_ids)
 
     def alerts_dealt_with(self, alert_ids: list[str]) -> list[dict]:
         with reading(self._engine) as conn:

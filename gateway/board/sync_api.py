@@ -172,10 +172,22 @@ def subject_access():
     site = _signed_site()
     data = _json_body()
     participant = data.get("participant") if isinstance(data, dict) else None
-    if not is_pseudonym(participant):
-        raise RequestRefused(400, "send JSON with one 'participant' pseudonym")
+    response_ids = data.get("responses", []) if isinstance(data, dict) else None
+    if (
+        not is_pseudonym(participant)
+        or not isinstance(response_ids, list)
+        or len(response_ids) > SUBJECT_ACCESS_IDS_LIMIT
+        or not all(isinstance(i, str) and 0 < len(i) <= 64 for i in response_ids)
+    ):
+        raise RequestRefused(
+            400,
+            "send JSON with one 'participant' pseudonym and a list 'responses' "
+            f"of up to {SUBJECT_ACCESS_IDS_LIMIT} response ids",
+        )
     with reading(current_engine()) as db:
-        found = subject_access_store.held_for(db, site["site_id"], participant)
+        found = subject_access_store.held_for(
+            db, site["site_id"], participant, response_ids
+        )
     return _answer({"responses": found})
 
 
@@ -215,6 +227,7 @@ def code_hash(code: str) -> str:
     return hashlib.sha256(code.strip().upper().encode()).hexdigest()
 
 
+SUBJECT_ACCESS_IDS_LIMIT = 10_000  # response ids one copy may name
 NO_SUCH_SECRET = secrets.token_bytes(32)  # checked against, so all refusals cost alike
 
 

@@ -114,7 +114,8 @@ def subject_access(ctx, number: str, to_path: Path) -> None:
         if participant_id is None:
             click.echo("This site holds nothing for that number. No file was written.")
             return
-        board_part, why_not = _ask_board(db, app, participant_id)
+        response_ids = store.subject_access.response_ids(db, participant_id)
+        board_part, why_not = _ask_board(db, app, participant_id, response_ids)
         text = copy_for(db, participant_id, board_part)
     try:
         write_copy(to_path, text)
@@ -127,7 +128,9 @@ def subject_access(ctx, number: str, to_path: Path) -> None:
         )
 
 
-def _ask_board(db, app, participant_id: str) -> tuple[list[dict] | None, str]:
+def _ask_board(
+    db, app, participant_id: str, response_ids: list[str]
+) -> tuple[list[dict] | None, str]:
     """The board's part of the copy, or None and why it could not be had."""
     from gateway.sync.client import SyncError
     from gateway.sync.enrolment import board_client
@@ -135,12 +138,12 @@ def _ask_board(db, app, participant_id: str) -> tuple[list[dict] | None, str]:
     if app.config["ROLE"] == "both":
         from gateway.board.local_site import LocalBoard
 
-        return LocalBoard(app).subject_access(participant_id), ""
+        return LocalBoard(app).subject_access(participant_id, response_ids), ""
     client = board_client(db, app.config)
     if client is None:
         return [], ""  # not enrolled: the board holds nothing of theirs
     try:
-        return client.subject_access(participant_id), ""
+        return client.subject_access(participant_id, response_ids), ""
     except SyncError as error:
         return None, str(error)
 

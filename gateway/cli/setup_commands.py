@@ -146,11 +146,11 @@ def warn_if_no_one_is_told(app) -> None:
     if app.config["ROLE"] not in ("site", "both"):
         return
     with app_database(app) as db:
-        if store.duty.contacts(db):
+        if any(not c["opted_out_at"] for c in store.duty.contacts(db)):
             return
     log.warning(
-        "No duty contacts: when someone may be at risk, no one is texted. "
-        "Add one with `gateway duty add NAME NUMBER`."
+        "No duty contact can be texted: when someone may be at risk, no one "
+        "is. Add one with `gateway duty add NAME NUMBER`; see `gateway duty list`."
     )
 
 
@@ -305,11 +305,6 @@ def worker(ctx: click.Context, once: bool) -> None:
                 carry_out_erasures(db, app.config["INSTANCE_PATH"], utc_now())
             except Exception:
                 log.exception("could not carry out an erasure; trying again next pass")
-            try:
-                if retention_due(db, utc_now()):
-                    run_retention(db, app, utc_now())
-            except Exception:
-                log.exception("retention failed; trying again next pass")
             if syncing and schedule.due():
                 _sync_pass(db, app, schedule)
             try:  # the outbox below must still run
@@ -327,6 +322,11 @@ def worker(ctx: click.Context, once: bool) -> None:
                     keep_going=lambda: not stopping.is_set(),
                 )
                 outcomes = outbox.send_due()
+            try:  # last: a long run holds up nothing above
+                if retention_due(db, utc_now()):
+                    run_retention(db, app, utc_now())
+            except Exception:
+                log.exception("retention failed; trying again next pass")
         if closed:
             log.info("closed %d quiet conversation(s) as partial", closed)
         if outcomes:

@@ -229,7 +229,8 @@ def _decide(t: Texting) -> Handled:
     flood = person["recent"] >= t.runtime.config["SMS_FLOOD_PER_MINUTE"]
     if flood and not message.is_test:
         return _flood(t)
-    if person.get("today", 0) >= t.runtime.config["SMS_DAILY_LIMIT"]:
+    over_the_day = person.get("today", 0) >= t.runtime.config["SMS_DAILY_LIMIT"]
+    if over_the_day and not message.is_test:
         return _over_the_day(t)
     if word in HELP:
         return Handled(help_text(t.runtime, _), "help")

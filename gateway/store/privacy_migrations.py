@@ -64,10 +64,16 @@ def find_people_by_number(db: sqlite_utils.Database) -> None:
     sent, so re-keying never rewrites one the board may hold."""
     db.execute("ALTER TABLE participant_numbers ADD COLUMN keyed_with TEXT")
     # A number under two ids (a key file replaced by hand, not yet migrated)
-    # stays with the newest; the other keeps what they said, without it.
+    # stays with a duty contact, else the newest; the other keeps what they
+    # said, without it.
     db.execute("""
         DELETE FROM participant_numbers WHERE rowid NOT IN (
-            SELECT max(rowid) FROM participant_numbers GROUP BY phone)""")
+            SELECT coalesce(
+                max(CASE WHEN participant_id IN (
+                    SELECT participant_id FROM duty_contacts
+                    WHERE removed_at IS NULL) THEN rowid END),
+                max(rowid))
+            FROM participant_numbers GROUP BY phone)""")
     db.execute(
         "CREATE UNIQUE INDEX participant_numbers_phone ON participant_numbers(phone)"
     )
@@ -102,7 +108,15 @@ def carry_out_erasure(db: sqlite_utils.Database) -> None:
 
 def count_kiosk_starts(db: sqlite_utils.Database) -> None:
     """How many conversations a kiosk started in the last minute, found by an
-    index, for GATEWAY_KIOSK_STARTS_PER_MINUTE."""
+    index, for GATEWAY_KIOSK_STARTS_PER_MINUTE; and what retention looks for
+    (a person's responses and texts, texts by age), found by indexes too, so
+    a daily run never scans whole tables while holding the write lock."""
     db.execute("""
         CREATE INDEX responses_kiosk_started ON responses(kiosk, started_at)
         WHERE kiosk IS NOT NULL""")
+    db.execute("CREATE INDEX responses_by_participant ON responses(participant_id)")
+    db.execute(
+        "CREATE INDEX outbox_by_participant ON outbox(participant_id, created_at)"
+    )
+    db.execute("CREATE INDEX outbox_by_age ON outbox(created_at)")
+    db.execute("CREATE INDEX inbound_by_age ON inbound_messages(received_at)")

@@ -57,6 +57,7 @@ def delete_responses(db: Database, response_ids: list[str]) -> None:
         f"DELETE FROM alerts WHERE response_id IN ({chosen})",  # noqa: S608 - fixed clauses
         f"DELETE FROM answers WHERE response_id IN ({chosen})",  # noqa: S608 - fixed clauses
         f"DELETE FROM sessions WHERE response_id IN ({chosen})",  # noqa: S608 - fixed clauses
+        f"DELETE FROM kiosk_starts WHERE response_id IN ({chosen})",  # noqa: S608 - fixed clauses
         f"DELETE FROM inbound_messages WHERE response_id IN ({chosen})",  # noqa: S608 - fixed clauses
         f"UPDATE outbox SET response_id = NULL WHERE response_id IN ({chosen})",  # noqa: S608 - fixed clauses
         f"DELETE FROM sync_queue WHERE record_id IN ({chosen})",  # noqa: S608 - fixed clauses
@@ -79,13 +80,21 @@ def old_messages(db: Database, before: str) -> dict[str, int]:
     return {"in": inbound, "out": outbound}
 
 
-def delete_messages(db: Database, before: str) -> None:
-    db.execute("DELETE FROM inbound_messages WHERE received_at < ?", [before])
-    db.execute(
-        """DELETE FROM outbox WHERE created_at < ?
-           AND status NOT IN ('pending', 'claimed')""",
-        [before],
-    )
+def delete_messages(db: Database, before: str, limit: int) -> int:
+    """Delete up to `limit` texts in and up to `limit` out from before
+    `before`; how many went (call again until none do)."""
+    inbound = db.execute(
+        """DELETE FROM inbound_messages WHERE rowid IN (
+               SELECT rowid FROM inbound_messages WHERE received_at < ? LIMIT ?)""",
+        [before, limit],
+    ).rowcount
+    outbound = db.execute(
+        """DELETE FROM outbox WHERE rowid IN (
+               SELECT rowid FROM outbox WHERE created_at < ?
+                 AND status NOT IN ('pending', 'claimed') LIMIT ?)""",
+        [before, limit],
+    ).rowcount
+    return inbound + outbound
 
 
 def numbers_to_drop(

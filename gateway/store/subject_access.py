@@ -42,14 +42,14 @@ def everything_about(db: Database, participant_id: str) -> dict:
                WHERE r.participant_id = ? ORDER BY a.raised_at, a.id"""
         ),
         "number_shown": rows(
-            """SELECT v.revealed_at, d.name, v.reason FROM number_reveals v
+            """SELECT v.revealed_at, v.reason FROM number_reveals v
                JOIN duty_contacts d ON d.id = v.contact_id
                JOIN alerts a ON a.id = v.alert_id
                JOIN responses r ON r.id = a.response_id
                WHERE r.participant_id = ? ORDER BY v.revealed_at"""
         ),
         "messages_in": rows(
-            """SELECT received_at, body FROM inbound_messages
+            """SELECT received_at, body, reply FROM inbound_messages
                WHERE participant_id = ? ORDER BY received_at, rowid"""
         ),
         "messages_out": rows(
@@ -65,3 +65,13 @@ def everything_about(db: Database, participant_id: str) -> dict:
                WHERE participant_id = ? ORDER BY added_at"""
         ),
     }
+
+
+def response_ids(db: Database, participant_id: str) -> list[str]:
+    return [
+        row["id"]
+        for row in db.query(
+            "SELECT id FROM responses WHERE participant_id = ? ORDER BY id",
+            [participant_id],
+        )
+    ]

@@ -89,9 +89,10 @@ class BoardClient:
             raise SyncError("the board's answer had no list of alerts dealt with")
         return found
 
-    def subject_access(self, participant: str) -> list[dict]:
+    def subject_access(self, participant: str, response_ids: list[str]) -> list[dict]:
         """What the board holds of this person's responses from this site."""
-        body = json.dumps({"participant": participant}).encode("utf-8")
+        asked = {"participant": participant, "responses": response_ids}
+        body = json.dumps(asked).encode("utf-8")
         answer = self._request("POST", "/board/sync/subject-access", body)
         found = answer.get("responses")
         if not isinstance(found, list):

@@ -233,3 +233,32 @@ def test_the_upgrade_keeps_one_person_per_number_and_confirms_old_deletes(tmp_pa
     assert len(list(db.query("SELECT id FROM participants"))) == 2  # nothing lost
     [request] = db.query("SELECT status FROM erasure_requests")
     assert request["status"] == "confirmed"  # they were told it would be done
+
+
+def test_the_upgrade_keeps_a_duty_contacts_number_over_a_newer_id(tmp_path):
+    import sqlite_utils
+
+    from gateway.store import migrations
+
+    db = sqlite_utils.Database(tmp_path / "old.sqlite3")
+    upto = migrations.MIGRATIONS.index(migrations.find_people_by_number)
+    for migration in migrations.MIGRATIONS[:upto]:
+        migration(db)
+    db.execute(
+        "INSERT INTO participants (id, created_at) "
+        "VALUES ('on-duty', 't1'), ('later', 't2')"
+    )
+    db.execute(
+        """INSERT INTO participant_numbers (participant_id, phone) VALUES
+           ('on-duty', ?), ('later', ?)""",
+        [PHONE, PHONE],
+    )
+    db.execute(
+        """INSERT INTO duty_contacts (id, name, participant_id, added_at)
+           VALUES ('d1', 'Duty manager', 'on-duty', 't1')"""
+    )
+    for migration in migrations.MIGRATIONS[upto:]:
+        migration(db)
+
+    numbers = list(db.query("SELECT participant_id FROM participant_numbers"))
+    assert numbers == [{"participant_id": "on-duty"}]

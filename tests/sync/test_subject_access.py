@@ -64,6 +64,7 @@ def test_a_copy_holds_all_the_site_and_the_board_hold_and_no_one_else(
     said = copy.read_text(encoding="utf-8")
     for held in (
         f"Your phone number: {PHONE}",
+        "We replied: ",  # what we sent back, from the TwiML kept
         "Please tell us why. What was good, or what could be better?",
         "Mrs Patel made the food cold",
         "Messages you sent us",
@@ -113,3 +114,38 @@ def test_nothing_held_writes_no_file_and_an_existing_file_is_never_overwritten(
         site_env, "subject-access", "--phone", PHONE, "--to", str(copy), check=False
     )
     assert again.returncode != 0 and "exists already" in again.stderr
+
+
+def test_a_copy_has_what_staff_did_and_answers_the_board_alone_still_keeps(
+    enrolled_site, board, tmp_path
+):
+    answer_in_full(enrolled_site, PHONE, "a", "I want to end my life")
+    answer_in_full(enrolled_site, PHONE, "b", "The garden is lovely")
+    run(enrolled_site, "sync", "run")
+    with closing(connect(database(board.env))) as db, write_txn(db):
+        db.execute(
+            "UPDATE alerts SET status = 'acknowledged', acknowledged_at = "
+            "'2026-11-21T10:00:00Z', what_was_done = 'Rang them; they are safe'"
+        )
+    with closing(connect(database(enrolled_site))) as db, write_txn(db):
+        [garden] = db.query(  # as if the site had deleted it first
+            "SELECT response_id FROM answers WHERE raw = 'The garden is lovely'"
+        )
+        for table, column in (
+            ("answers", "response_id"),
+            ("inbound_messages", "response_id"),
+            ("sessions", "response_id"),
+            ("responses", "id"),
+        ):
+            db.execute(
+                f"DELETE FROM {table} WHERE {column} = ?",  # noqa: S608
+                [garden["response_id"]],
+            )
+    copy = tmp_path / "copy.txt"
+
+    run(enrolled_site, "subject-access", "--phone", PHONE, "--to", str(copy))
+
+    said = copy.read_text(encoding="utf-8")
+    assert "What staff did (2026-11-21T10:00:00Z): Rang them; they are safe" in said
+    only = said.split("Your answers kept on the board only")[1]
+    assert "The garden is lovely" in only.split("Messages you sent us")[0]

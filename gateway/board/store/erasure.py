@@ -49,15 +49,7 @@ def erase_records(conn: Connection, site_id: str, record_ids: list[str], now: st
             or_(alerts.c.id.in_(named), alerts.c.response_id.in_(response_ids)),
         )
     )
-    conn.execute(
-        update(records)
-        .where(
-            records.c.site_id == site_id,
-            records.c.record_id.in_(named),
-            records.c.kind.in_(("response", "alert")),
-        )
-        .values(body="")
-    )
+    _empty_records(conn, site_id, named)
     for record_id in named:
         insert_if_new(
             conn,
@@ -86,31 +78,61 @@ def _erase_responses(conn: Connection, response_ids: list[str]) -> None:
     conn.execute(delete(responses).where(responses.c.id.in_(response_ids)))
 
 
-def old_response_ids(conn: Connection, closed_before: str) -> list[str]:
-    return list(
-        conn.execute(
-            select(responses.c.id)
-            .where(responses.c.closed_at < closed_before)
-            .order_by(responses.c.closed_at, responses.c.id)
-        ).scalars()
+def old_responses(conn: Connection, closed_before: str) -> list[tuple[str, str]]:
+    """(site id, response id) of every response closed before `closed_before`."""
+    rows = conn.execute(
+        select(responses.c.site_id, responses.c.id)
+        .where(responses.c.closed_at < closed_before)
+        .order_by(responses.c.closed_at, responses.c.id)
     )
+    return [(row.site_id, row.id) for row in rows]
 
 
-def erase_old(conn: Connection, response_ids: list[str]) -> None:
+def erase_old(conn: Connection, old: list[tuple[str, str]]) -> None:
     """Erase responses past retention, with their alerts; their records stay as
     tombstones (body emptied, hash kept), so a site's copy sent again is
     never stored twice."""
-    alert_ids = list(
-        conn.execute(
-            select(alerts.c.id).where(alerts.c.response_id.in_(response_ids))
-        ).scalars()
-    )
+    response_ids = [response_id for _, response_id in old]
+    named: dict[str, list[str]] = {}
+    for site_id, response_id in old:
+        named.setdefault(site_id, []).append(response_id)
+    for row in conn.execute(
+        select(alerts.c.site_id, alerts.c.id).where(
+            alerts.c.response_id.in_(response_ids)
+        )
+    ):
+        named.setdefault(row.site_id, []).append(row.id)
     _erase_responses(conn, response_ids)
     conn.execute(delete(alerts).where(alerts.c.response_id.in_(response_ids)))
+    for site_id, record_ids in named.items():
+        _empty_records(conn, site_id, record_ids)
+
+
+def erase_old_alerts(conn: Connection, raised_before: str) -> int:
+    """Alerts raised before `raised_before` whose response never came (a site
+    that stopped before sending it): erased too, with their records."""
+    orphans = list(
+        conn.execute(
+            select(alerts.c.site_id, alerts.c.id).where(
+                alerts.c.raised_at < raised_before,
+                ~alerts.c.response_id.in_(select(responses.c.id)),
+            )
+        )
+    )
+    for row in orphans:
+        conn.execute(
+            delete(alerts).where(alerts.c.site_id == row.site_id, alerts.c.id == row.id)
+        )
+        _empty_records(conn, row.site_id, [row.id])
+    return len(orphans)
+
+
+def _empty_records(conn: Connection, site_id: str, record_ids: list[str]) -> None:
     conn.execute(
         update(records)
         .where(
-            records.c.record_id.in_(response_ids + alert_ids),
+            records.c.site_id == site_id,
+            records.c.record_id.in_(record_ids),
             records.c.kind.in_(("response", "alert")),
         )
         .values(body="")

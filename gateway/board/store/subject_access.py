@@ -1,26 +1,46 @@
 """What the board adds to a site's answers about one person, for their copy.
 
-A site asks for one pseudonym (gateway subject-access); the board answers for
-that site's own responses only, as everywhere in sync: how each is being
-reviewed, its tags, its comments and staff notes, and which of the person's
-words are hidden from board members. The site already holds the answers.
+A site asks for one pseudonym and the ids of the responses it holds of theirs
+(gateway subject-access): the ids find those sent under an older pseudonym.
+The board answers for that site's own responses only, as everywhere in sync:
+each one's answers (for any the site no longer holds), how it is being
+reviewed, its tags, its comments and staff notes, which of the person's words
+are hidden from board members, and what staff did about its alerts.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, or_, select
 
-from gateway.board.schema import notes, redactions, response_tags, responses
+from gateway.board.schema import (
+    alerts,
+    answers,
+    notes,
+    redactions,
+    response_tags,
+    responses,
+)
 
 
-def held_for(conn: Connection, site_id: str, participant: str) -> list[dict]:
+def held_for(
+    conn: Connection, site_id: str, participant: str, response_ids: list[str]
+) -> list[dict]:
     found = [
         dict(row)
         for row in conn.execute(
-            select(responses.c.id, responses.c.review_status, responses.c.flagged)
+            select(
+                responses.c.id,
+                responses.c.flow_id,
+                responses.c.closed_at,
+                responses.c.review_status,
+                responses.c.flagged,
+            )
             .where(
                 responses.c.site_id == site_id,
-                responses.c.participant_id == participant,
+                or_(
+                    responses.c.participant_id == participant,
+                    responses.c.id.in_(response_ids),
+                ),
             )
             .order_by(responses.c.closed_at, responses.c.id)
         ).mappings()
@@ -50,4 +70,25 @@ def held_for(conn: Connection, site_id: str, participant: str) -> list[dict]:
             ).scalars()
         )
         response["flagged"] = bool(response["flagged"])
+        response["answers"] = [
+            dict(row)
+            for row in conn.execute(
+                select(answers.c.prompt, answers.c.raw, answers.c.state)
+                .where(answers.c.response_id == response_id)
+                .order_by(answers.c.position)
+            ).mappings()
+        ]
+        response["alerts"] = [
+            dict(row)
+            for row in conn.execute(
+                select(
+                    alerts.c.id,
+                    alerts.c.status,
+                    alerts.c.acknowledged_at,
+                    alerts.c.what_was_done,
+                )
+                .where(alerts.c.site_id == site_id, alerts.c.response_id == response_id)
+                .order_by(alerts.c.raised_at)
+            ).mappings()
+        ]
     return found
