@@ -88,9 +88,11 @@ def run_retention(db, app, now: datetime, dry_run: bool = False) -> Retained:
         with write_txn(db):
             store.retention.delete_responses(db, old[start : start + CHUNK])
     while True:
+        rows = store.retention.old_message_rows(db, cutoff, CHUNK)
+        if not any(rows.values()):
+            break
         with write_txn(db):
-            if not store.retention.delete_messages(db, cutoff, CHUNK):
-                break
+            store.retention.delete_message_rows(db, rows, cutoff)
     with write_txn(db):  # chosen again here: someone may have texted meanwhile
         numbers = store.retention.numbers_to_drop(
             db, idle_before, _consent_steps(runtime.flows), alerts_since

@@ -80,21 +80,44 @@ def old_messages(db: Database, before: str) -> dict[str, int]:
     return {"in": inbound, "out": outbound}
 
 
-def delete_messages(db: Database, before: str, limit: int) -> int:
-    """Delete up to `limit` texts in and up to `limit` out from before
-    `before`; how many went (call again until none do)."""
-    inbound = db.execute(
-        """DELETE FROM inbound_messages WHERE rowid IN (
-               SELECT rowid FROM inbound_messages WHERE received_at < ? LIMIT ?)""",
-        [before, limit],
-    ).rowcount
-    outbound = db.execute(
-        """DELETE FROM outbox WHERE rowid IN (
-               SELECT rowid FROM outbox WHERE created_at < ?
-                 AND status NOT IN ('pending', 'claimed') LIMIT ?)""",
-        [before, limit],
-    ).rowcount
-    return inbound + outbound
+def old_message_rows(db: Database, before: str, limit: int) -> dict[str, list]:
+    """Up to `limit` rows of texts in and of texts out from before `before`.
+    A read, to do before taking the write lock: texts in have no index by
+    time (one would slow every text), but the oldest come first by rowid."""
+    return {
+        "inbound_messages": [
+            row["rowid"]
+            for row in db.query(
+                """SELECT rowid FROM inbound_messages WHERE received_at < ?
+                   ORDER BY rowid LIMIT ?""",
+                [before, limit],
+            )
+        ],
+        "outbox": [
+            row["rowid"]
+            for row in db.query(
+                """SELECT rowid FROM outbox WHERE created_at < ?
+                   AND status NOT IN ('pending', 'claimed') LIMIT ?""",
+                [before, limit],
+            )
+        ],
+    }
+
+
+def delete_message_rows(db: Database, rows: dict[str, list], before: str) -> None:
+    """Delete the rows old_message_rows found, if they are still as old (and,
+    for a text out, still done with)."""
+    db.execute(
+        """DELETE FROM inbound_messages WHERE received_at < ?
+           AND rowid IN (SELECT value FROM json_each(?))""",
+        [before, json.dumps(rows["inbound_messages"])],
+    )
+    db.execute(
+        """DELETE FROM outbox WHERE created_at < ?
+           AND status NOT IN ('pending', 'claimed')
+           AND rowid IN (SELECT value FROM json_each(?))""",
+        [before, json.dumps(rows["outbox"])],
+    )
 
 
 def numbers_to_drop(
