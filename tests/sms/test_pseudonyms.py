@@ -203,7 +203,10 @@ def test_someone_with_an_alert_waiting_is_worked_out_before_anyone_else(
     assert first["phone"] == PHONE
 
 
-def test_the_upgrade_keeps_one_person_per_number_and_confirms_old_deletes(tmp_path):
+def upgraded_with_one_number_under(tmp_path, first: str, second: str, then):
+    """A database as it was before slow pseudonyms, with PHONE under both ids
+    `first` and `second` (made in that order) and whatever `then(db)` adds,
+    then upgraded."""
     import sqlite_utils
 
     from gateway.store import migrations
@@ -213,20 +216,29 @@ def test_the_upgrade_keeps_one_person_per_number_and_confirms_old_deletes(tmp_pa
     for migration in migrations.MIGRATIONS[:upto]:
         migration(db)
     db.execute(
-        """INSERT INTO participants (id, created_at) VALUES
-           ('under-the-old-key', 't1'), ('under-the-new-key', 't2')"""
+        "INSERT INTO participants (id, created_at) VALUES (?, 't1'), (?, 't2')",
+        [first, second],
     )
     db.execute(
-        """INSERT INTO participant_numbers (participant_id, phone) VALUES
-           ('under-the-old-key', ?), ('under-the-new-key', ?)""",
-        [PHONE, PHONE],
+        "INSERT INTO participant_numbers (participant_id, phone) VALUES (?, ?), (?, ?)",
+        [first, PHONE, second, PHONE],
     )
-    db.execute(
-        """INSERT INTO erasure_requests (id, participant_id, requested_at, channel)
-           VALUES ('e1', 'under-the-old-key', 't3', 'sms')"""
-    )
+    then(db)
     for migration in migrations.MIGRATIONS[upto:]:
         migration(db)
+    return db
+
+
+def test_the_upgrade_keeps_one_person_per_number_and_confirms_old_deletes(tmp_path):
+    db = upgraded_with_one_number_under(
+        tmp_path,
+        "under-the-old-key",
+        "under-the-new-key",
+        lambda db: db.execute(
+            """INSERT INTO erasure_requests (id, participant_id, requested_at, channel)
+               VALUES ('e1', 'under-the-old-key', 't3', 'sms')"""
+        ),
+    )
 
     numbers = list(db.query("SELECT participant_id FROM participant_numbers"))
     assert numbers == [{"participant_id": "under-the-new-key"}]
@@ -236,29 +248,15 @@ def test_the_upgrade_keeps_one_person_per_number_and_confirms_old_deletes(tmp_pa
 
 
 def test_the_upgrade_keeps_a_duty_contacts_number_over_a_newer_id(tmp_path):
-    import sqlite_utils
-
-    from gateway.store import migrations
-
-    db = sqlite_utils.Database(tmp_path / "old.sqlite3")
-    upto = migrations.MIGRATIONS.index(migrations.find_people_by_number)
-    for migration in migrations.MIGRATIONS[:upto]:
-        migration(db)
-    db.execute(
-        "INSERT INTO participants (id, created_at) "
-        "VALUES ('on-duty', 't1'), ('later', 't2')"
+    db = upgraded_with_one_number_under(
+        tmp_path,
+        "on-duty",
+        "later",
+        lambda db: db.execute(
+            """INSERT INTO duty_contacts (id, name, participant_id, added_at)
+               VALUES ('d1', 'Duty manager', 'on-duty', 't1')"""
+        ),
     )
-    db.execute(
-        """INSERT INTO participant_numbers (participant_id, phone) VALUES
-           ('on-duty', ?), ('later', ?)""",
-        [PHONE, PHONE],
-    )
-    db.execute(
-        """INSERT INTO duty_contacts (id, name, participant_id, added_at)
-           VALUES ('d1', 'Duty manager', 'on-duty', 't1')"""
-    )
-    for migration in migrations.MIGRATIONS[upto:]:
-        migration(db)
 
     numbers = list(db.query("SELECT participant_id FROM participant_numbers"))
     assert numbers == [{"participant_id": "on-duty"}]
