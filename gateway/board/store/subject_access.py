@@ -25,70 +25,68 @@ from gateway.board.schema import (
 def held_for(
     conn: Connection, site_id: str, participant: str, response_ids: list[str]
 ) -> list[dict]:
-    found = [
-        dict(row)
-        for row in conn.execute(
-            select(
-                responses.c.id,
-                responses.c.flow_id,
-                responses.c.closed_at,
-                responses.c.review_status,
-                responses.c.flagged,
-            )
-            .where(
-                responses.c.site_id == site_id,
-                or_(
-                    responses.c.participant_id == participant,
-                    responses.c.id.in_(response_ids),
-                ),
-            )
-            .order_by(responses.c.closed_at, responses.c.id)
-        ).mappings()
-    ]
+    found = _rows(
+        conn,
+        select(
+            responses.c.id,
+            responses.c.flow_id,
+            responses.c.closed_at,
+            responses.c.review_status,
+            responses.c.flagged,
+        )
+        .where(
+            responses.c.site_id == site_id,
+            or_(
+                responses.c.participant_id == participant,
+                responses.c.id.in_(response_ids),
+            ),
+        )
+        .order_by(responses.c.closed_at, responses.c.id),
+    )
     for response in found:
-        response_id = response["id"]
-        response["tags"] = list(
-            conn.execute(
-                select(response_tags.c.tag)
-                .where(response_tags.c.response_id == response_id)
-                .order_by(response_tags.c.tag)
-            ).scalars()
-        )
-        response["notes"] = [
-            dict(row)
-            for row in conn.execute(
-                select(notes.c.body, notes.c.staff_only, notes.c.created_at)
-                .where(notes.c.response_id == response_id)
-                .order_by(notes.c.id)
-            ).mappings()
-        ]
-        response["hidden"] = list(
-            conn.execute(
-                select(redactions.c.passage)
-                .where(redactions.c.response_id == response_id)
-                .order_by(redactions.c.id)
-            ).scalars()
-        )
+        of_it = response["id"]
         response["flagged"] = bool(response["flagged"])
-        response["answers"] = [
-            dict(row)
-            for row in conn.execute(
-                select(answers.c.prompt, answers.c.raw, answers.c.state)
-                .where(answers.c.response_id == response_id)
-                .order_by(answers.c.position)
-            ).mappings()
-        ]
-        response["alerts"] = [
-            dict(row)
-            for row in conn.execute(
-                select(
-                    alerts.c.id,
-                    alerts.c.status,
-                    alerts.c.acknowledged_at,
-                    alerts.c.what_was_done,
-                )
-                .where(alerts.c.site_id == site_id, alerts.c.response_id == response_id)
-                .order_by(alerts.c.raised_at)
-            ).mappings()
-        ]
+        response["tags"] = _values(
+            conn,
+            select(response_tags.c.tag)
+            .where(response_tags.c.response_id == of_it)
+            .order_by(response_tags.c.tag),
+        )
+        response["notes"] = _rows(
+            conn,
+            select(notes.c.body, notes.c.staff_only, notes.c.created_at)
+            .where(notes.c.response_id == of_it)
+            .order_by(notes.c.id),
+        )
+        response["hidden"] = _values(
+            conn,
+            select(redactions.c.passage)
+            .where(redactions.c.response_id == of_it)
+            .order_by(redactions.c.id),
+        )
+        response["answers"] = _rows(
+            conn,
+            select(answers.c.prompt, answers.c.raw, answers.c.state)
+            .where(answers.c.response_id == of_it)
+            .order_by(answers.c.position),
+        )
+        response["alerts"] = _rows(
+            conn,
+            select(
+                alerts.c.id,
+                alerts.c.status,
+                alerts.c.acknowledged_at,
+                alerts.c.what_was_done,
+            )
+            .where(alerts.c.site_id == site_id, alerts.c.response_id == of_it)
+            .order_by(alerts.c.raised_at),
+        )
     return found
+
+
+def _rows(conn: Connection, query) -> list[dict]:
+    return [dict(row) for row in conn.execute(query).mappings()]
+
+
+def _values(conn: Connection, query) -> list:
+    return list(conn.execute(query).scalars())
