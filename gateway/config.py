@@ -40,6 +40,8 @@ def load_config(
     config["INSTANCE_PATH"] = str(instance)
     if not config["DATABASE"]:
         config["DATABASE"] = str(instance / "gateway.sqlite3")
+    if config["BOARD_DATABASE_URL"]:
+        config["BOARD_DATABASE"] = config["BOARD_DATABASE_URL"]
     if not config["BOARD_DATABASE"]:
         config["BOARD_DATABASE"] = str(instance / "board.sqlite3")
     return config

@@ -98,3 +98,28 @@ def hours_span(text: str) -> str:
 
     parse_span(text)
     return text
+
+
+FFT_MODE_NAMES = (
+    "Mode SMS",
+    "Mode Electronic Discharge",
+    "Mode Electronic Home",
+    "Mode Paper Discharge",
+    "Mode Paper Home",
+    "Mode Telephone",
+    "Mode Online",
+    "Mode Other",
+)
+
+
+def channel_modes(text: str) -> dict[str, str]:
+    """channel=FFT mode pairs, such as "sms=Mode SMS,kiosk=Mode Online"."""
+    found: dict[str, str] = {}
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        channel, _, mode = (p.strip() for p in part.partition("="))
+        if not channel or mode not in FFT_MODE_NAMES:
+            raise ValueError(
+                "use channel=mode pairs, with modes from: " + ", ".join(FFT_MODE_NAMES)
+            )
+        found[channel.lower()] = mode
+    return found

@@ -12,6 +12,7 @@ from gateway.setting_types import (
     a_role,
     at_least_20,
     between,
+    channel_modes,
     flag,
     hours_span,
     minutes_in_a_day,
@@ -41,6 +42,15 @@ SETTINGS: tuple[Setting, ...] = (
         "Where a board keeps every site's responses, its users and their "
         "reviews: a SQLite file, or a SQLAlchemy database URL. Default: "
         "board.sqlite3 in the instance folder. Only roles board and both.",
+    ),
+    Setting(
+        "GATEWAY_BOARD_DATABASE_URL",
+        "BOARD_DATABASE_URL",
+        None,
+        "A board on PostgreSQL: its SQLAlchemy URL, such as "
+        "postgresql+psycopg://gateway@db.example/board. Wins over "
+        "GATEWAY_BOARD_DATABASE. Several board processes may share it.",
+        secret=True,
     ),
     Setting(
         "GATEWAY_BOARD_IDLE_MINUTES",
@@ -320,6 +330,61 @@ SETTINGS: tuple[Setting, ...] = (
         48,
         "Board: a site not heard from for this many hours is flagged.",
         positive_int,
+    ),
+    Setting(
+        "GATEWAY_SMALL_NUMBERS_BELOW",
+        "SMALL_NUMBERS_BELOW",
+        5,
+        "Board: a count from 1 to one less than this is shown to members, and "
+        "in anything published, as * (NHS England's rule for FFT data).",
+        between(2, 100, "responses"),
+    ),
+    Setting(
+        "GATEWAY_FFT_MODES",
+        "FFT_MODES",
+        channel_modes(
+            "sms=Mode SMS,kiosk=Mode Electronic Discharge,paper=Mode Paper Discharge"
+        ),
+        "Board: which FFT collection mode each channel counts as in the "
+        "monthly return: channel=mode, separated by commas. Others count "
+        "as Mode Other.",
+        channel_modes,
+    ),
+    Setting(
+        "GATEWAY_FFT_ORG_CODE",
+        "FFT_ORG_CODE",
+        "",
+        "Board: the organisation's ODS code, for the FFT return's Org code.",
+        empty_allowed=True,
+    ),
+    Setting(
+        "GATEWAY_FFT_ORG_NAME",
+        "FFT_ORG_NAME",
+        "",
+        "Board: the organisation's name, for the FFT return's Org name.",
+        empty_allowed=True,
+    ),
+    Setting(
+        "GATEWAY_FFT_PARENT_CODE",
+        "FFT_PARENT_CODE",
+        "",
+        "Board: the parent (ICB) code, for the FFT return's Parent org code.",
+        empty_allowed=True,
+    ),
+    Setting(
+        "GATEWAY_FFT_PARENT_NAME",
+        "FFT_PARENT_NAME",
+        "",
+        "Board: the parent (ICB) name, for the FFT return's Parent name.",
+        empty_allowed=True,
+    ),
+    Setting(
+        "GATEWAY_FFT_SITE_CODES",
+        "FFT_SITE_CODES",
+        "",
+        "Board: each site's ODS code for the FFT return: site name=code, "
+        "separated by commas.",
+        empty_allowed=True,
     ),
     Setting(
         "GATEWAY_SERVE_ONE_CORE",
