@@ -16,6 +16,7 @@ from gateway.cli.board_commands import board
 from gateway.cli.data_commands import backup, export
 from gateway.cli.demo_command import demo
 from gateway.cli.duty_commands import duty
+from gateway.cli.fft_commands import board_fft_return  # noqa: F401 - adds to board
 from gateway.cli.flow_commands import flows
 from gateway.cli.kiosk_commands import kiosk
 from gateway.cli.privacy_commands import erase, retention, subject_access

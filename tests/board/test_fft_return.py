@@ -1,0 +1,204 @@
+"""The NHS Friends and Family Test monthly return, checked cell by cell
+against figures worked out by hand (docs/figures.md says the rules)."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+from sqlalchemy import update
+
+from gateway.board.database import writing
+from gateway.board.fft import COLUMNS
+from gateway.board.schema import responses
+
+MONTH = "2026-11"
+
+
+def fft(value: str | None, state: str = "answered") -> list[dict]:
+    return [
+        {"step_id": "overall", "value": value, "raw": value, "state": state},
+        {"step_id": "why", "value": "the staff", "raw": "the staff"},
+    ]
+
+
+@pytest.fixture
+def november(board):
+    """A month of answers, with what must not count mixed in.
+
+    Oak House: Lounge kiosk 3 very good, 2 good, 1 don't know; Garden room
+    kiosk 1 poor, 1 very poor; by text 1 good (a partial response) and 1
+    neither; 1 very good on a paper card. Elm Court, by text: NHS England's
+    own example, 10 very good, 3 good, 1 neither, 1 don't know. Ash Lodge:
+    nothing this month."""
+
+    def add(site, value, times=1, **fields):
+        fields.setdefault("flow_id", "friends-and-family")
+        fields.setdefault("closed_at", "2026-11-15T10:00:00Z")
+        return [
+            board.add_response(
+                site, fft(value) if value else fft(None, "no_answer"), **fields
+            )
+            for _ in range(times)
+        ]
+
+    add("Oak House", "very_good", 3, channel="kiosk", kiosk="Lounge")
+    add("Oak House", "good", 2, channel="kiosk", kiosk="Lounge")
+    add("Oak House", "dont_know", channel="kiosk", kiosk="Lounge")
+    add("Oak House", "poor", channel="kiosk", kiosk="Garden room")
+    add("Oak House", "very_poor", channel="kiosk", kiosk="Garden room")
+    add("Oak House", "good", channel="sms", status="partial")
+    add("Oak House", "neither", channel="sms", closed_at="2026-11-30T23:59:59Z")
+    add("Oak House", "very_good", channel="paper")
+    add("Elm Court", "very_good", 10, channel="sms")
+    add("Elm Court", "good", 3, channel="sms")
+    add("Elm Court", "neither", channel="sms")
+    add("Elm Court", "dont_know", channel="sms")
+    board.add_site("Ash Lodge")
+    # None of these count:
+    test_ids = add("Oak House", "very_good", 2, channel="kiosk", kiosk="Lounge")
+    with writing(board.engine) as conn:
+        conn.execute(
+            update(responses).where(responses.c.id.in_(test_ids)).values(is_test=True)
+        )
+    add("Oak House", None, channel="sms", status="partial")  # FFT not answered
+    add("Oak House", "good", channel="sms", flow_id="ffq")  # another flow's step
+    add("Oak House", "poor", channel="sms", closed_at="2026-10-31T23:59:59Z")
+    add("Oak House", "poor", channel="sms", closed_at="2026-12-01T00:00:00Z")
+    return board
+
+
+def the_return(runner, *args) -> list[dict]:
+    result = runner.invoke(["board", "fft-return", "--month", MONTH, *args])
+    assert result.exit_code == 0, result.output
+    found = list(csv.DictReader(io.StringIO(result.stdout)))
+    assert found and list(found[0]) == list(COLUMNS)
+    return found
+
+
+def row_of(rows: list[dict], site: str = "", ward: str = "") -> dict:
+    (found,) = [r for r in rows if r["Site name"] == site and r["Ward name"] == ward]
+    return found
+
+
+COUNTS = (
+    "1 Very Good",
+    "2 Good",
+    "3 Neither good nor poor",
+    "4 Poor",
+    "5 Very poor",
+    "6 Dont Know",
+    "Total Responses",
+)
+MODES = (
+    "Mode SMS",
+    "Mode Electronic Discharge",
+    "Mode Electronic Home",
+    "Mode Paper Discharge",
+    "Mode Paper Home",
+    "Mode Telephone",
+    "Mode Online",
+    "Mode Other",
+)
+
+
+def cells(row: dict, names) -> list[str]:
+    return [row[name] for name in names]
+
+
+def test_the_return_holds_the_counts_worked_out_by_hand(november, runner):
+    rows = the_return(runner)
+    levels = [(r["Level"], r["Site name"], r["Ward name"]) for r in rows]
+    assert levels == [
+        ("Organisation", "", ""),
+        ("Site", "Ash Lodge", ""),
+        ("Site", "Elm Court", ""),
+        ("Site", "Oak House", ""),
+        ("Ward", "Oak House", "No ward or kiosk"),
+        ("Ward", "Oak House", "Garden room"),
+        ("Ward", "Oak House", "Lounge"),
+    ]
+    organisation = row_of(rows)
+    assert cells(organisation, COUNTS) == ["14", "6", "2", "1", "1", "2", "26"]
+    # From summed counts, never an average of the sites' (that would be 0.7515).
+    assert organisation["Prop_Pos"] == "0.7692"
+    assert organisation["Prop_Neg"] == "0.0769"
+    assert cells(organisation, MODES) == ["17", "8", "0", "1", "0", "0", "0", "0"]
+    assert organisation["Yearnumber"] == "2026-27"
+    assert organisation["Periodname"] == "NOVEMBER"
+
+    elm = row_of(rows, "Elm Court")  # NHS England's example: 13/15, and 0
+    assert cells(elm, COUNTS) == ["10", "3", "1", "0", "0", "1", "15"]
+    assert (elm["Prop_Pos"], elm["Prop_Neg"]) == ("0.8667", "0.0000")
+
+    oak = row_of(rows, "Oak House")  # Don't know is in the total
+    assert cells(oak, COUNTS) == ["4", "3", "1", "1", "1", "1", "11"]
+    assert (oak["Prop_Pos"], oak["Prop_Neg"]) == ("0.6364", "0.1818")
+    assert cells(oak, MODES) == ["2", "8", "0", "1", "0", "0", "0", "0"]
+
+    ash = row_of(rows, "Ash Lodge")  # no responses: no percentage, not 0%
+    assert cells(ash, COUNTS) == ["0"] * 7
+    assert (ash["Prop_Pos"], ash["Prop_Neg"]) == ("", "")
+
+    lounge = row_of(rows, "Oak House", "Lounge")
+    assert cells(lounge, COUNTS) == ["3", "2", "0", "0", "0", "1", "6"]
+    assert (lounge["Prop_Pos"], lounge["Prop_Neg"]) == ("0.8333", "0.0000")
+    garden = row_of(rows, "Oak House", "Garden room")
+    assert cells(garden, COUNTS) == ["0", "0", "0", "1", "1", "0", "2"]
+    assert (garden["Prop_Pos"], garden["Prop_Neg"]) == ("0.0000", "1.0000")
+    elsewhere = row_of(rows, "Oak House", "No ward or kiosk")  # a text, a card
+    assert cells(elsewhere, COUNTS) == ["1", "1", "1", "0", "0", "0", "3"]
+    assert cells(elsewhere, MODES) == ["2", "0", "0", "1", "0", "0", "0", "0"]
+    # The statutory return is exact: nothing is hidden, however small.
+    assert not any("*" in r.values() for r in rows)
+
+
+def test_the_month_is_the_organisations_local_month(board, runner):
+    # 30 September 23:30 UTC is 00:30 on 1 October in London (summer time).
+    board.add_response(
+        "Oak House",
+        fft("good"),
+        flow_id="friends-and-family",
+        closed_at="2026-09-30T23:30:00Z",
+    )
+    board.add_response(
+        "Oak House",
+        fft("poor"),
+        flow_id="friends-and-family",
+        closed_at="2026-10-31T23:59:00Z",
+    )  # GMT again: October
+    result = runner.invoke(["board", "fft-return", "--month", "2026-10"])
+    assert result.exit_code == 0, result.output
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    assert cells(row_of(rows), COUNTS) == ["0", "1", "0", "1", "0", "0", "2"]
+    assert row_of(rows)["Yearnumber"] == "2026-27"
+
+
+def test_the_return_can_be_written_to_a_file_and_names_the_organisation(
+    november, runner, tmp_path, monkeypatch
+):
+    monkeypatch.setenv("GATEWAY_FFT_ORG_CODE", "RXX")
+    monkeypatch.setenv("GATEWAY_FFT_ORG_NAME", "Example Care Trust")
+    monkeypatch.setenv("GATEWAY_FFT_SITE_CODES", "Oak House=RXX01, Elm Court=RXX02")
+    monkeypatch.setenv("GATEWAY_FFT_MODES", "sms=Mode SMS,kiosk=Mode Online")
+    target = tmp_path / "return.csv"
+    result = runner.invoke(["board", "fft-return", "--month", MONTH, "-o", str(target)])
+    assert result.exit_code == 0, result.output
+    assert "26 answer(s) from 3 site(s)" in result.stderr
+    with target.open(newline="", encoding="utf-8") as written:
+        rows = list(csv.DictReader(written))
+    oak = row_of(rows, "Oak House")
+    assert (oak["Org code"], oak["Org name"], oak["Site code"]) == (
+        "RXX",
+        "Example Care Trust",
+        "RXX01",
+    )
+    assert cells(oak, MODES) == ["2", "0", "0", "0", "0", "0", "8", "1"]
+
+
+@pytest.mark.parametrize("month", ["November", "2026-13", "26-11", "1999-12"])
+def test_a_month_that_is_not_one_is_refused_in_plain_words(board, runner, month):
+    result = runner.invoke(["board", "fft-return", "--month", month])
+    assert result.exit_code == 2
+    assert "like 2026-11" in result.output
