@@ -12,6 +12,7 @@ from sqlalchemy import update
 from gateway.board.database import writing
 from gateway.board.fft import COLUMNS
 from gateway.board.schema import responses
+from tests.board.pages import set_clock
 
 MONTH = "2026-11"
 
@@ -202,3 +203,120 @@ def test_a_month_that_is_not_one_is_refused_in_plain_words(board, runner, month)
     result = runner.invoke(["board", "fft-return", "--month", month])
     assert result.exit_code == 2
     assert "like 2026-11" in result.output
+
+
+# The page ------------------------------------------------------------------------
+
+
+def table_rows(page: str, caption: str) -> dict[str, list[str]]:
+    """A table's rows by their heading cell, as text."""
+    import re
+
+    table = page.split(caption, 1)[1].split("</table>", 1)[0]
+    found = {}
+    for row in re.findall(r"<tr[^>]*>(.*?)</tr>", table, re.S)[1:]:
+        heading = re.sub(
+            r"<[^>]+>", "", re.search(r"<th[^>]*>(.*?)</th>", row, re.S)[1]
+        )
+        found[" ".join(heading.split())] = [
+            " ".join(cell.split())
+            for cell in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)
+        ]
+    return found
+
+
+def test_staff_see_the_month_exact_and_can_download_it(november):
+    set_clock(november, "2026-12-05T09:00:00Z")
+    staff = november.browser("staff")
+    page = staff.get("/board/fft-return").get_data(as_text=True)  # last month
+    assert "Friends and Family Test: November 2026" in page
+    answers = table_rows(page, "Answers in November 2026")
+    assert answers["All sites"] == [
+        "14",
+        "6",
+        "2",
+        "1",
+        "1",
+        "2",
+        "26",
+        "76.9%",
+        "7.7%",
+    ]
+    assert answers["Ash Lodge"] == ["0"] * 7 + ["None", "None"]
+    assert answers["Oak House: Garden room"] == [
+        "0",
+        "0",
+        "0",
+        "1",
+        "1",
+        "0",
+        "2",
+        "0.0%",
+        "100.0%",
+    ]
+    modes = table_rows(page, "How people answered in November 2026")
+    assert modes["Oak House"] == ["2", "8", "0", "1", "0", "0", "0", "0"]
+    download = staff.get("/board/fft-return.csv?month=2026-11")
+    assert download.status_code == 200
+    assert download.headers["Content-Disposition"] == (
+        'attachment; filename="fft-return-2026-11.csv"'
+    )
+    rows = list(csv.DictReader(io.StringIO(download.get_data(as_text=True))))
+    assert cells(row_of(rows, "Oak House", "Garden room"), COUNTS)[-1] == "2"
+
+
+def test_members_see_small_numbers_hidden_on_the_page_and_in_the_file(november):
+    member = november.browser("member")
+    page = member.get("/board/fft-return?month=2026-11").get_data(as_text=True)
+    answers = table_rows(page, "Answers in November 2026")
+    assert answers["Oak House: Garden room"] == ["*"] * 9  # 2 answers
+    assert answers["Oak House: No ward or kiosk"] == ["*"] * 9  # 3 answers
+    assert answers["Oak House: Lounge"][6] == "6"
+    assert answers["Elm Court"][6] == "15"
+    assert "A star means from 1 to 4 answers." in page
+    download = member.get("/board/fft-return.csv?month=2026-11")
+    assert (
+        'filename="fft-return-2026-11-small-numbers-hidden.csv"'
+        in (download.headers["Content-Disposition"])
+    )
+    rows = list(csv.DictReader(io.StringIO(download.get_data(as_text=True))))
+    garden = row_of(rows, "Oak House", "Garden room")
+    assert cells(garden, COUNTS) == ["*"] * 7
+    assert (garden["Prop_Pos"], garden["Prop_Neg"]) == ("*", "*")
+
+
+def test_someone_limited_to_a_site_sees_only_that_site(november):
+    member = november.browser("member", sites=("Elm Court",))
+    page = member.get("/board/fft-return?month=2026-11").get_data(as_text=True)
+    answers = table_rows(page, "Answers in November 2026")
+    assert list(answers) == ["Your sites", "Elm Court"]
+    assert answers["Your sites"][6] == "15"
+    assert "Oak House" not in page
+    rows = list(
+        csv.DictReader(
+            io.StringIO(
+                member.get("/board/fft-return.csv?month=2026-11").get_data(as_text=True)
+            )
+        )
+    )
+    assert {r["Site name"] for r in rows} == {"", "Elm Court"}
+
+
+@pytest.mark.parametrize("month", ["2026-13", "x" * 5000, "2020-01"])
+def test_a_month_not_on_the_list_is_answered_kindly(november, month):
+    set_clock(november, "2026-12-05T09:00:00Z")
+    staff = november.browser("staff")
+    page = staff.get("/board/fft-return", query_string={"month": month})
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    assert "There is a problem" in text
+    assert "Choose a month from the list." in text
+    assert (
+        staff.get("/board/fft-return.csv", query_string={"month": month}).status_code
+        == 400
+    )
+
+
+def test_the_page_needs_signing_in(november):
+    assert november.browser().get("/board/fft-return").status_code == 302
+    assert november.browser().get("/board/fft-return.csv").status_code == 302

@@ -108,6 +108,7 @@ def load_routes() -> None:
         account,
         activity,
         auth,
+        fft_return,
         inbox,
         paper,
         people,
