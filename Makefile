@@ -10,7 +10,7 @@ PORT ?= 8080
 
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: run test install install-test browser messages
+.PHONY: run test install install-test browser postgresql messages
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -35,7 +35,17 @@ browser:
 		$$SUDO apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium; }
 
-test: install-test browser
+# The board's tests also run on PostgreSQL: they start Debian's binaries
+# (initdb, postgres) themselves, in a folder of their own, and never use the
+# server that the package may start.
+postgresql:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { \
+		echo "Installing Debian's postgresql for the board's tests"; \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq postgresql; }
+
+test: install-test browser postgresql
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 

@@ -20,16 +20,64 @@ from gateway import create_app
 from gateway.cli import cli
 from gateway.db import connect
 
-# The kiosk's browser fixtures (Debian's Chromium through Playwright).
-pytest_plugins = ["tests.kiosk.browser"]
+# The kiosk's browser fixtures (Debian's Chromium through Playwright), and a
+# throwaway PostgreSQL for the board's tests.
+pytest_plugins = ["tests.kiosk.browser", "tests.postgres"]
 
 REPO = Path(__file__).resolve().parent.parent
 GATEWAY = str(Path(sys.executable).with_name("gateway"))
+# The engines a board's tests run on: each such test runs once on each.
+BOARD_ENGINES = ("sqlite", "postgresql")
+# Markers for a test (or a module) whose board runs on one engine only.
+ONLY_ON = {"sqlite_board": "sqlite", "postgresql_board": "postgresql"}
+
+
+def pytest_configure(config) -> None:
+    for marker, engine in ONLY_ON.items():
+        config.addinivalue_line(
+            "markers", f"{marker}: the board is on {engine} only (say why beside it)"
+        )
+
+
+def pytest_generate_tests(metafunc) -> None:
+    """Every test that uses `board_engine` (through the board's fixtures) runs
+    on SQLite and on PostgreSQL, named [sqlite] and [postgresql]."""
+    if "board_engine" not in metafunc.fixturenames:
+        return
+    engines = BOARD_ENGINES
+    for marker, engine in ONLY_ON.items():
+        if metafunc.definition.get_closest_marker(marker) is not None:
+            engines = (engine,)
+    metafunc.parametrize("board_engine", engines, indirect=True)
 
 
 @pytest.fixture
 def test_config(tmp_path) -> dict:
     return {"TESTING": True, "INSTANCE_PATH": str(tmp_path / "instance")}
+
+
+# The board's database: SQLite, or a throwaway PostgreSQL (its fixtures are in
+# tests/postgres.py) ------------------------------------------------------------
+
+
+@pytest.fixture
+def board_engine(request) -> str:
+    """The engine this test's board is on (pytest_generate_tests chooses)."""
+    return getattr(request, "param", "sqlite")
+
+
+@pytest.fixture
+def board_settings(board_engine, request) -> dict:
+    """The settings that put this test's board on its engine: nothing for
+    SQLite (board.sqlite3 in the instance folder), else a new database."""
+    if board_engine == "sqlite":
+        return {}
+    return {"BOARD_DATABASE_URL": request.getfixturevalue("postgres_url")}
+
+
+def board_environment(settings: dict) -> dict:
+    """board_settings as the environment of a `gateway` process."""
+    return {f"GATEWAY_{key}": value for key, value in settings.items()}
 
 
 @pytest.fixture
@@ -277,13 +325,14 @@ def sms_runtime(sms_app):
 
 
 @pytest.fixture
-def board(tmp_path):
-    """A board install served by `gateway serve` on 127.0.0.1: .url, .env, .process."""
+def board(tmp_path, board_settings):
+    """A board install served by `gateway serve` on 127.0.0.1: .url, .env,
+    .process; on each engine."""
     from types import SimpleNamespace
 
     from tests.sync.helpers import install
 
-    env = install(tmp_path / "board", "board")
+    env = install(tmp_path / "board", "board", **board_environment(board_settings))
     port = free_port()
     with serve_gateway(env, tmp_path / "board.log", port) as (url, process):
         yield SimpleNamespace(url=url, env=env, process=process, port=port)

@@ -156,9 +156,12 @@ def offer_enrolment(conn: Connection, name: str, now: datetime) -> tuple[str, st
     )
     expires = iso(now + timedelta(hours=ENROL_CODE_HOURS))
     site = sites.site(conn, name=name)
-    if site is None:
-        sites.add_site(conn, name, code_hash(code), expires, iso(now))
-    elif site["enrolled_at"] is None and site["revoked_at"] is None:
+    if site is None and sites.add_site_if_new(
+        conn, name, code_hash(code), expires, iso(now)
+    ):
+        return code, expires
+    site = site or sites.site(conn, name=name)  # added meanwhile, elsewhere
+    if site["enrolled_at"] is None and site["revoked_at"] is None:
         sites.new_enrol_code(conn, name, code_hash(code), expires)
     else:
         raise EnrolmentRefused(name)

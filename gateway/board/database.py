@@ -6,6 +6,10 @@ organisation can give a PostgreSQL URL instead, since no board query uses
 SQLite's own SQL. On SQLite, a write begins with BEGIN IMMEDIATE so that
 concurrent writers queue instead of failing half way, WAL lets readers go on
 meanwhile, and synchronous=FULL keeps a stored record through a power cut.
+On PostgreSQL (psycopg 3), several board processes may share the database: a
+write is READ COMMITTED, and the store makes each change safe there with
+unique keys, ON CONFLICT, row locks and, where order matters, an advisory
+lock (store/portable.py); a read is one REPEATABLE READ, READ ONLY snapshot.
 Opening the engine creates nothing: only `gateway init` and `gateway migrate`
 make the file.
 """
@@ -19,7 +23,7 @@ from pathlib import Path
 
 from flask import current_app
 from sqlalchemy import Connection, Engine, create_engine, event
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 
 BUSY_TIMEOUT_SECONDS = 30
 WRITE = "board_write"  # the execution option a write transaction carries
@@ -27,6 +31,8 @@ WRITE = "board_write"  # the execution option a write transaction carries
 # unless told). The inbox reads responses by id all over a large file, and at
 # 200,000 responses a word search counted in half the time with 32 MB.
 CACHE_KIB = 32_000
+WRITES_SEE = "READ COMMITTED"  # PostgreSQL's isolation levels, for writes
+READS_SEE = "REPEATABLE READ"  # and for reads: one snapshot of the whole read
 
 
 def current_engine() -> Engine:
@@ -34,19 +40,31 @@ def current_engine() -> Engine:
     return current_app.extensions["board_engine"]
 
 
-def database_url(setting: str) -> str:
-    """GATEWAY_BOARD_DATABASE as a URL: a plain path is a SQLite file."""
-    if "://" in setting:
-        return setting
-    return f"sqlite:///{Path(setting).resolve()}"
+def database_url(setting: str) -> URL:
+    """GATEWAY_BOARD_DATABASE as a URL: a plain path is a SQLite file, and
+    `postgresql://` with no driver named is PostgreSQL through psycopg 3."""
+    if "://" not in setting:
+        return make_url(f"sqlite:///{Path(setting).resolve()}")
+    url = make_url(setting)
+    if url.drivername == "postgresql":
+        return url.set(drivername="postgresql+psycopg")
+    return url
+
+
+def shown(setting: str) -> str:
+    """Where the board's database is, to print: a URL without its password."""
+    return database_url(setting).render_as_string(hide_password=True)
 
 
 def make_engine(setting: str, create: bool = False) -> Engine:
     """The board's engine. Unless `create`, a missing SQLite file is an error
-    when first used, never an empty new database."""
-    url = make_url(database_url(setting))
+    when first used, never an empty new database. (PostgreSQL's database is
+    made by its administrator: see docs/board.md.)"""
+    url = database_url(setting)
     if url.get_backend_name() != "sqlite":
-        return create_engine(url, pool_pre_ping=True)
+        # READ COMMITTED whatever the server's default: what the store's
+        # writes are made safe for (a stricter level would fail them instead).
+        return create_engine(url, pool_pre_ping=True, isolation_level=WRITES_SEE)
     path = Path(url.database)
     if create:
         _create_private(path)
@@ -89,9 +107,14 @@ def writing(engine: Engine) -> Iterator[Connection]:
 
 @contextmanager
 def reading(engine: Engine) -> Iterator[Connection]:
-    """A transaction that only reads: one consistent view, never a write lock."""
-    with engine.connect() as conn, conn.begin():
-        yield conn
+    """A transaction that only reads: one consistent view, never a write lock.
+    (On PostgreSQL every statement would otherwise see what was committed
+    since the one before, and a write in it fails.)"""
+    with engine.connect() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execution_options(isolation_level=READS_SEE, postgresql_readonly=True)
+        with conn.begin():
+            yield conn
 
 
 def _create_private(path: Path) -> None:

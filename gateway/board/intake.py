@@ -4,13 +4,17 @@ The batch is one transaction. Each record gets a status: stored, already_had
 (the same id with the same content: a repeat, a no-op), or rejected with a
 reason (the same id with other content is a conflict; an id another site
 holds; a body the board cannot read). A record that cannot be stored is
-undone alone and never blocks the rest.
+undone alone and never blocks the rest. Several board processes may take
+the same batch at once (on PostgreSQL): the record's unique key decides which
+stores it, and only that one writes what the record carries; the other's
+insert waits for it, then finds the record already had.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import math
 from collections.abc import Callable
 
 from sqlalchemy import exc
@@ -68,6 +72,7 @@ def accept_batch(
     """Store a batch in the caller's write transaction; each record's status."""
     if not isinstance(records, list):
         raise ValueError("records must be a list")
+    board_store.one_batch_at_a_time(conn, site["site_id"])
     said_freely = own_words or steps_of_more_than_one_word
     return [_accept(conn, site, item, now, said_freely) for item in records]
 
@@ -200,6 +205,7 @@ def _owner_problem(db, site: dict, kind: str, record_id: str, data: dict):
 
 
 PLAIN = (str, int, float, bool, type(None))
+WHOLE_NUMBERS = range(-(2**63), 2**63)  # what SQLite can store as a number
 
 
 def _plain_values(data: dict) -> bool:
@@ -208,11 +214,22 @@ def _plain_values(data: dict) -> bool:
     fault rather than the record's.)"""
     answers = data.get("answers", [])
     if not isinstance(answers, list) or not all(
-        isinstance(answer, dict) and all(isinstance(v, PLAIN) for v in answer.values())
+        isinstance(answer, dict) and all(map(_plain, answer.values()))
         for answer in answers
     ):
         return False
-    return all(isinstance(v, PLAIN) for k, v in data.items() if k != "answers")
+    return all(_plain(v) for k, v in data.items() if k != "answers")
+
+
+def _plain(value) -> bool:
+    """Text, a number or empty, which every engine stores alike: not a whole
+    number beyond 64 bits, nor NaN or infinity (SQLite refuses them or keeps
+    NULL where PostgreSQL would keep their digits or 'NaN')."""
+    if isinstance(value, float):
+        return math.isfinite(value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value in WHOLE_NUMBERS
+    return isinstance(value, PLAIN)
 
 
 def _is_opt_change(data: dict) -> bool:

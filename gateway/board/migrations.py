@@ -13,18 +13,22 @@ and then read and tidied by hand. Never edit a revision that has shipped.
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine, text
 
 from gateway.board.database import make_engine
 from gateway.board.schema import WORD_INDEX
+from gateway.board.store.portable import lock_key
 
 SCRIPTS = Path(__file__).with_name("alembic")
+UPGRADE_LOCK = lock_key("upgrading the board's schema")  # held on PostgreSQL
 
 
 def _config(connection=None) -> Config:
@@ -48,13 +52,21 @@ def revisions() -> list[str]:
 
 
 def pending(engine: Engine) -> list[str]:
-    """Revisions the database has not had, oldest first: a read. A database
-    that does not exist yet is waiting for all of them."""
+    """Revisions the database has not had, oldest first: a read. A SQLite
+    file that does not exist yet is waiting for all of them; a PostgreSQL
+    database that cannot be reached is an error (OperationalError), not a
+    database to upgrade."""
     try:
         with engine.connect() as conn:
-            current = set(MigrationContext.configure(conn).get_current_heads())
-    except Exception:  # no file yet: nothing applied  # noqa: BLE001
+            return _pending_in(conn)
+    except Exception:  # noqa: BLE001 - on SQLite: no file yet, nothing applied
+        if engine.dialect.name != "sqlite":
+            raise
         return revisions()
+
+
+def _pending_in(conn: Connection) -> list[str]:
+    current = set(MigrationContext.configure(conn).get_current_heads())
     if not current:
         return revisions()
     scripts = ScriptDirectory.from_config(_config())
@@ -67,17 +79,39 @@ def pending(engine: Engine) -> list[str]:
 
 
 def upgrade(setting: str) -> list[str]:
-    """Create the database if need be and apply what is pending; what ran."""
+    """Create the database if need be and apply what is pending; what ran.
+    On PostgreSQL, `gateway migrate` run on two servers at once takes turns:
+    the second finds nothing left to do."""
     engine = make_engine(setting, create=True)
     try:
-        waiting = pending(engine)
-        if waiting:
-            with engine.connect() as conn:
+        if not pending(engine):  # a read: no lock just to find nothing
+            return []
+        with engine.connect() as conn, _one_upgrade_at_a_time(conn):
+            waiting = _pending_in(conn)
+            conn.commit()  # Alembic begins its own transactions
+            if waiting:
                 command.upgrade(_config(conn), "head")
                 conn.commit()
         return waiting
     finally:
         engine.dispose()
+
+
+@contextmanager
+def _one_upgrade_at_a_time(conn: Connection) -> Iterator[None]:
+    """On PostgreSQL, hold a session advisory lock while upgrading. (SQLite
+    lets one writer in at a time already.)"""
+    if conn.dialect.name != "postgresql":
+        yield
+        return
+    conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": UPGRADE_LOCK})
+    conn.commit()
+    try:
+        yield
+    finally:
+        conn.rollback()
+        conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": UPGRADE_LOCK})
+        conn.commit()
 
 
 def _new_revision(message: str) -> None:

@@ -11,10 +11,12 @@ import logging
 import os
 import signal
 import threading
-from contextlib import suppress
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 import click
+from sqlalchemy.exc import OperationalError
 
 from gateway import store
 from gateway.cli.base import app_database, app_from, config_from, utc_now
@@ -51,10 +53,11 @@ def init(ctx: click.Context) -> None:
     new_database = not Path(config["DATABASE"]).exists()
     db = connect(config["DATABASE"])
     try:
-        done = bring_up_to_date(db, config)
-        with write_txn(db):
-            site_id = store.core.set_meta_once(db, "site_id", uuid7())
-        put_own_site_on_board(db, config)
+        with board_database_reached(config):
+            done = bring_up_to_date(db, config)
+            with write_txn(db):
+                site_id = store.core.set_meta_once(db, "site_id", uuid7())
+            put_own_site_on_board(db, config)
     finally:
         db.close()
     click.echo(f"Site '{config['SITE']}' ({site_id})")
@@ -88,10 +91,36 @@ def migrate(ctx: click.Context) -> None:
         )
     db = connect(database)
     try:
-        done = bring_up_to_date(db, config)
+        with board_database_reached(config):
+            done = bring_up_to_date(db, config)
     finally:
         db.close()
     click.echo(done.done_line())
+
+
+@contextmanager
+def board_database_reached(config: Mapping) -> Iterator[None]:
+    """A board database that cannot be reached (its server down, a wrong URL,
+    a database or role not made yet) is said in plain words, not a trace."""
+    try:
+        yield
+    except OperationalError as error:
+        from gateway.board.database import shown
+
+        reason = " ".join(str(error.orig).split()) or type(error.orig).__name__
+        if not reason.endswith((".", "?", "!")):
+            reason += "."
+        where = shown(config["BOARD_DATABASE"])
+        hint = "Check that the file's folder can be written to."
+        if "://" in config["BOARD_DATABASE"]:
+            hint = (
+                "Check GATEWAY_BOARD_DATABASE_URL, that the database server is "
+                "running, and that the database and its role exist (see "
+                "'PostgreSQL for large organisations' in docs/board.md)."
+            )
+        raise click.ClickException(
+            f"Cannot reach the board's database at {where}: {reason} {hint}"
+        ) from None
 
 
 @click.command()

@@ -9,11 +9,15 @@ each). Per request, chosen at random with the given weights, the proxy:
   instead of relaying the answer (the site cannot know it was stored);
 - delay: waits, then forwards;
 - portal: answers 200 with an HTML page itself, as a captive portal does.
+
+Given several board ports, it sends each request to the next in turn, as a
+load balancer in front of several board processes would.
 """
 
 from __future__ import annotations
 
 import asyncio
+import itertools
 import random
 import threading
 
@@ -21,8 +25,12 @@ PORTAL_PAGE = b"<html><body><h1>Welcome to Guest Wi-Fi</h1>Please log in.</body>
 
 
 class FaultProxy:
-    def __init__(self, target_port: int, weights: dict[str, float], seed: int = 1):
-        self.target_port = target_port
+    def __init__(
+        self, target_port: int | list[int], weights: dict[str, float], seed: int = 1
+    ):
+        ports = target_port if isinstance(target_port, list) else [target_port]
+        self._ports = itertools.cycle(ports)
+        self.forwarded_to: dict[int, int] = dict.fromkeys(ports, 0)
         self.weights = dict(weights)
         self.random = random.Random(seed)
         self.counts: dict[str, int] = {}
@@ -92,7 +100,9 @@ class FaultProxy:
         return self.random.choices(faults, [self.weights[f] for f in faults])[0]
 
     async def _forward(self, request: bytes) -> bytes:
-        reader, writer = await asyncio.open_connection("127.0.0.1", self.target_port)
+        port = next(self._ports)
+        self.forwarded_to[port] += 1
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
         try:
             writer.write(request)
             await writer.drain()

@@ -53,7 +53,9 @@ def run(env: dict, *args: str, check: bool = True) -> subprocess.CompletedProces
 
 def database(env: dict) -> str:
     """The database a test reads: a board's own (every site's records and
-    responses), or the site's."""
+    responses: a SQLite file, or its PostgreSQL URL), or the site's."""
+    if env["GATEWAY_ROLE"] == "board" and env.get("GATEWAY_BOARD_DATABASE_URL"):
+        return env["GATEWAY_BOARD_DATABASE_URL"]
     name = "board.sqlite3" if env["GATEWAY_ROLE"] == "board" else "gateway.sqlite3"
     return str(Path(env["GATEWAY_INSTANCE_PATH"]) / name)
 
@@ -112,11 +114,43 @@ def raise_alert(site_env: dict) -> str:
 
 
 def rows(path: str, sql: str, params=()) -> list[dict]:
+    """What `sql` (with ? for each of `params`) finds in the database at
+    `path`: a SQLite file, or a board's PostgreSQL URL."""
+    if "://" in path:
+        return _on_postgresql(path, [(sql, params)])
     db = connect(path)
     try:
         return list(db.query(sql, params))
     finally:
         db.close()
+
+
+def change_board(board_env: dict, *statements: tuple[str, list]) -> None:
+    """Run each (sql, params) on the board's database, in one transaction."""
+    path = database(board_env)
+    if "://" in path:
+        _on_postgresql(path, statements)
+        return
+    with closing(connect(path)) as db, write_txn(db):
+        for sql, params in statements:
+            db.execute(sql, params)
+
+
+def _on_postgresql(url: str, statements) -> list[dict]:
+    """Run SQLite-style statements (? for parameters) on PostgreSQL, in one
+    transaction; the rows the last one returns."""
+    from gateway.board.database import make_engine
+
+    engine = make_engine(url)
+    try:
+        with engine.begin() as conn:
+            for sql, params in statements:
+                found = conn.exec_driver_sql(
+                    sql.replace("%", "%%").replace("?", "%s"), tuple(params)
+                )
+            return [dict(row) for row in found.mappings()] if found.returns_rows else []
+    finally:
+        engine.dispose()
 
 
 MOMENT = datetime(2026, 11, 21, 9, 0, tzinfo=UTC)

@@ -5,10 +5,7 @@ it through sync."""
 
 from __future__ import annotations
 
-from contextlib import closing
-
-from gateway.db import connect, write_txn
-from tests.sync.helpers import database, raise_alert, rows, run
+from tests.sync.helpers import change_board, database, raise_alert, rows, run
 
 DEALT_WITH_AT = "2026-12-01T10:00:00Z"
 
@@ -32,11 +29,13 @@ def test_an_alert_dealt_with_on_the_board_stops_the_sites_texts(enrolled_site, b
     run(site, "worker", "--once")
     assert duty_texts(site) == 2
 
-    with closing(connect(database(board.env))) as db, write_txn(db):
-        db.execute(
+    change_board(
+        board.env,
+        (
             "UPDATE alerts SET status = 'acknowledged', acknowledged_at = ?",
             [DEALT_WITH_AT],
-        )
+        ),
+    )
     summary = run(site, "sync", "run").stdout
     [at_site] = rows(database(site), "SELECT * FROM alerts")
     assert (at_site["status"], at_site["dealt_with_at"]) == (
@@ -51,12 +50,14 @@ def test_an_alert_dealt_with_on_the_board_stops_the_sites_texts(enrolled_site, b
 def test_the_board_answers_only_about_a_sites_own_alerts(enrolled_site, board):
     raise_alert(enrolled_site)
     run(enrolled_site, "sync", "run")
-    with closing(connect(database(board.env))) as db, write_txn(db):
-        db.execute(
+    change_board(
+        board.env,
+        (
             "UPDATE alerts SET status = 'acknowledged', acknowledged_at = ?, "
             "site_id = 'another-site'",
             [DEALT_WITH_AT],
-        )
+        ),
+    )
     run(enrolled_site, "sync", "run")
     [at_site] = rows(database(enrolled_site), "SELECT * FROM alerts")
     assert at_site["status"] == "open"

@@ -11,7 +11,7 @@ import json
 from contextlib import closing
 
 from gateway.config import pseudonym_key_file
-from gateway.db import connect, write_txn
+from gateway.db import connect
 from gateway.privacy import pseudonym, read_key
 from gateway.sms.inbound import InboundSms, handle_inbound
 from gateway.sync.enrolment import enrol as enrol_here
@@ -19,6 +19,7 @@ from gateway.sync.enrolment import sync_secret_file
 from tests.sync.helpers import (
     MOMENT,
     add_site,
+    change_board,
     database,
     enrol,
     install,
@@ -54,11 +55,14 @@ def test_a_wrong_expired_or_used_code_is_refused_and_leaves_the_site_unenrolled(
     assert_unenrolled(site_env)
 
     expired_code = add_site(board.env, "Rose Court")
-    with closing(connect(database(board.env))) as db, write_txn(db):
-        db.execute(
+    change_board(
+        board.env,
+        (
             "UPDATE sites SET enrol_expires_at = '2020-01-01T00:00:00Z' "
-            "WHERE name = 'Rose Court'"
-        )
+            "WHERE name = 'Rose Court'",
+            [],
+        ),
+    )
     expired = run(site_env, "sync", "enroll", board.url, expired_code, check=False)
     assert expired.returncode != 0
     assert "expired" in expired.stderr

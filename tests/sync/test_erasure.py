@@ -5,13 +5,20 @@ erased answers back."""
 from __future__ import annotations
 
 import json
-from contextlib import closing
 
 from gateway.config import pseudonym_key_file
-from gateway.db import connect, write_txn
 from gateway.privacy import pseudonym, read_key
 from gateway.sync.enrolment import board_client
-from tests.sync.helpers import count, database, queue, rows, run, site_db, text
+from tests.sync.helpers import (
+    change_board,
+    count,
+    database,
+    queue,
+    rows,
+    run,
+    site_db,
+    text,
+)
 
 PHONE, OTHER_PHONE = "+447700900123", "+447700900456"
 HARM = "I want to end my life"
@@ -43,11 +50,13 @@ def test_an_erasure_reaches_the_board_and_leaves_nothing_of_the_answers(
         "own_words": 4,  # each opening "Hello", and each answer to "why"
     }
     sent = {row["record_id"]: row for row in queue(enrolled_site)}
-    with closing(connect(database(board.env))) as db, write_txn(db):
-        db.execute(  # staff dealt with the alert, and the site learns it
+    change_board(  # staff dealt with the alert, and the site learns it
+        board.env,
+        (
             "UPDATE alerts SET status = 'acknowledged', acknowledged_at = ?",
             ["2026-11-21T10:00:00Z"],
-        )
+        ),
+    )
     assert "1 alert dealt with" in run(enrolled_site, "sync", "run").stdout
 
     text(enrolled_site, PHONE, "DELETE", "SMc1")

@@ -4,21 +4,26 @@ A real board process and a real site install, with tests/sync/fault_proxy.py
 between them resetting connections, cutting answers after the board has
 committed, delaying, and answering like a captive portal. `gateway sync run`
 is SIGKILLed at random moments many times. Afterwards the board must hold
-exactly the site's records: none missing, none doubled. The second test runs
-the same against a board whose uniqueness guarantee has been removed, and
-shows that the check then fails: it is the guarantee that holds it together.
+exactly the site's records: none missing, none doubled. It runs again with
+two board processes on one PostgreSQL database, the proxy sending each
+request to the next in turn. The last test runs the same against a board
+whose uniqueness guarantee has been removed, and shows that the check then
+fails: it is the guarantee that holds it together.
 """
 
 from __future__ import annotations
 
 import random
+import shutil
 import signal
 import sqlite3
 import subprocess
 import time
+from contextlib import ExitStack
 
 import pytest
 
+from gateway.config import pseudonym_key_file
 from gateway.db import connect, write_txn
 from gateway.store.core import set_meta
 from tests.conftest import GATEWAY, serve_gateway
@@ -94,15 +99,24 @@ def board_holdings(board_env: dict) -> dict:
     }
 
 
-def hostile_sync(tmp_path, board_env: dict, seed: int) -> tuple[dict, dict, dict]:
+def hostile_sync(
+    tmp_path, board_env: dict, seed: int, more: tuple[dict, ...] = ()
+) -> tuple[dict, dict, dict]:
     """Serve the board, enrol a site, make responses, then sync through faults
-    and kills, and finally through a quiet network until the queue drains."""
+    and kills, and finally through a quiet network until the queue drains.
+    `more`: other board processes on the same database, which the proxy
+    sends requests to in turn with the first."""
     site_env = install(tmp_path / "site", "site", GATEWAY_SYNC_BATCH="15")
-    with serve_gateway(board_env, tmp_path / "board.log") as (board_url, process):
+    with ExitStack() as serving:
+        served = [
+            serving.enter_context(serve_gateway(env, tmp_path / f"board-{n}.log"))
+            for n, env in enumerate((board_env, *more))
+        ]
+        board_url, process = served[0]
         enrol(site_env, board_env, board_url)
         make_responses(site_env, RESPONSES)
-        port = int(board_url.rsplit(":", 1)[1])
-        proxy = FaultProxy(port, HOSTILE, seed=seed)
+        ports = [int(url.rsplit(":", 1)[1]) for url, _ in served]
+        proxy = FaultProxy(ports, HOSTILE, seed=seed)
         point_site_at(site_env, proxy.start())
         try:
             waiting = kill_syncing_workers_at_random(site_env, KILLS, seed)
@@ -113,14 +127,49 @@ def hostile_sync(tmp_path, board_env: dict, seed: int) -> tuple[dict, dict, dict
             verified = run(site_env, "sync", "verify", check=False)
         finally:
             proxy.stop()
-        assert process.poll() is None, "the board must survive all of it"
-    faults = dict(proxy.counts, waiting_before_each_kill=waiting, verified=verified)
+        for _url, process in served:
+            assert process.poll() is None, "the board must survive all of it"
+    faults = dict(
+        proxy.counts,
+        waiting_before_each_kill=waiting,
+        verified=verified,
+        forwarded_to=list(proxy.forwarded_to.values()),
+    )
     return site_env, board_holdings(board_env), faults
 
 
 def test_every_record_arrives_exactly_once_through_faults_and_kills(tmp_path):
     board_env = install(tmp_path / "board", "board")
     site_env, board, faults = hostile_sync(tmp_path, board_env, seed=7)
+    exactly_once(site_env, board, faults)
+
+
+def test_exactly_once_with_two_board_processes_on_postgresql_taking_turns(
+    tmp_path, postgres_url
+):
+    """The same, with the site's requests going to two board processes in
+    turn (as behind a load balancer), both on one PostgreSQL database: a
+    batch whose answer was cut at one is sent again to the other."""
+    on_postgresql = {
+        "GATEWAY_BOARD_DATABASE_URL": postgres_url,
+        "GATEWAY_SECRET_KEY": "one key for both board processes",
+    }
+    first = install(tmp_path / "board", "board", **on_postgresql)
+    second = install(tmp_path / "board-2", "board", **on_postgresql)
+    share_pseudonym_key(first, second)
+    site_env, board, faults = hostile_sync(tmp_path, first, seed=7, more=(second,))
+    exactly_once(site_env, board, faults)
+    taken = faults["forwarded_to"]  # requests each process was given, in turn
+    assert min(taken) >= 5 and max(taken) - min(taken) <= 1, faults
+
+
+def share_pseudonym_key(board_env: dict, other_env: dict) -> None:
+    """Every board process hands sites the organisation's one pseudonym key."""
+    source = pseudonym_key_file(board_env["GATEWAY_INSTANCE_PATH"])
+    shutil.copy2(source, pseudonym_key_file(other_env["GATEWAY_INSTANCE_PATH"]))
+
+
+def exactly_once(site_env: dict, board: dict, faults: dict) -> None:
     # Kills landed while records were still moving, not after the queue drained.
     in_flight = [n for n in faults["waiting_before_each_kill"] if 0 < n < RESPONSES]
     assert len(in_flight) >= 3, faults

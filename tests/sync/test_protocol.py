@@ -17,11 +17,10 @@ from __future__ import annotations
 import json
 import re
 import time
-from contextlib import closing
 from datetime import UTC, datetime
 
 from gateway import store
-from gateway.db import connect, write_txn
+from gateway.db import write_txn
 from gateway.privacy import pseudonym
 from gateway.sync.enrolment import board_client
 from gateway.sync.runner import SyncSchedule, pull_opt_changes, sync_once
@@ -31,6 +30,7 @@ from tests.sync.helpers import (
     Handler,
     board_response_ids,
     built_record,
+    change_board,
     changed,
     count,
     database,
@@ -253,11 +253,13 @@ def test_sync_verify_names_the_day_that_differs(enrolled_site, board):
         "WHERE synced_at IS NOT NULL AND substr(queued_at, 1, 10) = ?",
         [day],
     )
-    with closing(connect(database(board.env))) as db, write_txn(db):
-        db.execute("DELETE FROM answers WHERE response_id = ?", [gone])
-        db.execute("DELETE FROM own_words WHERE response_id = ?", [gone])
-        db.execute("DELETE FROM responses WHERE id = ?", [gone])
-        db.execute("DELETE FROM records WHERE record_id = ?", [gone])
+    change_board(
+        board.env,
+        ("DELETE FROM answers WHERE response_id = ?", [gone]),
+        ("DELETE FROM own_words WHERE response_id = ?", [gone]),
+        ("DELETE FROM responses WHERE id = ?", [gone]),
+        ("DELETE FROM records WHERE record_id = ?", [gone]),
+    )
 
     result = run(enrolled_site, "sync", "verify", check=False)
 

@@ -8,7 +8,7 @@ from contextlib import closing
 from pathlib import Path
 
 from gateway.db import connect, write_txn
-from tests.sync.helpers import database, rows, run, text
+from tests.sync.helpers import change_board, database, rows, run, text
 
 PHONE, OTHER_PHONE = "+447700900123", "+447700900456"
 
@@ -24,26 +24,29 @@ def review_on_board(board_env: dict, site: dict) -> None:
     [response] = rows(
         database(site), "SELECT id FROM responses WHERE opening_text = 'Hello' LIMIT 1"
     )
-    with closing(connect(database(board_env))) as db, write_txn(db):
-        [user] = db.query("SELECT id FROM users")
-        db.execute(
+    [user] = rows(database(board_env), "SELECT id FROM users")
+    change_board(
+        board_env,
+        (
             "INSERT INTO tags (name, description, staff_only, created_at) "
-            "VALUES ('food', '', 0, 't')"
-        )
-        db.execute(
+            "VALUES ('food', '', FALSE, 't')",
+            [],
+        ),
+        (
             "INSERT INTO response_tags (response_id, tag) VALUES (?, 'food')",
             [response["id"]],
-        )
-        db.execute(
+        ),
+        (
             "INSERT INTO notes (response_id, user_id, body, staff_only, created_at) "
-            "VALUES (?, ?, 'Spoke to the kitchen', 1, '2026-11-22T10:00:00Z')",
+            "VALUES (?, ?, 'Spoke to the kitchen', TRUE, '2026-11-22T10:00:00Z')",
             [response["id"], user["id"]],
-        )
-        db.execute(
+        ),
+        (
             "INSERT INTO redactions (response_id, step_id, passage, user_id, "
             "created_at) VALUES (?, 'why', 'Mrs Patel', ?, 't')",
             [response["id"], user["id"]],
-        )
+        ),
+    )
 
 
 def test_a_copy_holds_all_the_site_and_the_board_hold_and_no_one_else(
@@ -122,11 +125,14 @@ def test_a_copy_has_what_staff_did_and_answers_the_board_alone_still_keeps(
     answer_in_full(enrolled_site, PHONE, "a", "I want to end my life")
     answer_in_full(enrolled_site, PHONE, "b", "The garden is lovely")
     run(enrolled_site, "sync", "run")
-    with closing(connect(database(board.env))) as db, write_txn(db):
-        db.execute(
+    change_board(
+        board.env,
+        (
             "UPDATE alerts SET status = 'acknowledged', acknowledged_at = "
-            "'2026-11-21T10:00:00Z', what_was_done = 'Rang them; they are safe'"
-        )
+            "'2026-11-21T10:00:00Z', what_was_done = 'Rang them; they are safe'",
+            [],
+        ),
+    )
     with closing(connect(database(enrolled_site))) as db, write_txn(db):
         [garden] = db.query(  # as if the site had deleted it first
             "SELECT response_id FROM answers WHERE raw = 'The garden is lovely'"

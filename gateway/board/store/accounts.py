@@ -18,7 +18,7 @@ from gateway.board.schema import (
     user_sites,
     users,
 )
-from gateway.board.store.portable import insert_if_new
+from gateway.board.store.portable import insert_if_new, one_at_a_time
 
 ROLES = ("admin", "staff", "member")
 
@@ -219,8 +219,12 @@ def forget_failures(conn: Connection, before: str) -> None:
 
 
 def sign_in_failures_for(conn: Connection, keys: tuple[str, ...]) -> dict:
-    """Each key's (failures, last_failed_at), or None; the rows stay locked
-    until the transaction ends (PostgreSQL: FOR UPDATE; SQLite: IMMEDIATE)."""
+    """Each key's (failures, last_failed_at), or None. Tries under the same
+    key take turns until the transaction ends (SQLite: IMMEDIATE; PostgreSQL:
+    an advisory lock per key, as FOR UPDATE cannot lock a row not there yet,
+    and in sorted order, so two tries never wait for each other's)."""
+    for key in sorted(keys):
+        one_at_a_time(conn, f"sign-in tries under {key}")
     rows = conn.execute(
         select(sign_in_failures)
         .where(sign_in_failures.c.key.in_(keys))

@@ -44,8 +44,10 @@ def can_edit_note(note: dict, user_id: int, now: str) -> bool:
 def edit_note(conn, response_id, note_id, body, *, by, at) -> bool:
     """False, changing nothing, unless `by` wrote it within the window. The
     audit log keeps what it said before."""
-    found = conn.execute(
-        select(notes).where(notes.c.id == note_id, notes.c.response_id == response_id)
+    found = conn.execute(  # FOR UPDATE: two edits at once keep both in the audit
+        select(notes)
+        .where(notes.c.id == note_id, notes.c.response_id == response_id)
+        .with_for_update()
     ).mappings()
     note = found.first()
     if note is None or not can_edit_note(note, by, at):

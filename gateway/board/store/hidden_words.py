@@ -4,6 +4,10 @@ members (`redactions`), and what members may search of that text
 
 Hiding or showing a passage writes its audit entry in the caller's
 transaction. Staff still see the hidden words, marked; members never do.
+Changes to one response's hidden passages take turns (its row is locked
+first, on PostgreSQL): each works out what members may search from every
+passage hidden by then, so two people hiding two passages at once in two
+board processes never leave one of them searchable.
 """
 
 from __future__ import annotations
@@ -50,6 +54,7 @@ def text_of(conn: Connection, response_id: str, step_id: str) -> str | None:
 def hide_passage(conn, response_id, step_id, passage, *, by, at) -> int | None:
     """Hide `passage` of a text from members; None (nothing changed) if the
     text does not hold it."""
+    _take_turns(conn, response_id)
     text = text_of(conn, response_id, step_id)
     if not passage or not text or passage not in text:
         return None
@@ -71,6 +76,7 @@ def hide_passage(conn, response_id, step_id, passage, *, by, at) -> int | None:
 
 def show_passage(conn, response_id, redaction_id, *, by, at) -> bool:
     """Undo a hidden passage: members see those words again."""
+    _take_turns(conn, response_id)
     found = conn.execute(
         select(redactions).where(
             redactions.c.id == redaction_id, redactions.c.response_id == response_id
@@ -87,6 +93,13 @@ def show_passage(conn, response_id, redaction_id, *, by, at) -> bool:
         conn, at, by, "redaction_undone", response_id, step_id=step_id, passage=passage
     )
     return True
+
+
+def _take_turns(conn: Connection, response_id: str) -> None:
+    """Wait for, and hold until commit, the response's row (FOR UPDATE)."""
+    conn.execute(
+        select(responses.c.id).where(responses.c.id == response_id).with_for_update()
+    )
 
 
 def _refresh_text_for_members(conn, response_id, step_id, text) -> None:

@@ -8,6 +8,10 @@ someone searches for, so "CAFÉ", "café" and "Café" find each other on every
 engine. The search reads this table alone: scale answers such as "Poor" are
 not a person's own words, and never match. On SQLite a trigram index over it
 (schema.WORD_INDEX, migration 0002) finds the texts without reading them all.
+On PostgreSQL (and for one or two letters on SQLite) it is read with LIKE,
+its wildcards escaped. The folding is Python's, on both sides, so neither
+engine's own case rules (SQLite's LIKE ignores ASCII case, PostgreSQL's
+does not) can make them differ.
 """
 
 from __future__ import annotations

@@ -3,6 +3,12 @@
 A record is stored once under its site and id (`records` is unique on
 (site_id, record_id)), and its content is copied into the board's responses,
 answers and alerts, so the inbox, exports and figures read one shape.
+
+Sites pull opt-outs and opt-ins by `seq` ("after the last one I had"), so
+those must become visible in seq order. PostgreSQL hands out seqs before
+commit, and a seq of 10 committed after 11 would be missed by a site that
+pulled 11 meanwhile; so they are stored one transaction at a time there
+(portable.one_at_a_time), which makes their seq order their commit order.
 """
 
 from __future__ import annotations
@@ -13,7 +19,10 @@ from sqlalchemy import Connection, func, insert, literal, select, union_all
 
 from gateway.board.schema import alerts, answers, records, responses, sites
 from gateway.board.store import own_words
-from gateway.board.store.portable import insert_if_new
+from gateway.board.store.portable import insert_if_new, one_at_a_time
+
+PULLED = ("opt_out", "opt_in")  # the kinds sites pull from other sites
+STORING_PULLED = "storing records that sites pull"
 
 
 def record_hash(conn: Connection, site_id: str, record_id: str) -> str | None:
@@ -39,10 +48,22 @@ def response_id_held_elsewhere(conn: Connection, response_id: str, site_id: str)
     return conn.execute(held.limit(1)).first() is not None
 
 
+def one_batch_at_a_time(conn: Connection, site_id: str) -> None:
+    """Until this transaction ends, no other batch from this site is stored
+    (on PostgreSQL; SQLite stores one at a time anyway). A site sends one
+    batch after another, so this costs nothing, and a batch that a proxy
+    sent again to another board process while the first was still at work
+    (an erasure, say, before the response it erases is in) is decided after
+    the first, as on SQLite."""
+    one_at_a_time(conn, f"storing records from site {site_id}")
+
+
 def insert_record(conn: Connection, **values) -> bool:
     """Store a record under its site and id; False (and nothing stored) if that
     site already sent one with this id. `values`: record_id, site_id, kind,
     body, body_hash, queued_at, received_at."""
+    if values["kind"] in PULLED:
+        one_at_a_time(conn, STORING_PULLED)  # until commit: seq order is commit order
     return insert_if_new(conn, records, values)
 
 
@@ -113,7 +134,7 @@ def opt_changes_since(conn: Connection, cursor: int, site_id: str, limit: int):
         .where(
             records.c.seq > cursor,
             records.c.site_id != site_id,
-            records.c.kind.in_(("opt_out", "opt_in")),
+            records.c.kind.in_(PULLED),
         )
         .order_by(records.c.seq)
         .limit(limit)

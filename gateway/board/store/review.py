@@ -4,9 +4,11 @@ modules (tagging.py, comments.py, hidden_words.py), which work the same way.
 
 Each change is one function that writes the change and its audit entry in
 the caller's transaction, and says whether anything changed (doing a thing
-twice changes nothing and logs nothing). Who may do what is the views' to
-check (gateway.board.access); these functions only refuse what is never
-allowed.
+twice changes nothing and logs nothing). What a change reads first it reads
+FOR UPDATE, so two people doing it at once in two board processes (on
+PostgreSQL) take turns, and the second sees the first's change, as on
+SQLite. Who may do what is the views' to check (gateway.board.access); these
+functions only refuse what is never allowed.
 """
 
 from __future__ import annotations
@@ -62,7 +64,9 @@ def set_status(conn, response_id, status, *, by, at, note=None, bulk=False) -> b
     if status not in STATUSES:
         raise ValueError(f"status must be one of {', '.join(STATUSES)}")
     was = conn.execute(
-        select(responses.c.review_status).where(responses.c.id == response_id)
+        select(responses.c.review_status)
+        .where(responses.c.id == response_id)
+        .with_for_update()
     ).scalar_one()
     if was == status and not note:
         return False
@@ -112,7 +116,9 @@ def reviewers(conn: Connection, site_name: str | None = None) -> list[dict]:
 def assign(conn, response_id, person_id: int | None, *, by, at) -> bool:
     """Give the response to `person_id` (None: to no one)."""
     was = conn.execute(
-        select(responses.c.assigned_to).where(responses.c.id == response_id)
+        select(responses.c.assigned_to)
+        .where(responses.c.id == response_id)
+        .with_for_update()
     ).scalar_one()
     if was == person_id:
         return False
@@ -146,11 +152,13 @@ def acknowledge_alert(conn, response_id, alert_id, what_was_done, *, by, at) -> 
     """Mark an open alert dealt with, and what was done; False if it was not
     open (or is not this response's)."""
     found = conn.execute(
-        select(alerts.c.site_id, alerts.c.category).where(
+        select(alerts.c.site_id, alerts.c.category)
+        .where(
             alerts.c.id == alert_id,
             alerts.c.response_id == response_id,
             alerts.c.status == "open",
         )
+        .with_for_update()
     ).first()
     if found is None:
         return False

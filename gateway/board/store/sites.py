@@ -1,4 +1,9 @@
-"""Enrolled sites, and the nonces that make each signed request count once."""
+"""Enrolled sites, and the nonces that make each signed request count once.
+
+A nonce is kept by inserting it under its primary key (site, nonce), so the
+same request sent to two board processes at once counts once: the second
+insert waits for the first, then finds it there.
+"""
 
 from __future__ import annotations
 
@@ -26,8 +31,28 @@ def site(conn: Connection, *, name: str | None = None, site_id: str | None = Non
     return row._asdict() if row else None
 
 
+def add_site_if_new(
+    conn: Connection, name: str, code_hash: str, expires_at: str, now: str
+) -> bool:
+    """add_site, unless a site has this name already (then False)."""
+    return insert_if_new(
+        conn,
+        sites,
+        {
+            "name": name,
+            "enrol_code_hash": code_hash,
+            "enrol_expires_at": expires_at,
+            "created_at": now,
+        },
+    )
+
+
 def site_by_code(conn: Connection, code_hash: str) -> dict | None:
-    row = conn.execute(select(sites).where(sites.c.enrol_code_hash == code_hash))
+    """The site waiting to enrol with this code, locked until the transaction
+    ends: the same code sent to two board processes at once enrols once."""
+    row = conn.execute(
+        select(sites).where(sites.c.enrol_code_hash == code_hash).with_for_update()
+    )
     found = row.first()
     return found._asdict() if found else None
 
@@ -99,8 +124,9 @@ def ensure_local_site(conn: Connection, name: str, site_id: str, now: str) -> No
     same intake as any other site's (nothing signs them: they never travel)."""
     if site(conn, site_id=site_id) is not None:
         return
-    if site(conn, name=name) is None:
-        add_site(conn, name, "", now, now)
+    # Never check-then-insert: `gateway migrate` and the worker may both
+    # get here at once.
+    add_site_if_new(conn, name, "", now, now)
     conn.execute(
         update(sites)
         .where(sites.c.name == name)
