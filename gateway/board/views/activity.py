@@ -14,7 +14,13 @@ from zoneinfo import ZoneInfo
 
 from babel import Locale, UnknownLocaleError
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import format_date, format_datetime, get_locale, gettext
+from flask_babel import (
+    format_date,
+    format_datetime,
+    get_locale,
+    gettext,
+    ngettext,
+)
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -199,6 +205,16 @@ def entry_words(entry: dict) -> str:
     if action == "assigned" and detail.get("to_name"):
         name = detail["to_name"]
         return gettext("%(who)s gave it to %(name)s.", who=who, name=name)
+    if action == "exported":
+        count = detail.get("count")
+        if count is None:  # `gateway export` on the server
+            return gettext("%(who)s downloaded feedback.", who=who)
+        return ngettext(
+            "%(who)s downloaded %(num)d piece of feedback.",
+            "%(who)s downloaded %(num)d pieces of feedback.",
+            count,
+            who=who,
+        )
     said = ENTRY_WORDS.get(action)
     if said is None:
         return gettext("%(who)s made a change (%(action)s).", who=who, action=action)
