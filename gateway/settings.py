@@ -340,6 +340,15 @@ SETTINGS: tuple[Setting, ...] = (
         between(2, 100, "responses"),
     ),
     Setting(
+        "GATEWAY_SAMPLES_IN_FIGURES",
+        "SAMPLES_IN_FIGURES",
+        False,
+        "Board: 1 counts sample feedback (the demo's, the simulator's) in the "
+        "Figures and Friends and Family Test pages, and they say so. "
+        "`gateway demo` turns it on. Leave it off on a real board.",
+        flag,
+    ),
+    Setting(
         "GATEWAY_FFT_MODES",
         "FFT_MODES",
         channel_modes(

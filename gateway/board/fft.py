@@ -25,7 +25,16 @@ from datetime import UTC, date, datetime, time
 from typing import TextIO
 from zoneinfo import ZoneInfo
 
-from gateway.board.suppression import STAR, Hidden, among_siblings, for_one
+from flows.model import StepKind
+from gateway.board.suppression import (
+    SHOWN,
+    STAR,
+    Hidden,
+    among_siblings,
+    either,
+    for_one,
+)
+from gateway.export import safe_cell
 from gateway.setting_types import FFT_MODE_NAMES
 
 FFT_SCALE = "friends-and-family"
@@ -38,11 +47,26 @@ ANSWER_COLUMNS = (
     "5 Very poor",
     "6 Dont Know",
 )
+ANSWERED = ("answered", "dont_know")  # answer states that count
 POSITIVE = ("very_good", "good")
 NEGATIVE = ("poor", "very_poor")
 OTHER_MODE = "Mode Other"
 NO_WARD = ""  # answers with no ward or kiosk (texts, most paper cards)
 LEVELS = ("organisation", "site", "ward")
+MONTH_NAMES = (  # Periodname, in NHS England's words whatever the locale
+    "JANUARY",
+    "FEBRUARY",
+    "MARCH",
+    "APRIL",
+    "MAY",
+    "JUNE",
+    "JULY",
+    "AUGUST",
+    "SEPTEMBER",
+    "OCTOBER",
+    "NOVEMBER",
+    "DECEMBER",
+)
 COLUMNS = (
     "Yearnumber",
     "Periodname",
@@ -57,6 +81,7 @@ COLUMNS = (
     *ANSWER_COLUMNS,
     "Total Responses",
     "Total Eligible",
+    "Response Rate",
     "Prop_Pos",
     "Prop_Neg",
     *FFT_MODE_NAMES,
@@ -82,6 +107,11 @@ class ReturnRow:
     counts: Mapping[str, int] = field(default_factory=dict)  # by answer value
     modes: Mapping[str, int] = field(default_factory=dict)  # by mode name
     hidden: Hidden = Hidden()
+    exact: bool = True  # False: shown beyond staff (see `suppressed`)
+
+    @property
+    def modes_shown(self) -> bool:
+        return (self.exact or self.level == "organisation") and not self.hidden.counts
 
     @property
     def total(self) -> int:
@@ -161,7 +191,12 @@ def _sum(parts: Iterable[Mapping[str, int]]) -> dict[str, int]:
 
 def suppressed(rows: list[ReturnRow], threshold: int) -> list[ReturnRow]:
     """The rows as members and anything published may show them: each row
-    says what of it to hide (gateway/board/suppression.py)."""
+    says what of it to hide (gateway/board/suppression.py).
+
+    Beyond the three rules: collection modes are shown for the organisation
+    only, as NHS England publishes them (a site's modes would give away its
+    wards), and proportions to whole percents, so a shown proportion cannot
+    be matched to the one total that gives it."""
     organisation, *rest = rows
     org_hidden = for_one(organisation.total, threshold)
     sites = {row.site: row for row in rest if row.level == "site"}
@@ -175,13 +210,37 @@ def suppressed(rows: list[ReturnRow], threshold: int) -> list[ReturnRow]:
             wards, threshold, site_hidden[site].counts
         ).items():
             ward_hidden[(site, ward)] = hidden
-    shown = [replace(organisation, hidden=org_hidden)]
+    shown = [replace(organisation, hidden=org_hidden, exact=False)]
     for row in rest:
         if row.level == "site":
-            shown.append(replace(row, hidden=site_hidden[row.site]))
+            hidden = site_hidden[row.site]
         else:
-            shown.append(replace(row, hidden=ward_hidden[(row.site, row.ward)]))
+            hidden = ward_hidden[(row.site, row.ward)]
+        shown.append(replace(row, hidden=hidden, exact=False))
     return shown
+
+
+def suppressed_within(
+    whole: list[ReturnRow], scope: list[ReturnRow], threshold: int
+) -> list[ReturnRow]:
+    """`scope` (some sites' rows) as someone limited to those sites may see
+    it: hidden where the whole organisation's figures hide it, or where the
+    scope's own do, so seeing fewer sites never shows more. Their sum (the
+    top row) hides its counts when any of its sites' are hidden, since
+    taking the others away would give them."""
+    in_whole = {_key(row): row.hidden for row in suppressed(whole, threshold)}
+    top, *rest = suppressed(scope, threshold)
+    shown = [
+        replace(row, hidden=either(row.hidden, in_whole.get(_key(row), SHOWN)))
+        for row in rest
+    ]
+    if any(row.hidden.counts for row in shown if row.level == "site"):
+        top = replace(top, hidden=either(top.hidden, Hidden(counts=True)))
+    return [top, *shown]
+
+
+def _key(row: ReturnRow) -> tuple[str, str, str]:
+    return (row.level, row.site, row.ward)
 
 
 def financial_year(month: date) -> str:
@@ -190,8 +249,12 @@ def financial_year(month: date) -> str:
     return f"{start}-{(start + 1) % 100:02d}"
 
 
-def csv_cells(row: ReturnRow, month: date, organisation: Organisation) -> list:
-    """One row of the return's CSV, in COLUMNS order; STAR where hidden."""
+def csv_cells(
+    row: ReturnRow, month: date, organisation: Organisation, every_site: bool = True
+) -> list:
+    """One row of the return's CSV, in COLUMNS order; STAR where hidden.
+    Not `every_site`: the top row is the sum of some sites, not the
+    organisation's, and is named so."""
 
     def count(value: int):
         return STAR if row.hidden.counts else value
@@ -199,25 +262,32 @@ def csv_cells(row: ReturnRow, month: date, organisation: Organisation) -> list:
     def share(value: float | None):
         if row.hidden.percentages:
             return STAR
-        return "" if value is None else f"{value:.4f}"
+        return "" if value is None else f"{value:.{4 if row.exact else 2}f}"
 
+    def mode(name: str):
+        if row.hidden.counts:
+            return STAR
+        return row.modes.get(name, 0) if row.modes_shown else ""
+
+    whole = row.level != "organisation" or every_site
     return [
         financial_year(month),
-        month.strftime("%B").upper(),
-        row.level.title(),
+        MONTH_NAMES[month.month - 1],
+        row.level.title() if whole else "Your sites",
         organisation.parent_code,
         organisation.parent_name,
-        organisation.code,
-        organisation.name,
+        organisation.code if whole else "",
+        organisation.name if whole else "",
         organisation.site_codes.get(row.site, "") if row.site else "",
         row.site,
         ward_name(row),
         *(count(row.counts.get(answer, 0)) for answer in ANSWERS),
         count(row.total),
         "",  # Total Eligible: the board does not know who could have answered
+        "",  # Response Rate: Total Responses / Total Eligible, so none either
         share(row.positive),
         share(row.negative),
-        *(count(row.modes.get(mode, 0)) for mode in FFT_MODE_NAMES),
+        *(mode(name) for name in FFT_MODE_NAMES),
     ]
 
 
@@ -228,12 +298,19 @@ def ward_name(row: ReturnRow) -> str:
 
 
 def write_csv(
-    rows: list[ReturnRow], month: date, organisation: Organisation, out: TextIO
+    rows: list[ReturnRow],
+    month: date,
+    organisation: Organisation,
+    out: TextIO,
+    every_site: bool = True,
 ) -> None:
+    """The return as CSV; a name that could start a spreadsheet formula is
+    defused (gateway/export.py), since sites and kiosks are named by people."""
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(COLUMNS)
     for row in rows:
-        writer.writerow(csv_cells(row, month, organisation))
+        cells = csv_cells(row, month, organisation, every_site)
+        writer.writerow([safe_cell(cell) for cell in cells])
 
 
 def organisation_from(config: Mapping) -> Organisation:
@@ -252,13 +329,15 @@ def organisation_from(config: Mapping) -> Organisation:
     )
 
 
-def fft_steps(flows: Mapping) -> list[tuple[str, str]]:
+def fft_steps(flows: Mapping) -> tuple[tuple[str, str], ...]:
     """(flow id, step id) of every loaded step that asks the FFT question."""
-    return sorted(
-        (flow_id, step.id)
-        for flow_id, flow in flows.items()
-        for step in flow.steps
-        if getattr(step, "scale", None) == FFT_SCALE
+    return tuple(
+        sorted(
+            (flow_id, step.id)
+            for flow_id, flow in flows.items()
+            for step in flow.steps
+            if step.kind == StepKind.SCALE and step.scale == FFT_SCALE
+        )
     )
 
 

@@ -78,6 +78,6 @@ def for_one(total: int, threshold: int) -> Hidden:
     return ALL_HIDDEN if too_few(total, threshold) else SHOWN
 
 
-def shown_count(count: int, hidden: Hidden):
-    """The count, or STAR where it is hidden."""
-    return STAR if hidden.counts else count
+def either(one: Hidden, other: Hidden) -> Hidden:
+    """Hidden wherever either says so: two views of the same figure."""
+    return Hidden(one.counts or other.counts, one.percentages or other.percentages)

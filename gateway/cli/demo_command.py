@@ -115,6 +115,7 @@ def demo_settings(folder: Path, given: dict | None = None) -> dict:
         SECRET_KEY=None,  # the folder's own
         ROLE="both",
         SECURE_COOKIES=False,  # plain http on 127.0.0.1
+        SAMPLES_IN_FIGURES=True,  # every response in a demo is a sample
         SITE="Riverside Care Home (sample)",
         DEFAULT_FLOW="friends-and-family",
         WORKER_INTERVAL=WORKER_SECONDS,

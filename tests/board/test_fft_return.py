@@ -74,8 +74,42 @@ def the_return(runner, *args) -> list[dict]:
     result = runner.invoke(["board", "fft-return", "--month", MONTH, *args])
     assert result.exit_code == 0, result.output
     found = list(csv.DictReader(io.StringIO(result.stdout)))
-    assert found and list(found[0]) == list(COLUMNS)
+    assert found and list(found[0]) == NHS_COLUMNS == list(COLUMNS)
     return found
+
+
+HIDDEN = "* (hidden)"
+NHS_COLUMNS = [
+    "Yearnumber",
+    "Periodname",
+    "Level",
+    "Parent org code",
+    "Parent name",
+    "Org code",
+    "Org name",
+    "Site code",
+    "Site name",
+    "Ward name",
+    "1 Very Good",
+    "2 Good",
+    "3 Neither good nor poor",
+    "4 Poor",
+    "5 Very poor",
+    "6 Dont Know",
+    "Total Responses",
+    "Total Eligible",
+    "Response Rate",
+    "Prop_Pos",
+    "Prop_Neg",
+    "Mode SMS",
+    "Mode Electronic Discharge",
+    "Mode Electronic Home",
+    "Mode Paper Discharge",
+    "Mode Paper Home",
+    "Mode Telephone",
+    "Mode Online",
+    "Mode Other",
+]
 
 
 def row_of(rows: list[dict], site: str = "", ward: str = "") -> dict:
@@ -219,7 +253,7 @@ def table_rows(page: str, caption: str) -> dict[str, list[str]]:
             r"<[^>]+>", "", re.search(r"<th[^>]*>(.*?)</th>", row, re.S)[1]
         )
         found[" ".join(heading.split())] = [
-            " ".join(cell.split())
+            " ".join(re.sub(r"<[^>]+>", "", cell).split())
             for cell in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)
         ]
     return found
@@ -242,7 +276,7 @@ def test_staff_see_the_month_exact_and_can_download_it(november):
         "76.9%",
         "7.7%",
     ]
-    assert answers["Ash Lodge"] == ["0"] * 7 + ["None", "None"]
+    assert answers["Ash Lodge"] == ["0"] * 7 + ["No answers", "No answers"]
     assert answers["Oak House: Garden room"] == [
         "0",
         "0",
@@ -269,11 +303,16 @@ def test_members_see_small_numbers_hidden_on_the_page_and_in_the_file(november):
     member = november.browser("member")
     page = member.get("/board/fft-return?month=2026-11").get_data(as_text=True)
     answers = table_rows(page, "Answers in November 2026")
-    assert answers["Oak House: Garden room"] == ["*"] * 9  # 2 answers
-    assert answers["Oak House: No ward or kiosk"] == ["*"] * 9  # 3 answers
+    assert answers["Oak House: Garden room"] == [HIDDEN] * 9  # 2 answers
+    assert answers["Oak House: No ward or kiosk"] == [HIDDEN] * 9  # 3 answers
     assert answers["Oak House: Lounge"][6] == "6"
     assert answers["Elm Court"][6] == "15"
-    assert "A star means from 1 to 4 answers." in page
+    assert answers["Oak House"][7:] == ["64%", "18%"]  # whole percents only
+    # A site's modes would give its hidden wards away (kiosk wards are all
+    # Electronic Discharge): members see the organisation's only.
+    assert list(table_rows(page, "How people answered in November 2026")) == [
+        "All sites"
+    ]
     download = member.get("/board/fft-return.csv?month=2026-11")
     assert (
         'filename="fft-return-2026-11-small-numbers-hidden.csv"'
@@ -283,6 +322,13 @@ def test_members_see_small_numbers_hidden_on_the_page_and_in_the_file(november):
     garden = row_of(rows, "Oak House", "Garden room")
     assert cells(garden, COUNTS) == ["*"] * 7
     assert (garden["Prop_Pos"], garden["Prop_Neg"]) == ("*", "*")
+    oak = row_of(rows, "Oak House")
+    assert (oak["Prop_Pos"], oak["Mode SMS"], oak["Mode Paper Discharge"]) == (
+        "0.64",
+        "",
+        "",
+    )
+    assert row_of(rows)["Mode SMS"] == "17"
 
 
 def test_someone_limited_to_a_site_sees_only_that_site(november):
@@ -320,3 +366,67 @@ def test_a_month_not_on_the_list_is_answered_kindly(november, month):
 def test_the_page_needs_signing_in(november):
     assert november.browser().get("/board/fft-return").status_code == 302
     assert november.browser().get("/board/fft-return.csv").status_code == 302
+
+
+@pytest.fixture
+def small_sites(board):
+    """Big House 40 answers, Five Oaks 5, Two Trees 2: rules 1 and 2 at the
+    sites' level."""
+    for site, times in (("Big House", 40), ("Five Oaks", 5), ("Two Trees", 2)):
+        for _ in range(times):
+            board.add_response(
+                site,
+                fft("good"),
+                flow_id="friends-and-family",
+                closed_at="2026-11-10T10:00:00Z",
+                channel="sms",
+            )
+    return board
+
+
+def test_the_next_smallest_site_is_hidden_too_so_no_one_can_subtract(small_sites):
+    page = small_sites.browser("member").get("/board/fft-return?month=2026-11")
+    answers = table_rows(page.get_data(as_text=True), "Answers in November 2026")
+    assert answers["All sites"][6] == "47"
+    assert answers["Big House"][6] == "40"
+    assert answers["Two Trees"] == [HIDDEN] * 9  # rule 1
+    assert answers["Five Oaks"] == [HIDDEN] * 7 + ["100%", "0%"]  # rule 2
+    exact = small_sites.browser("staff").get("/board/fft-return?month=2026-11")
+    staff_view = table_rows(exact.get_data(as_text=True), "Answers in November 2026")
+    assert staff_view["Two Trees"][6] == "2"
+
+
+def test_seeing_fewer_sites_never_shows_more(small_sites):
+    # Five Oaks alone has 5 answers, enough to show; but across the
+    # organisation its count is hidden (rule 2), or 47 - 40 - 5 gives Two Trees.
+    member = small_sites.browser("member", sites=("Five Oaks",))
+    page = member.get("/board/fft-return?month=2026-11").get_data(as_text=True)
+    answers = table_rows(page, "Answers in November 2026")
+    assert answers["Five Oaks"][:7] == [HIDDEN] * 7
+    assert answers["Your sites"][:7] == [HIDDEN] * 7  # it would say the same
+    both = small_sites.browser("member", sites=("Big House", "Five Oaks"))
+    answers = table_rows(
+        both.get("/board/fft-return?month=2026-11").get_data(as_text=True),
+        "Answers in November 2026",
+    )
+    assert answers["Big House"][6] == "40"
+    assert answers["Five Oaks"][6] == HIDDEN
+    assert answers["Your sites"][6] == HIDDEN  # 45 - 40 would give Five Oaks
+    download = both.get("/board/fft-return.csv?month=2026-11").get_data(as_text=True)
+    assert download.startswith("\ufeff")
+    rows = list(csv.DictReader(io.StringIO(download.lstrip("\ufeff"))))
+    assert (rows[0]["Level"], rows[0]["Org code"]) == ("Your sites", "")
+
+
+def test_a_name_that_looks_like_a_formula_is_defused(board, runner):
+    board.add_response(
+        '=HYPERLINK("http://x")',
+        fft("good"),
+        flow_id="friends-and-family",
+        closed_at="2026-11-10T10:00:00Z",
+        channel="kiosk",
+        kiosk="-1+1",
+    )
+    rows = the_return(runner)
+    assert {r["Site name"] for r in rows} == {"", '\'=HYPERLINK("http://x")'}
+    assert "'-1+1" in {r["Ward name"] for r in rows}

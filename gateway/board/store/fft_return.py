@@ -11,28 +11,31 @@ from __future__ import annotations
 
 from sqlalchemy import Connection, and_, false, func, or_, select
 
-from gateway.board.fft import ANSWERS, Count, ReturnRow, build_return
+from gateway.board.fft import ANSWERED, ANSWERS, Count, ReturnRow, build_return
 from gateway.board.schema import answers, responses, sites
 
 
 def month_return(
     conn: Connection,
-    fft_steps: list[tuple[str, str]],
+    fft_steps: tuple[tuple[str, str], ...],
     bounds: tuple[str, str],
     modes: dict[str, str],
     site_names: tuple[str, ...] | None = None,
+    samples: bool = False,
 ) -> list[ReturnRow]:
-    """The month's return, exact: the organisation, each site, each ward."""
-    counts = month_counts(conn, fft_steps, *bounds, site_names=site_names)
+    """The month's return, exact: the organisation, each site, each ward.
+    `samples`: count sample (test) responses too, as a demo does."""
+    counts = month_counts(conn, fft_steps, *bounds, site_names, samples)
     return build_return(counts, sites_to_show(conn, site_names), modes)
 
 
 def month_counts(
     conn: Connection,
-    fft_steps: list[tuple[str, str]],
+    fft_steps: tuple[tuple[str, str], ...],
     start: str,
     end: str,
     site_names: tuple[str, ...] | None = None,
+    samples: bool = False,
 ) -> list[Count]:
     """Counts of the answers to `fft_steps` ((flow id, step id) pairs) in
     responses closed from `start` up to `end` (ISO UTC), at these sites
@@ -58,8 +61,8 @@ def month_counts(
         .where(
             a.step_id.in_(sorted({step for _, step in fft_steps}) or [""]),
             a.value.in_(ANSWERS),
+            a.state.in_(ANSWERED),
             asked,
-            r.is_test.is_(False),
             r.closed_at >= start,
             r.closed_at < end,
         )
@@ -67,6 +70,8 @@ def month_counts(
     )
     if site_names is not None:
         query = query.where(sites.c.name.in_(site_names))
+    if not samples:
+        query = query.where(r.is_test.is_(False))
     return [
         Count(site=name, ward=kiosk, channel=channel, answer=value, count=count)
         for name, kiosk, channel, value, count in conn.execute(query)

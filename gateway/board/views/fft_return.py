@@ -85,18 +85,19 @@ def the_rows(month: date) -> tuple[list[fft.ReturnRow], bool]:
     """The month's rows as this person may see them, and whether exact."""
     runtime = current_runtime()
     bounds = fft.month_bounds(month, current_app.config["TIMEZONE"])
+    steps, modes = fft.fft_steps(runtime.flows), current_app.config["FFT_MODES"]
+    threshold = current_app.config["SMALL_NUMBERS_BELOW"]
+    sites, samples = visible_sites(), current_app.config["SAMPLES_IN_FIGURES"]
     with reading(current_engine()) as conn:
-        rows = month_return(
-            conn,
-            fft.fft_steps(runtime.flows),
-            bounds,
-            current_app.config["FFT_MODES"],
-            visible_sites(),
+        rows = month_return(conn, steps, bounds, modes, sites, samples)
+        whole = (
+            month_return(conn, steps, bounds, modes, None, samples) if sites else None
         )
-    exact = viewer().sees_staff_only
-    if not exact:
-        rows = fft.suppressed(rows, current_app.config["SMALL_NUMBERS_BELOW"])
-    return rows, exact
+    if viewer().sees_staff_only:
+        return rows, True
+    if whole is None:
+        return fft.suppressed(rows, threshold), False
+    return fft.suppressed_within(whole, rows, threshold), False
 
 
 @pages_bp.get("/fft-return")
@@ -116,7 +117,7 @@ def fft_return():
         every_site=visible_sites() is None,
         answers=[(a, ANSWER_WORDS[a]) for a in fft.ANSWERS],
         modes=[(m, MODE_WORDS[m]) for m in fft.FFT_MODE_NAMES],
-        threshold=current_app.config["SMALL_NUMBERS_BELOW"],
+        samples=current_app.config["SAMPLES_IN_FIGURES"],
         star=fft.STAR,
         percent=percent,
         where=lambda row: where_words(row, visible_sites() is None),
@@ -135,8 +136,13 @@ def fft_return_csv():
         ), 400
     rows, exact = the_rows(month)
     out = io.StringIO()
-    fft.write_csv(rows, month, fft.organisation_from(current_app.config), out)
-    name = f"fft-return-{month:%Y-%m}{'' if exact else '-small-numbers-hidden'}.csv"
+    out.write("\ufeff")  # so a spreadsheet reads the names' letters right
+    organisation = fft.organisation_from(current_app.config)
+    fft.write_csv(rows, month, organisation, out, visible_sites() is None)
+    name = f"fft-return-{month:%Y-%m}{'' if exact else '-small-numbers-hidden'}"
+    if current_app.config["SAMPLES_IN_FIGURES"]:
+        name += "-with-samples"
+    name += ".csv"
     return Response(
         out.getvalue(),
         mimetype="text/csv",
@@ -144,9 +150,12 @@ def fft_return_csv():
     )
 
 
-def percent(share: float | None) -> str:
-    """86.7% (one decimal place, as NHS England publishes); "" for none."""
-    return "" if share is None else f"{share * 100:.1f}%"
+def percent(share: float | None, exact: bool = True) -> str:
+    """86.7% (one decimal place, as NHS England publishes), or 87% shown
+    beyond staff (fft.suppressed says why); "" for none."""
+    if share is None:
+        return ""
+    return f"{share * 100:.{1 if exact else 0}f}%"
 
 
 def where_words(row: fft.ReturnRow, every_site: bool) -> str:
@@ -154,4 +163,8 @@ def where_words(row: fft.ReturnRow, every_site: bool) -> str:
         return gettext("All sites") if every_site else gettext("Your sites")
     if row.level == "site":
         return row.site
-    return row.ward or gettext("No ward or kiosk")
+    return gettext(
+        "%(site)s: %(ward)s",
+        site=row.site,
+        ward=row.ward or gettext("No ward or kiosk"),
+    )
