@@ -223,6 +223,12 @@ def open_second_paper_step(page: Page, demo: Demo) -> None:
     expect(page.get_by_role("heading", level=1)).to_have_text("Answers on the card")
 
 
+def open_figures(page: Page, demo: Demo) -> None:
+    response = page.goto(demo.url("/board/figures"))
+    assert response.status == 200, f"/board/figures: {response.status}"
+    expect(page.get_by_role("heading", level=1)).to_have_text("Figures")
+
+
 SIGNED_OUT_PAGES = {
     "sign-in": open_path("/board/sign-in"),
     "sign-in with a mistake": open_sign_in_with_a_mistake,
@@ -235,6 +241,7 @@ ADMIN_PAGES = {
     "people": open_path("/board/people"),
     "add a person": open_path("/board/people/add"),
     "your account": open_path("/board/account"),
+    "figures": open_figures,
 }
 
 
@@ -355,3 +362,31 @@ def unseen_focus(steps: list[dict]) -> list[str]:
             stops = []
         stops.append((step["words"], step["look"]))
     return unseen
+
+
+# The Figures page's charts: for each, what a person (and a screen reader)
+# is given: the picture's role and name, its title, the sentence that says
+# what it shows, and its table.
+CHART_PARTS = """() => Array.from(document.querySelectorAll(".board-figure"))
+  .map((figure) => {
+    const picture = figure.querySelector("svg");
+    const table = figure.querySelector("table");
+    const names = (picture && picture.getAttribute("aria-labelledby") || "")
+      .split(" ").filter(Boolean)
+      .map((id) => (document.getElementById(id) || {}).textContent || "");
+    const summary = figure.querySelector(".board-figure__summary");
+    return {
+      heading: figure.querySelector("h2").textContent.trim(),
+      role: picture && picture.getAttribute("role"),
+      title: picture && (picture.querySelector("title") || {}).textContent,
+      named: names.join(" ").trim(),
+      summary: summary ? summary.textContent.trim() : "",
+      caption: table && table.caption ? table.caption.textContent.trim() : "",
+      headers: table ? table.querySelectorAll("th[scope]").length : 0,
+      width: picture ? picture.getBoundingClientRect().width : 0,
+    };
+  })"""
+
+
+def chart_parts(page: Page) -> list[dict]:
+    return page.evaluate(CHART_PARTS)

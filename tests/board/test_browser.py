@@ -28,9 +28,11 @@ from tests.board.browser_helpers import (
     banner,
     board_today,
     changed,
+    chart_parts,
     controls_out_of_reach,
     focus_step,
     new_board_context,
+    open_figures,
     poor_answers,
     responses_at,
     rows,
@@ -394,5 +396,87 @@ def test_the_idle_warning_keeps_the_session_and_what_was_typed(
         expect(page).to_have_url(address)
         expect(page.get_by_text("We kept what you had typed.")).to_be_visible()
         expect(page.get_by_label("Write a note for staff")).to_have_value(typed)
+    finally:
+        context.close()
+
+
+# 5. The Figures page ------------------------------------------------------------------
+
+CHARTS = (
+    "Good or very good, week by week",
+    "The answers to one question",
+    "How people gave feedback",
+    "The language people used",
+    "Tags, month by month",
+)
+PHONE = {"width": 320, "height": 640}
+
+
+@pytest.fixture(scope="module")
+def member_state(browser, demo) -> dict:
+    """The demo member's cookies (they see the first site only)."""
+    context = new_board_context(browser)
+    page = context.new_page()
+    page.goto(demo.url("/board/sign-in"))
+    sign_in(page, *demo.sign_ins["member"])
+    state = context.storage_state()
+    context.close()
+    return state
+
+
+def assert_every_chart_is_a_picture_with_words_and_a_table(page: Page) -> None:
+    parts = chart_parts(page)
+    assert [part["heading"] for part in parts] == list(CHARTS)
+    for part in parts:
+        where = part["heading"]
+        assert part["summary"], f"{where}: no sentence saying what it shows"
+        if part["heading"] == "Tags, month by month" and part["role"] is None:
+            assert part["summary"] == "No feedback in these months has a tag."
+            continue
+        assert part["role"] == "img", where
+        assert part["title"] and part["title"] in part["named"], where
+        assert part["caption"] and part["headers"] >= 2, where
+        assert part["width"] > 200, where
+
+
+def test_each_chart_has_a_picture_a_title_a_summary_and_a_table(admin, demo):
+    open_figures(admin, demo)
+    assert_every_chart_is_a_picture_with_words_and_a_table(admin)
+    summary = admin.locator(".board-figure__summary").first
+    expect(summary).to_contain_text("said good or very good")
+    admin.get_by_role("link", name="Read this feedback in the inbox").first.click()
+    expect(admin.get_by_role("heading", level=1)).to_have_text("Feedback")
+    folders = admin.get_by_role("navigation", name="Folders")
+    shown = folders.get_by_role("link", name=re.compile("^All"))
+    expect(shown).to_have_attribute("aria-current", "page")
+
+
+def test_a_member_sees_their_sites_figures_with_small_numbers_hidden(
+    browser, demo, member_state
+):
+    context = new_board_context(browser, storage_state=member_state)
+    try:
+        page = context.new_page()
+        open_figures(page, demo)
+        assert_every_chart_is_a_picture_with_words_and_a_table(page)
+        expect(page.get_by_text("We do not show numbers from 1 to 4.")).to_be_visible()
+        assert SECOND_SITE not in page.content()
+        assert_no_axe_violations(page, "figures, for a member")
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize(
+    ("name", "options"),
+    [("200% zoom", ZOOMED), ("a phone, 320px wide", {"viewport": PHONE})],
+)
+def test_the_figures_fit_and_work_small(browser, demo, admin_state, name, options):
+    context = new_board_context(browser, storage_state=admin_state, **options)
+    try:
+        page = context.new_page()
+        open_figures(page, demo)
+        assert_fits_and_works(page)
+        assert_every_chart_is_a_picture_with_words_and_a_table(page)
+        assert_no_axe_violations(page, f"figures at {name}")
     finally:
         context.close()

@@ -185,6 +185,8 @@ def test_a_wrong_filter_gets_an_easy_message_and_is_left_out(board):
         "flow=nothing": "Choose a set of questions from the list.",
         "language=xx": "Choose a language from the list.",
         "date_from=2026-13-45": "Enter a real date, like 1/12/2026.",
+        "date_to=31/12/9999": "Enter a date from 2000 to 2099.",
+        "date_from=01/01/0001": "Enter a date from 2000 to 2099.",
         "date_from=2026-11-09&date_to=2026-11-01": "The last day must be after",
         "step=why": "Choose a question from the list.",
         "step=overall&value=awful": "Choose answers from the list.",

@@ -73,6 +73,7 @@ class Filters:
     assigned_to: int | None = None
     no_one_assigned: bool = False
     words: str | None = None  # in free text, any case
+    real_only: bool = False  # leave out sample (test) feedback, as figures do
 
 
 def conditions(
@@ -119,6 +120,8 @@ def _on_responses(
         found.append(r.assigned_to == filters.assigned_to)
     if filters.no_one_assigned:
         found.append(r.assigned_to.is_(None))
+    if filters.real_only:
+        found.append(r.is_test.is_(False))
     if filters.words:
         as_staff = viewer.sees_staff_only
         if newest_first:

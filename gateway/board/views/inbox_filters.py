@@ -92,6 +92,9 @@ class MultiCheckboxField(SelectMultipleField):  # the `field` macro's name for i
             raise ValidationError(self.problem)
 
 
+FIRST_YEAR, LAST_YEAR = 2000, 2099  # the days a filter may name
+
+
 class DayField(DateField):
     """A day typed as people write it (27/11/2026) or as a link carries it
     (2026-11-27), in a plain text box: the browser's own date box has a
@@ -114,6 +117,15 @@ class DayField(DateField):
                 raise ValueError(
                     gettext("Enter a real date, like 1/12/2026.")
                 ) from None
+            if not FIRST_YEAR <= self.data.year <= LAST_YEAR:
+                self.data = None
+                raise ValueError(
+                    gettext(
+                        "Enter a date from %(first)d to %(last)d.",
+                        first=FIRST_YEAR,
+                        last=LAST_YEAR,
+                    )
+                )
 
 
 class FilterForm(FlaskForm):
