@@ -2,9 +2,10 @@
 
 Runs `gateway demo` (its sample data, on 127.0.0.1) in a folder of its own,
 signs in as the demo admin, reviews one response as staff would (two tags,
-a note, where it has got to, who has it) and photographs the inbox and
-that response in Debian's chromium: a 1680x1050 screen, drawn at 1280x800,
-each from its heading down (the menu above is left out).
+a note, where it has got to, who has it) and photographs the inbox, that
+response, the Figures page and last month's Friends and Family Test return
+in Debian's chromium: a 1680x1050 screen, drawn at 1280x800, each from its
+heading down (the menu above is left out).
 
     .venv/bin/python docs/board_screenshots.py
 """
@@ -99,6 +100,14 @@ def photograph(base: str, admin: tuple[str, str]) -> None:
         page.goto(base + "/board/")  # the New folder, as it first opens
         from_the_heading(page)  # folders, filters, changing many, the newest
         page.screenshot(path=DOCS / "board-inbox.png")
+
+        page.goto(base + "/board/figures")  # the first chart and its table
+        from_the_heading(page)
+        page.screenshot(path=DOCS / "board-figures.png")
+
+        page.goto(base + "/board/fft-return")  # last month's return
+        from_the_heading(page)
+        page.screenshot(path=DOCS / "board-fft-return.png")
         browser.close()
 
 

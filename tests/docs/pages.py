@@ -35,7 +35,7 @@ SAFE_TO_RUN = {
         "kiosk add", "kiosk list", "kiosk retire", "invite", "outbox",
         "duty add", "duty list", "duty remove", "duty reveals",
         "sync status", "board add-site", "board revoke-site", "board sites",
-        "board add-user", "board new-link", "board users",
+        "board add-user", "board new-link", "board users", "board fft-return",
     )
 }  # fmt: skip
 
