@@ -64,7 +64,12 @@ def make_engine(setting: str, create: bool = False) -> Engine:
     if url.get_backend_name() != "sqlite":
         # READ COMMITTED whatever the server's default: what the store's
         # writes are made safe for (a stricter level would fail them instead).
-        return create_engine(url, pool_pre_ping=True, isolation_level=WRITES_SEE)
+        engine = create_engine(url, pool_pre_ping=True, isolation_level=WRITES_SEE)
+        # Many rows at once (a response's answers) as one INSERT ... VALUES,
+        # as SQLAlchemy does for psycopg2, not a statement a row: one round
+        # trip, where intake spent most of its time.
+        engine.dialect.use_insertmanyvalues_wo_returning = True
+        return engine
     path = Path(url.database)
     if create:
         _create_private(path)

@@ -16,6 +16,7 @@ import json
 import logging
 import math
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from sqlalchemy import exc
 
@@ -23,7 +24,6 @@ from flows.formats import parse_iso
 from flows.model import OPENING, StepKind
 from gateway.board.store import records as board_store
 from gateway.board.store.erasure import erase_records
-from gateway.board.store.records import response_id_held_elsewhere
 from gateway.privacy import is_pseudonym
 from gateway.sync.records import KINDS, body_hash
 
@@ -69,12 +69,26 @@ OwnWords = Callable[[dict], set[str]]
 def accept_batch(
     conn, site: dict, records, now: str, own_words: OwnWords | None = None
 ) -> list[dict]:
-    """Store a batch in the caller's write transaction; each record's status."""
+    """Store a batch in the caller's write transaction; each record's status.
+
+    A batch is stored in one go, with one look-up of the ids other sites
+    hold. Only if the database refuses a record (rare: the checks come
+    first) is the batch stored again a record at a time, each in its own
+    savepoint, so that record is refused alone."""
     if not isinstance(records, list):
         raise ValueError("records must be a list")
     board_store.one_batch_at_a_time(conn, site["site_id"])
     said_freely = own_words or steps_of_more_than_one_word
-    return [_accept(conn, site, item, now, said_freely) for item in records]
+    checked = [_checked(site, item) for item in records]
+    held = board_store.response_ids_held_elsewhere(
+        conn, _ids_named(checked), site["site_id"]
+    )
+    try:
+        with conn.begin_nested():
+            return [_outcome(conn, site, c, held, now, said_freely) for c in checked]
+    except RECORD_FAULTS:
+        pass  # stored again below, a record at a time, to find which
+    return [_accept(conn, site, c, held, now, said_freely) for c in checked]
 
 
 def steps_of_more_than_one_word(response: dict) -> set[str]:
@@ -111,57 +125,95 @@ def own_words_by_flows(flows) -> OwnWords:
     return said_freely
 
 
-def _accept(db, site: dict, item, now: str, own_words: OwnWords) -> dict:
+@dataclass(frozen=True)
+class Checked:
+    """A record as sent, and what its own content says of it: its id, why
+    it is refused (or None), and its body read from JSON."""
+
+    item: object
+    record_id: str | None
+    problem: str | None = None
+    data: dict | None = None
+
+
+def _checked(site: dict, item) -> Checked:
     record_id = item.get("id") if isinstance(item, dict) else None
     if not isinstance(record_id, str) or not 0 < len(record_id) <= MAX_ID_LENGTH:
-        return _rejected(None, "the record has no id")
+        return Checked(item, None, "the record has no id")
     try:
-        problem, data = _check(db, site, item)
-        if problem:
-            return _rejected(record_id, problem)
-        return _store(db, site, item, data, now, own_words)
+        problem, data = _check(site, item)
+    except RECORD_FAULTS as error:
+        return Checked(item, record_id, f"could not be stored: {type(error).__name__}")
+    return Checked(item, record_id, problem, data)
+
+
+def _ids_named(checked: list[Checked]) -> set[str]:
+    """The response ids the batch's responses and alerts use."""
+    found = set()
+    for record in checked:
+        if record.problem is None and record.item["kind"] in ("response", "alert"):
+            found.add(record.record_id)
+            if record.item["kind"] == "alert":
+                found.add(record.data["response_id"])
+    return found
+
+
+def _accept(db, site: dict, record: Checked, held, now: str, own_words) -> dict:
+    """One record in a savepoint of its own: a fault undoes it alone."""
+    try:
+        with db.begin_nested():
+            return _outcome(db, site, record, held, now, own_words)
     except RECORD_FAULTS as error:  # one bad record never fails the whole batch
         # The error's text can quote the record (answers): never log it.
         log.warning(
             "record %s from site %s was refused: %s",
-            record_id,
+            record.record_id,
             site["name"],
             type(error).__name__,
         )
-        return _rejected(record_id, f"could not be stored: {type(error).__name__}")
+        return _rejected(
+            record.record_id, f"could not be stored: {type(error).__name__}"
+        )
+
+
+def _outcome(db, site: dict, record: Checked, held, now: str, own_words) -> dict:
+    if record.problem:
+        return _rejected(record.record_id, record.problem)
+    problem = _owner_problem(record.item["kind"], record.record_id, record.data, held)
+    if problem:
+        return _rejected(record.record_id, problem)
+    return _store(db, site, record.item, record.data, now, own_words)
 
 
 def _store(db, site: dict, item: dict, data: dict, now: str, own_words) -> dict:
     record_id = item["id"]
     hashed = body_hash(item["body"])
-    with db.begin_nested():
-        # UNIQUE (site_id, record_id) is the guarantee: a repeat inserts nothing.
-        inserted = board_store.insert_record(
-            db,
-            record_id=record_id,
-            site_id=site["site_id"],
-            kind=item["kind"],
-            body=item["body"],
-            body_hash=hashed,
-            queued_at=item["queued_at"],
-            received_at=now,
-        )
-        if not inserted:
-            if board_store.record_hash(db, site["site_id"], record_id) == hashed:
-                return {"id": record_id, "status": "already_had"}
-            return _rejected(
-                record_id, "conflict: this id was stored with other content"
-            )
-        if item["kind"] == "response":
-            board_store.apply_response(db, data, now, own_words(data))
-        elif item["kind"] == "alert":
-            board_store.apply_alert(db, data, now)
-        elif item["kind"] == "erasure":
-            erase_records(db, site["site_id"], data["records"], now)
+    # UNIQUE (site_id, record_id) is the guarantee: a repeat inserts nothing.
+    inserted = board_store.insert_record(
+        db,
+        record_id=record_id,
+        site_id=site["site_id"],
+        kind=item["kind"],
+        body=item["body"],
+        body_hash=hashed,
+        queued_at=item["queued_at"],
+        received_at=now,
+    )
+    if not inserted:
+        if board_store.record_hash(db, site["site_id"], record_id) == hashed:
+            return {"id": record_id, "status": "already_had"}
+        return _rejected(record_id, "conflict: this id was stored with other content")
+    if item["kind"] == "response":
+        board_store.apply_response(db, data, now, own_words(data))
+    elif item["kind"] == "alert":
+        board_store.apply_alert(db, data, now)
+    elif item["kind"] == "erasure":
+        erase_records(db, site["site_id"], data["records"], now)
     return {"id": record_id, "status": "stored"}
 
 
-def _check(db, site: dict, item: dict) -> tuple[str | None, dict | None]:
+def _check(site: dict, item: dict) -> tuple[str | None, dict | None]:
+    """What the record's own content says: why it is refused, and its body."""
     if item.get("kind") not in KINDS:
         return "unknown kind of record", None
     if not isinstance(item.get("body"), str) or not isinstance(
@@ -188,19 +240,18 @@ def _check(db, site: dict, item: dict) -> tuple[str | None, dict | None]:
             return "an erasure must be a participant, a time and record ids", None
     elif not _is_opt_change(data):
         return "an opt-out or opt-in must be a participant and a time, no more", None
-    return _owner_problem(db, site, item["kind"], item["id"], data), data
+    if item["kind"] == "alert" and not isinstance(data.get("response_id"), str):
+        return "an alert must name its response", None
+    return None, data
 
 
-def _owner_problem(db, site: dict, kind: str, record_id: str, data: dict):
-    """Why the record uses an id that is another site's, or None."""
-    if response_id_held_elsewhere(db, record_id, site["site_id"]):
+def _owner_problem(kind: str, record_id: str, data: dict, held: set[str]):
+    """Why the record uses an id that is another site's, or None. `held`:
+    the batch's response ids that other sites hold."""
+    if kind in ("response", "alert") and record_id in held:
         return "this id belongs to another site"
-    if kind == "alert":
-        response_id = data.get("response_id")
-        if not isinstance(response_id, str):
-            return "an alert must name its response"
-        if response_id_held_elsewhere(db, response_id, site["site_id"]):
-            return "the alert's response belongs to another site"
+    if kind == "alert" and data["response_id"] in held:
+        return "the alert's response belongs to another site"
     return None
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 
-from sqlalchemy import Connection, func, insert, literal, select, union_all
+from sqlalchemy import Connection, func, insert, select, union
 
 from gateway.board.schema import alerts, answers, records, responses, sites
 from gateway.board.store import own_words
@@ -34,18 +34,21 @@ def record_hash(conn: Connection, site_id: str, record_id: str) -> str | None:
     ).scalar()
 
 
-def response_id_held_elsewhere(conn: Connection, response_id: str, site_id: str):
-    """True if a site other than `site_id` holds this response id on the board:
-    its response is stored under it, or one of its alerts names it."""
-    held = union_all(
-        select(literal(1)).where(
-            responses.c.id == response_id, responses.c.site_id != site_id
+def response_ids_held_elsewhere(conn: Connection, response_ids, site_id: str):
+    """Which of these response ids a site other than `site_id` holds on the
+    board: its response is stored under it, or one of its alerts names it."""
+    wanted = sorted(response_ids)
+    if not wanted:
+        return set()
+    held = union(
+        select(responses.c.id).where(
+            responses.c.id.in_(wanted), responses.c.site_id != site_id
         ),
-        select(literal(1)).where(
-            alerts.c.response_id == response_id, alerts.c.site_id != site_id
+        select(alerts.c.response_id).where(
+            alerts.c.response_id.in_(wanted), alerts.c.site_id != site_id
         ),
     )
-    return conn.execute(held.limit(1)).first() is not None
+    return set(conn.execute(held).scalars())
 
 
 def one_batch_at_a_time(conn: Connection, site_id: str) -> None:
