@@ -86,7 +86,7 @@ def fill_board(
     rng = random.Random(seed)  # noqa: S311 - test data, not secrets
     now = now or datetime.now(UTC).replace(microsecond=0)
     names = site_names(sites)
-    made = {"enrolled_at": _iso(now), "created_at": _iso(now)}
+    made = {"enrolled_at": iso(now), "created_at": iso(now)}
     site_ids = [str(uuid.UUID(int=rng.getrandbits(128), version=4)) for _ in names]
     with writing(engine) as conn:
         conn.execute(
@@ -127,10 +127,10 @@ class Batch:
         self.responses, self.answers, self.words, self.tagged = [], [], [], []
 
     def add(self, rng: random.Random, closed: datetime, site_id: str) -> None:
-        at, began = _iso(closed), _iso(closed - timedelta(minutes=3))
+        at, began = iso(closed), iso(closed - timedelta(minutes=3))
         overall, channel = OVERALL.pick(rng), CHANNEL.pick(rng)
         why = rng.choice(WORDS[overall]) if rng.random() < 1 / 3 else None
-        response_id = _time_ordered_id(rng, closed)
+        response_id = time_ordered_id(rng, closed)
         sms = channel == "sms"
         self.responses.append(
             SAME
@@ -191,11 +191,11 @@ class Batch:
                     conn.execute(insert(table), rows)
 
 
-def _iso(moment: datetime) -> str:
+def iso(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _time_ordered_id(rng: random.Random, moment: datetime) -> str:
+def time_ordered_id(rng: random.Random, moment: datetime) -> str:
     """A UUIDv7 of `moment`, as sites make ids: they sort by time."""
     ms = int(moment.timestamp() * 1000)
     bits = (ms << 80) | (7 << 76) | (rng.getrandbits(12) << 64) | (2 << 62)

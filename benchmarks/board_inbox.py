@@ -35,7 +35,6 @@ import sys
 import tempfile
 import time
 import urllib.request
-import uuid
 from datetime import UTC, datetime, timedelta
 from datetime import time as midnight
 from pathlib import Path
@@ -48,6 +47,7 @@ sys.path.insert(0, str(REPO))
 # After the path is set, so the script runs from anywhere:
 from sqlalchemy import event, insert  # noqa: E402
 
+from benchmarks.board_data import iso, site_names, time_ordered_id  # noqa: E402
 from benchmarks.gateway_process import install, served  # noqa: E402
 from gateway.board import demo, schema  # noqa: E402
 from gateway.board.accounts import hash_password  # noqa: E402
@@ -69,8 +69,6 @@ CHUNK = 10_000  # responses a transaction
 YEAR = 365 * 24 * 3600
 CSRF = re.compile(r'<meta name="csrf-token" content="([^"]+)">')
 COUNTS = re.compile(r'folder=(\w+)"[^>]*>\w+ <span class="board-folders__count">(\d+)')
-TREES = ("Oak", "Elm", "Ash", "Birch", "Cedar", "Willow", "Rowan", "Hazel", "Maple")
-PLACES = ("House", "Court", "Lodge", "Grange", "View", "Gardens")
 LABELS = {"very_good": "Very good", "good": "Good", "neither": "Neither good nor poor"}
 LABELS |= {"poor": "Poor", "very_poor": "Very poor", "dont_know": "Don't know"}
 KIND, MIXED, SAD = demo.KIND_WORDS, demo.MIXED_WORDS, demo.COMPLAINTS
@@ -84,23 +82,6 @@ ALERT = {"step_id": "why", "category": "self_harm", "rule": "a bundled phrase"}
 
 class OutOfTime(Exception):
     """The run passed --time-limit."""
-
-
-def iso(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def time_ordered_id(rng: random.Random, moment: datetime) -> str:
-    """A UUIDv7 of `moment`, as sites make ids: they sort by time."""
-    ms = int(moment.timestamp() * 1000)
-    bits = (ms << 80) | (7 << 76) | (rng.getrandbits(12) << 64) | (2 << 62)
-    return str(uuid.UUID(int=bits | rng.getrandbits(62)))
-
-
-def site_names(count: int) -> list[str]:
-    names = [f"{tree} {place}" for place in PLACES for tree in TREES]
-    more = [f"{name} {n}" for n in range(2, 2 + count // len(names)) for name in names]
-    return (names + more)[:count]
 
 
 def fill(engine, args, now: datetime, filtered: dict, deadline: float) -> dict:

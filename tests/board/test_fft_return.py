@@ -117,25 +117,8 @@ def row_of(rows: list[dict], site: str = "", ward: str = "") -> dict:
     return found
 
 
-COUNTS = (
-    "1 Very Good",
-    "2 Good",
-    "3 Neither good nor poor",
-    "4 Poor",
-    "5 Very poor",
-    "6 Dont Know",
-    "Total Responses",
-)
-MODES = (
-    "Mode SMS",
-    "Mode Electronic Discharge",
-    "Mode Electronic Home",
-    "Mode Paper Discharge",
-    "Mode Paper Home",
-    "Mode Telephone",
-    "Mode Online",
-    "Mode Other",
-)
+COUNTS = NHS_COLUMNS[10:17]  # the six answers and Total Responses
+MODES = NHS_COLUMNS[-8:]
 
 
 def cells(row: dict, names) -> list[str]:
