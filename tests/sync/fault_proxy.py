@@ -1,7 +1,8 @@
 """A misbehaving network between a site and its board, on 127.0.0.1 (asyncio).
 
 Each connection carries one HTTP request (the site's client closes after
-each). Per request, chosen at random with the given weights, the proxy:
+each). Per request, chosen at random with the given weights (after each
+fault once), the proxy:
 
 - pass: forwards it and relays the board's answer;
 - reset: drops the connection before the board sees anything;
@@ -96,7 +97,13 @@ class FaultProxy:
             writer.close()
 
     def _choose(self) -> str:
+        """Each fault with a weight once first, in the order given (so a run
+        short of requests, on a busy machine, still meets every one), then
+        at random by weight."""
         faults = list(self.weights)
+        for fault in faults:
+            if self.weights[fault] > 0 and fault not in self.counts:
+                return fault
         return self.random.choices(faults, [self.weights[f] for f in faults])[0]
 
     async def _forward(self, request: bytes) -> bytes:

@@ -61,6 +61,15 @@ def kill_syncing_workers_at_random(site_env: dict, times: int, seed: int) -> lis
             stderr=subprocess.DEVNULL,
         )
         time.sleep(chance.uniform(0.4, 1.6))  # start-up takes a few tenths
+        # On a busy machine start-up can take longer than that: then wait
+        # for records to start moving, so the kill lands while they do.
+        moving_by = time.monotonic() + 20
+        while (
+            waiting_count(site_env) == waiting[-1] > 0
+            and process.poll() is None
+            and time.monotonic() < moving_by
+        ):
+            time.sleep(0.02)
         process.send_signal(signal.SIGKILL)
         process.wait()
     return waiting
