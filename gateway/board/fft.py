@@ -52,7 +52,6 @@ POSITIVE = ("very_good", "good")
 NEGATIVE = ("poor", "very_poor")
 OTHER_MODE = "Mode Other"
 NO_WARD = ""  # answers with no ward or kiosk (texts, most paper cards)
-LEVELS = ("organisation", "site", "ward")
 MONTH_NAMES = (  # Periodname, in NHS England's words whatever the locale
     "JANUARY",
     "FEBRUARY",
