@@ -148,10 +148,11 @@ def _checked(site: dict, item) -> Checked:
 
 
 def _ids_named(checked: list[Checked]) -> set[str]:
-    """The response ids the batch's responses and alerts use."""
+    """The ids the batch's records use as their own, and the responses its
+    alerts name: any of them may be a response id another site holds."""
     found = set()
     for record in checked:
-        if record.problem is None and record.item["kind"] in ("response", "alert"):
+        if record.problem is None:
             found.add(record.record_id)
             if record.item["kind"] == "alert":
                 found.add(record.data["response_id"])
@@ -248,7 +249,7 @@ def _check(site: dict, item: dict) -> tuple[str | None, dict | None]:
 def _owner_problem(kind: str, record_id: str, data: dict, held: set[str]):
     """Why the record uses an id that is another site's, or None. `held`:
     the batch's response ids that other sites hold."""
-    if kind in ("response", "alert") and record_id in held:
+    if record_id in held:
         return "this id belongs to another site"
     if kind == "alert" and data["response_id"] in held:
         return "the alert's response belongs to another site"
