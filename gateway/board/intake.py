@@ -23,6 +23,7 @@ from sqlalchemy import exc
 from flows.formats import parse_iso
 from flows.model import OPENING, StepKind
 from gateway.board.store import records as board_store
+from gateway.board.store import stream
 from gateway.board.store.erasure import erase_records
 from gateway.privacy import is_pseudonym
 from gateway.sync.records import KINDS, body_hash
@@ -210,6 +211,8 @@ def _store(db, site: dict, item: dict, data: dict, now: str, own_words) -> dict:
         board_store.apply_alert(db, data, now)
     elif item["kind"] == "erasure":
         erase_records(db, site["site_id"], data["records"], now)
+    elif item["kind"] in board_store.PULLED:  # on to every other site
+        stream.publish(db, item["kind"], data, now, from_site=site["site_id"])
     return {"id": record_id, "status": "stored"}
 
 

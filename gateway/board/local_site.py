@@ -11,7 +11,9 @@ from __future__ import annotations
 from flows.formats import iso
 from gateway.board.database import reading, writing
 from gateway.board.intake import accept_batch, own_words_by_flows
-from gateway.board.store import records, sites, subject_access
+from gateway.board.store import records, sites, stream, subject_access
+
+LIMIT = 200  # records a pull takes at once, as over HTTP
 
 
 class LocalBoard:
@@ -31,9 +33,12 @@ class LocalBoard:
             said_freely = own_words_by_flows(self._runtime.flows)
             return accept_batch(conn, site, records, now, said_freely), now
 
-    def pull(self, cursor: int) -> dict:
-        """No other site: no opt-outs from elsewhere."""
-        return {"cursor": cursor, "opt_changes": []}
+    def stream(self, cursor: int) -> dict:
+        """What the board publishes for this site, as a site's pull gets it
+        (its own opt changes never come back)."""
+        with reading(self._engine) as conn:
+            found, upto = stream.since(conn, cursor, self._runtime.site_id, LIMIT)
+        return {"cursor": upto, "records": found}
 
     def subject_access(self, participant: str, response_ids: list[str]) -> list[dict]:
         with reading(self._engine) as conn:

@@ -65,6 +65,31 @@ records = Table(
     Index(None, "kind", "seq"),
 )
 
+# What the board sends down: one stream for every kind it publishes (opt changes
+# made at other sites today; posts and flow versions next). A site pulls "after
+# seq N" and applies each record once, by its id. A record goes to every site
+# or to those in stream_sites, and never back to the site it came from.
+stream = Table(
+    "stream",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=True),  # pull cursor
+    Column("record_id", ID, nullable=False, unique=True),
+    Column("kind", String(20), nullable=False),
+    Column("body", Text, nullable=False),  # canonical JSON
+    Column("every_site", Boolean, nullable=False),
+    Column("from_site", ID),  # the site it came from, if one did
+    Column("published_at", String(32), nullable=False),
+)
+
+stream_sites = Table(
+    "stream_sites",
+    metadata,
+    Column("seq", Integer, ForeignKey("stream.seq"), nullable=False),
+    Column("site_id", ID, nullable=False),
+    PrimaryKeyConstraint("seq", "site_id"),
+    Index(None, "site_id", "seq"),
+)
+
 nonces = Table(
     "nonces",
     metadata,

@@ -23,6 +23,7 @@ from gateway.board.database import current_engine, reading, writing
 from gateway.board.intake import accept_batch, own_words_by_flows
 from gateway.board.store import records as board_records
 from gateway.board.store import sites as board_sites
+from gateway.board.store import stream as board_stream
 from gateway.board.store import subject_access as subject_access_store
 from gateway.privacy import is_pseudonym
 from gateway.runtime import current_runtime
@@ -33,6 +34,7 @@ bp = Blueprint("board_sync", __name__, url_prefix="/board")
 # Enrolment, pull and verify carry a code, a signature or nothing at all.
 MAX_SMALL_REQUEST_BYTES = 16 * 1024
 PULL_LIMIT = 1000
+STREAM_LIMIT = 200  # stream records in one answer: posts and flows are larger
 ALERTS_ASKED_LIMIT = 200  # alert ids a site may ask about at once (16 KB fits)
 MAX_CURSOR = 2**63 - 1  # SQLite's largest integer: the pull cursor is a seq
 PLAIN_NUMBER = re.compile(r"[0-9]{1,19}")  # int() would also take " 5", "+5", "٣"
@@ -134,7 +136,8 @@ def push():
 
 @bp.get("/sync/pull")
 def pull():
-    """Opt-outs and opt-ins that came in at other sites, after the site's cursor."""
+    """Opt-outs and opt-ins that came in at other sites, after the site's
+    cursor: for sites older than the stream, which carries them now."""
     site = _signed_site()
     cursor = _cursor(request.args.get("cursor", "0"))
     with reading(current_engine()) as db:
@@ -143,6 +146,17 @@ def pull():
         )
     last = changes[-1]["seq"] if changes else cursor
     return _answer({"cursor": last, "opt_changes": changes})
+
+
+@bp.get("/sync/stream")
+def stream():
+    """What the board publishes for this site (opt changes from other sites,
+    and every kind after them), after the site's cursor, oldest first."""
+    site = _signed_site()
+    cursor = _cursor(request.args.get("cursor", "0"))
+    with reading(current_engine()) as db:
+        found, upto = board_stream.since(db, cursor, site["site_id"], STREAM_LIMIT)
+    return _answer({"cursor": upto, "records": found})
 
 
 @bp.post("/sync/alerts")

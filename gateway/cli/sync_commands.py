@@ -63,8 +63,9 @@ def sync_run(ctx) -> None:
             f"alone. Each is set aside after {TOO_LARGE_PASSES_BEFORE_SET_ASIDE} "
             "passes like this."
         )
-    if summary.pulled:
-        click.echo(f"Took {summary.pulled} opt-out change(s) made at other sites.")
+    opt_changes = summary.pulled["opt_out"] + summary.pulled["opt_in"]
+    if opt_changes:
+        click.echo(f"Took {opt_changes} opt-out change(s) made at other sites.")
     if summary.alerts_dealt_with:
         count = summary.alerts_dealt_with
         alerts = "1 alert" if count == 1 else f"{count} alerts"
@@ -89,6 +90,7 @@ def sync_status(ctx) -> None:
         queue = store.sync.queue_summary(db)
         aside = store.sync.set_aside_records(db, 5)
         too_large = too_large_waiting(db, 5)
+        stream = store.stream.summary(db)
     click.echo(f"Role: {app.config['ROLE']}")
     click.echo(f"Board: {meta['board_url'] or 'not enrolled'}")
     click.echo(
@@ -112,6 +114,9 @@ def sync_status(ctx) -> None:
             f"{record['too_large_passes']} of {TOO_LARGE_PASSES_BEFORE_SET_ASIDE} "
             "passes"
         )
+    click.echo(f"From the board: taken up to record {stream['cursor']}.")
+    for kept in stream["not_applied"]:
+        click.echo(f"  not applied: {kept['count']} {kept['kind']}, {kept['reason']}")
     click.echo(f"Last success: {meta['last_success'] or 'never'}")
     click.echo(f"Last error: {meta['last_error'] or 'none'}")
     offset = float(meta["clock_offset"] or 0)

@@ -17,6 +17,7 @@ from gateway.store import (  # noqa: F401 - loaded so `store.<area>` works
     responses,
     retention,
     sms,
+    stream,
     subject_access,
     sync,
 )

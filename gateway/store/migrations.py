@@ -303,6 +303,30 @@ def keep_sync_moving(db: sqlite_utils.Database) -> None:
         WHERE synced_at IS NULL AND set_aside_at IS NULL""")
 
 
+def keep_the_boards_stream(db: sqlite_utils.Database) -> None:
+    """What this site took from the board's stream, one row per record id, so
+    each is applied once. A record this version cannot apply (a kind it does
+    not know yet, or one it found malformed) keeps its body and the reason,
+    and the records behind it go on. The old pull cursor counted opt changes
+    only: the stream starts from its beginning, and taking an opt change
+    again changes nothing (the newest wins)."""
+    db.execute("""
+        CREATE TABLE stream_taken (
+            record_id TEXT PRIMARY KEY,
+            seq INTEGER NOT NULL,
+            kind TEXT NOT NULL,
+            received_at TEXT NOT NULL,
+            applied_at TEXT,
+            not_applied TEXT,
+            body TEXT,
+            CHECK ((applied_at IS NULL) != (not_applied IS NULL))
+        )""")
+    db.execute("""
+        CREATE INDEX stream_taken_not_applied ON stream_taken(kind, seq)
+        WHERE applied_at IS NULL""")
+    db.execute("DELETE FROM meta WHERE key = 'sync_pull_cursor'")
+
+
 MIGRATIONS = (
     create_core_tables,
     add_sms_tables,
@@ -316,6 +340,7 @@ MIGRATIONS = (
     find_people_by_number,
     carry_out_erasure,
     count_kiosk_starts,
+    keep_the_boards_stream,
 )
 
 # A part of a migration from the single list, and the name that list recorded.

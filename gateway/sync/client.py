@@ -77,8 +77,10 @@ class BoardClient:
             raise SyncError("the answer was not an acknowledgement")
         return results, answer["board_time"]
 
-    def pull(self, cursor: int) -> dict:
-        return self._request("GET", f"/board/sync/pull?cursor={int(cursor)}")
+    def stream(self, cursor: int) -> dict:
+        """What the board publishes for this site after `cursor`:
+        {"cursor": the next one, "records": [{"seq", "id", "kind", "body"}]}."""
+        return self._request("GET", f"/board/sync/stream?cursor={int(cursor)}")
 
     def alerts_dealt_with(self, alert_ids: list[str]) -> list[dict]:
         """Which of these alerts the board's staff have dealt with, and when."""

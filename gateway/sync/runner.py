@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -21,10 +22,10 @@ from flows.formats import iso, parse_iso
 from gateway import store
 from gateway.backoff import backoff_seconds
 from gateway.db import write_txn
-from gateway.privacy import is_pseudonym
 from gateway.store.sync import note_too_large, set_aside_too_large
 from gateway.sync.client import BoardClient, SyncError, TooLarge
 from gateway.sync.records import next_batch
+from gateway.sync.stream import pull_stream
 
 log = logging.getLogger("gateway.sync")
 BASE_DELAY_SECONDS = 5
@@ -43,7 +44,7 @@ class Summary:
     set_aside: int = 0
     too_large: int = 0  # refused as too large even alone this pass, still waiting
     left: int = 0
-    pulled: int = 0
+    pulled: Counter = field(default_factory=Counter)  # changes from the board by kind
     alerts_dealt_with: int = 0  # the board said someone dealt with them
     error: str | None = None
     retry_after: float | None = None
@@ -67,15 +68,16 @@ def sync_once(
     batch_size: int,
     progress: Callable[[int], None] | None = None,
 ) -> Summary:
-    """Send everything waiting, then fetch opt-outs from elsewhere and which
-    alerts the board's staff have dealt with."""
+    """Send everything waiting, then take what the board publishes for this
+    site (stream.py: opt-outs from elsewhere, and more) and which alerts the
+    board's staff have dealt with."""
     summary = Summary()
     sizing = _push_waiting(db, client, now, batch_size, summary, progress)
     if sizing.too_large:
         _settle_too_large(db, sizing, summary, now)
     if summary.error is None:
         try:
-            summary.pulled = pull_opt_changes(db, client, now)
+            summary.pulled = pull_stream(db, client, now)
         except SyncError as error:
             summary.error, summary.retry_after = str(error), error.retry_after
     if summary.error is None:
@@ -184,44 +186,6 @@ def _apply_acknowledgement(db, batch, results, board_time: str, now) -> tuple[in
     return acknowledged, set_aside
 
 
-def pull_opt_changes(db, client: BoardClient, now) -> int:
-    """Opt-outs and opt-ins made at other sites, kept here (newest wins)."""
-    cursor = int(store.core.get_meta(db, "sync_pull_cursor") or 0)
-    applied = 0
-    while True:
-        answer = client.pull(cursor)
-        changes = answer.get("opt_changes")
-        if not isinstance(changes, list):
-            raise SyncError("the board's answer had no list of opt-out changes")
-        with write_txn(db):
-            stored = int(store.core.get_meta(db, "sync_pull_cursor") or 0)
-            if stored != cursor:
-                # Another pass (a `sync run` beside the worker) took these
-                # meanwhile: start again from where it got to.
-                cursor = stored
-                continue
-            for change in changes:
-                if not _well_formed(change):
-                    log.warning("an opt-out change from the board was malformed")
-                    continue
-                opted_out = change["kind"] == "opt_out"
-                participant = change["participant"]
-                if store.sync.apply_opt_change(
-                    db, participant, opted_out, change["at"]
-                ):
-                    applied += 1
-                    if opted_out:
-                        store.outbox.cancel_for_participant(
-                            db, participant, "opted out at another site", iso(now())
-                        )
-            given = answer.get("cursor")
-            if isinstance(given, int) and given > cursor:  # never backwards
-                cursor = given
-                store.core.set_meta(db, "sync_pull_cursor", str(cursor))
-        if not changes:
-            return applied
-
-
 ALERTS_ASKED = 200  # as many as the board answers about at once
 
 
@@ -252,19 +216,6 @@ def pull_alert_news(db, client: BoardClient, now) -> int:
 def _is_time(value) -> bool:
     try:
         parse_iso(value)
-    except (TypeError, ValueError):
-        return False
-    return True
-
-
-def _well_formed(change) -> bool:
-    if not isinstance(change, dict) or change.get("kind") not in ("opt_out", "opt_in"):
-        return False
-    participant, at = change.get("participant"), change.get("at")
-    if not is_pseudonym(participant):
-        return False
-    try:
-        parse_iso(at)
     except (TypeError, ValueError):
         return False
     return True

@@ -174,31 +174,38 @@ def test_one_bad_record_is_rejected_alone_and_the_rest_stored(pair, spoil, reaso
 # The pull cursor --------------------------------------------------------------------
 
 
-def pull(pair, cursor: str, body: bytes = b""):
+# The stream, and the opt-change pull older sites still make.
+PULLS = {"/board/sync/stream": "records", "/board/sync/pull": "opt_changes"}
+
+
+def pull(pair, cursor: str, body: bytes = b"", endpoint="/board/sync/pull"):
     site_id, secret = identity(pair.site_env)
-    path = "/board/sync/pull?cursor=" + urllib.parse.quote(cursor)
+    path = f"{endpoint}?cursor=" + urllib.parse.quote(cursor)
     headers = signed(site_id, secret, path, body, method="GET")
     return send(pair.url, path, headers, body, method="GET")
 
 
+@pytest.mark.parametrize("endpoint", PULLS)
 @pytest.mark.parametrize(
     "cursor",
     ["1" * 30, str(2**63), "-1", "abc", "", "1e3", "+5", " 5", "5.0", "\u0663"],
 )
-def test_a_cursor_that_is_not_a_plain_number_in_range_is_a_400(pair, cursor):
-    status, answer, board_time = pull(pair, cursor)
+def test_a_cursor_that_is_not_a_plain_number_in_range_is_a_400(pair, cursor, endpoint):
+    status, answer, board_time = pull(pair, cursor, endpoint=endpoint)
 
     assert status == 400, answer
     assert answer["error"] == "cursor must be a whole number the board gave out"
     assert answer["board_time"] == board_time
 
 
+@pytest.mark.parametrize("endpoint", PULLS)
 @pytest.mark.parametrize("cursor", ["0", "007", str(2**63 - 1)])
-def test_a_cursor_in_range_is_answered(pair, cursor):
-    status, answer, _ = pull(pair, cursor)
+def test_a_cursor_in_range_is_answered(pair, cursor, endpoint):
+    status, answer, _ = pull(pair, cursor, endpoint=endpoint)
 
     assert status == 200, answer
-    assert isinstance(answer["opt_changes"], list)
+    assert isinstance(answer[PULLS[endpoint]], list)
+    assert isinstance(answer["cursor"], int)
 
 
 # Body limits, endpoint by endpoint ---------------------------------------------------
@@ -228,7 +235,10 @@ def test_enrolment_refuses_a_body_over_its_small_limit(pair):
     assert answer["board_time"] == board_time
 
 
-@pytest.mark.parametrize("path", ["/board/sync/pull?cursor=0", "/board/sync/verify"])
+@pytest.mark.parametrize(
+    "path",
+    ["/board/sync/pull?cursor=0", "/board/sync/stream?cursor=0", "/board/sync/verify"],
+)
 def test_pull_and_verify_refuse_a_body_over_their_small_limit(pair, path):
     site_id, secret = identity(pair.site_env)
     body = b" " * (MAX_SMALL_REQUEST_BYTES + 1)

@@ -75,9 +75,9 @@ def test_migrate_makes_the_board_in_an_empty_database(
 
     result = runner.invoke(["migrate"])
 
-    assert result.output == "Done: upgraded the database (2 changes).\n"
+    assert result.output == "Done: upgraded the database (3 changes).\n"
     assert pending_on_healthz(test_config) == []
-    assert board_revision(empty_postgres_url) == "0002"
+    assert board_revision(empty_postgres_url) == "0003"
     engine = make_engine(empty_postgres_url)
     with reading(engine) as conn:
         tables = set(inspect(conn).get_table_names())
@@ -92,14 +92,14 @@ def test_a_revision_waiting_shows_on_healthz_until_migrate(runner, test_config):
     test_config["ROLE"] = "board"
     assert runner.invoke(["init"]).exit_code == 0
     board_revision(test_config["BOARD_DATABASE_URL"], "0001")
-    assert pending_on_healthz(test_config) == ["board 0002"]
+    assert pending_on_healthz(test_config) == ["board 0002", "board 0003"]
     assert runner.invoke(["worker", "--once"]).output == f"Error: {NEEDS_UPGRADE}\n"
 
     result = runner.invoke(["migrate"])
 
-    assert result.output == "Done: upgraded the database (1 change).\n"
+    assert result.output == "Done: upgraded the database (2 changes).\n"
     assert pending_on_healthz(test_config) == []
-    assert board_revision(test_config["BOARD_DATABASE_URL"]) == "0002"
+    assert board_revision(test_config["BOARD_DATABASE_URL"]) == "0003"
 
 
 def test_init_makes_the_board_in_an_empty_database(
@@ -147,7 +147,7 @@ def test_two_upgrades_at_once_take_turns(empty_postgres_url):
         thread.start()
     for thread in both:
         thread.join(30)
-    assert sorted(ran) == [[], ["0001", "0002"]]
+    assert sorted(ran) == [[], ["0001", "0002", "0003"]]
 
 
 def test_a_board_database_that_cannot_be_reached_is_said_plainly(

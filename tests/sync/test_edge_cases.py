@@ -195,7 +195,7 @@ def test_a_redirect_is_an_error_and_is_not_followed(enrolled_site):
         with site_db(enrolled_site) as (app, db):
             client = board_client(db, app.config)
             with pytest.raises(SyncError) as error:
-                client.pull(0)
+                client.stream(0)
     assert "302" in str(error.value)
 
 

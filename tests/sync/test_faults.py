@@ -44,16 +44,20 @@ def point_site_at(site_env: dict, url: str) -> None:
         db.close()
 
 
-def kill_syncing_workers_at_random(site_env: dict, times: int, seed: int) -> list:
+def kill_syncing_workers_at_random(
+    site_env: dict, times: int, seed: int, left=None
+) -> list:
     """Start `gateway worker` (it syncs in a loop) and SIGKILL it at a random
-    moment, `times` times; returns how many records were waiting before each."""
+    moment, `times` times; returns how many records were left before each
+    (`left(site_env)`: by default, those waiting to go up)."""
+    left = left or waiting_count
     chance = random.Random(seed)
     waiting = []
     env = dict(
         site_env, GATEWAY_WORKER_INTERVAL="1", GATEWAY_SYNC_MAX_BACKOFF_SECONDS="1"
     )
     for _ in range(times):
-        waiting.append(waiting_count(site_env))
+        waiting.append(left(site_env))
         process = subprocess.Popen(
             [GATEWAY, "worker"],
             env=env,
@@ -65,7 +69,7 @@ def kill_syncing_workers_at_random(site_env: dict, times: int, seed: int) -> lis
         # for records to start moving, so the kill lands while they do.
         moving_by = time.monotonic() + 20
         while (
-            waiting_count(site_env) == waiting[-1] > 0
+            left(site_env) == waiting[-1] > 0
             and process.poll() is None
             and time.monotonic() < moving_by
         ):

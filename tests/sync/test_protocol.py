@@ -23,7 +23,8 @@ from gateway import store
 from gateway.db import write_txn
 from gateway.privacy import pseudonym
 from gateway.sync.enrolment import board_client
-from gateway.sync.runner import SyncSchedule, pull_opt_changes, sync_once
+from gateway.sync.runner import SyncSchedule, sync_once
+from gateway.sync.stream import pull_stream
 from tests.conftest import serve_gateway
 from tests.sync.helpers import (
     MOMENT,
@@ -315,12 +316,18 @@ def test_a_site_keeps_the_clock_correction_it_learned(enrolled_site, board):
 
 
 class OptChangesOnly:
-    """A board that answers a pull with these opt-out changes, then none."""
+    """A board whose stream holds these opt-out changes, then nothing more."""
 
     def __init__(self, changes: list[dict]):
-        self.answers = [{"opt_changes": changes, "cursor": 1}, {"opt_changes": []}]
+        records = [
+            {"seq": seq, "id": f"change-{seq}", "kind": change.pop("kind")}
+            | {"body": change}
+            for seq, change in enumerate(changes, start=1)
+        ]
+        self.answers = [{"records": records, "cursor": len(records)}]
+        self.answers.append({"records": [], "cursor": len(records)})
 
-    def pull(self, _cursor: int) -> dict:
+    def stream(self, _cursor: int) -> dict:
         return self.answers.pop(0)
 
 
@@ -334,5 +341,5 @@ def test_an_opt_out_for_anything_but_a_pseudonym_is_ignored(db, runtime):
             {"kind": "opt_out", "participant": other, "at": at},
         ]
     )
-    assert pull_opt_changes(db, board, lambda: MOMENT) == 1
+    assert pull_stream(db, board, lambda: MOMENT) == {"opt_out": 1}
     assert list(db.query("SELECT id FROM participants")) == [{"id": other}]

@@ -13,7 +13,7 @@ from contextlib import closing, contextmanager
 from gateway import store
 from gateway.db import connect, write_txn
 from gateway.privacy import pseudonym
-from gateway.sync.runner import pull_opt_changes
+from gateway.sync.stream import pull_stream
 from tests.conftest import free_port, serve_gateway
 from tests.sync.helpers import (
     MOMENT,
@@ -139,24 +139,25 @@ class MovedMeanwhile:
     def __init__(self, db_path: str, changes: list[dict]):
         self.db_path, self.changes, self.asked = db_path, changes, []
 
-    def pull(self, cursor: int) -> dict:
+    def stream(self, cursor: int) -> dict:
         self.asked.append(cursor)
         if len(self.asked) == 1:
             with closing(connect(self.db_path)) as other, write_txn(other):
-                store.core.set_meta(other, "sync_pull_cursor", "7")
-            return {"opt_changes": self.changes, "cursor": 5}
-        return {"opt_changes": [], "cursor": cursor}
+                store.stream.move_cursor(other, 7)
+            return {"records": self.changes, "cursor": 5}
+        return {"records": [], "cursor": cursor}
 
 
 def test_two_pulls_at_once_never_take_a_change_twice_or_move_the_cursor_back(
     db, runtime, app
 ):
     person = pseudonym(runtime.pseudonym_key, "+447700900123")
-    stale = [{"kind": "opt_out", "participant": person, "at": "2026-11-20T09:00:00Z"}]
+    change = {"participant": person, "at": "2026-11-20T09:00:00Z"}
+    stale = [{"seq": 5, "id": "change-5", "kind": "opt_out", "body": change}]
     board = MovedMeanwhile(app.config["DATABASE"], stale)
 
-    taken = pull_opt_changes(db, board, lambda: MOMENT)
+    taken = pull_stream(db, board, lambda: MOMENT)
 
-    assert taken == 0  # the other pass had it: this one starts again from there
+    assert taken == {}  # the other pass had it: this one starts again from there
     assert board.asked == [0, 7]
-    assert store.core.get_meta(db, "sync_pull_cursor") == "7"
+    assert store.stream.cursor(db) == 7

@@ -91,6 +91,12 @@ def test_correctly_signed_pull_and_verify_are_answered(pair):
     )
     assert status == 200, answer
     assert answer["opt_changes"] == []
+    stream = "/board/sync/stream?cursor=0"
+    status, answer, _ = send(
+        pair.url, stream, signed(site_id, secret, stream, method="GET"), method="GET"
+    )
+    assert status == 200, answer
+    assert answer["records"] == []
     verify = "/board/sync/verify"
     status, answer, _ = send(
         pair.url, verify, signed(site_id, secret, verify, method="GET"), method="GET"
@@ -117,13 +123,12 @@ def test_a_body_other_than_the_one_signed_is_refused(pair):
     assert board_records(pair.board_env) == before
 
 
-def test_a_query_other_than_the_one_signed_is_refused(pair):
+@pytest.mark.parametrize("path", ["/board/sync/pull", "/board/sync/stream"])
+def test_a_query_other_than_the_one_signed_is_refused(pair, path):
     """The signed path includes its query: a changed cursor breaks the signature."""
     site_id, secret = identity(pair.site_env)
-    headers = signed(site_id, secret, "/board/sync/pull?cursor=0", method="GET")
-    status, answer, _ = send(
-        pair.url, "/board/sync/pull?cursor=7", headers, method="GET"
-    )
+    headers = signed(site_id, secret, f"{path}?cursor=0", method="GET")
+    status, answer, _ = send(pair.url, f"{path}?cursor=7", headers, method="GET")
     assert status == 401
     assert "signature" in answer["error"]
 

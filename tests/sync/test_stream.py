@@ -1,0 +1,174 @@
+"""A site taking its board's stream (gateway/sync/stream.py): each record
+applied exactly once, whatever comes again, and no record holding up the
+ones behind it. The board here is a small stand-in answering `stream()`;
+tests/sync/test_faults.py takes the stream from a real board through
+faults and kills."""
+
+from __future__ import annotations
+
+import pytest
+
+from gateway import store
+from gateway.privacy import pseudonym
+from gateway.sync import stream
+from gateway.sync.stream import UNKNOWN_KIND, pull_stream
+from tests.sync.helpers import MOMENT
+
+AT = "2026-11-20T09:00:00Z"
+
+
+class Board:
+    """Answers a pull with the records after the cursor, `limit` at a time."""
+
+    def __init__(self, records: list[dict], limit: int = 2):
+        self.records, self.limit, self.asked = records, limit, []
+
+    def stream(self, cursor: int) -> dict:
+        self.asked.append(cursor)
+        after = [r for r in self.records if r["seq"] > cursor][: self.limit]
+        upto = after[-1]["seq"] if after else max([cursor, *self.seqs()])
+        return {"records": after, "cursor": upto}
+
+    def seqs(self) -> list[int]:
+        return [r["seq"] for r in self.records]
+
+
+def record(seq: int, kind: str, **body) -> dict:
+    return {"seq": seq, "id": f"record-{seq}", "kind": kind, "body": body}
+
+
+def opted_out(db, person: str) -> bool:
+    row = db.execute("SELECT opted_out_at FROM participants WHERE id = ?", [person])
+    found = row.fetchone()
+    return found is not None and found[0] is not None
+
+
+def taken(db) -> list[tuple]:
+    return db.execute(
+        """SELECT record_id, kind, applied_at IS NOT NULL, not_applied, body
+           FROM stream_taken ORDER BY seq"""
+    ).fetchall()
+
+
+@pytest.fixture
+def people(runtime) -> list[str]:
+    return [pseudonym(runtime.pseudonym_key, f"+4477009001{n:02}") for n in range(5)]
+
+
+def test_every_record_is_applied_once_and_the_cursor_moves_on(db, people):
+    board = Board(
+        [record(n + 1, "opt_out", participant=p, at=AT) for n, p in enumerate(people)]
+    )
+
+    assert pull_stream(db, board, lambda: MOMENT) == {"opt_out": 5}
+
+    assert all(opted_out(db, person) for person in people)
+    assert store.stream.cursor(db) == 5
+    assert board.asked == [0, 2, 4, 5]
+    assert [row[:3] for row in taken(db)] == [
+        (f"record-{n}", "opt_out", 1) for n in range(1, 6)
+    ]
+
+
+def test_a_record_that_comes_again_is_passed_over(db, people):
+    """As when a pass was killed after applying, before it knew: the board
+    sends the same records again (here from a cursor that went back)."""
+    change = record(1, "opt_out", participant=people[0], at=AT)
+    pull_stream(db, Board([change]), lambda: MOMENT)
+    store.core.set_meta(db, store.stream.CURSOR, "0")
+    db.execute("UPDATE participants SET opted_out_at = NULL")
+
+    assert pull_stream(db, Board([change]), lambda: MOMENT) == {}
+
+    assert not opted_out(db, people[0])  # not applied a second time
+    assert len(taken(db)) == 1
+
+
+def test_a_kind_this_version_does_not_know_is_kept_for_later(db, people, monkeypatch):
+    board = Board(
+        [
+            record(1, "post", words="We fixed the lift."),
+            record(2, "opt_out", participant=people[0], at=AT),
+        ]
+    )
+
+    assert pull_stream(db, board, lambda: MOMENT) == {"opt_out": 1}
+
+    assert opted_out(db, people[0])  # the record behind it went on
+    assert store.stream.cursor(db) == 2
+    kept = taken(db)[0]
+    assert kept == (
+        "record-1",
+        "post",
+        0,
+        UNKNOWN_KIND,
+        '{"words":"We fixed the lift."}',
+    )
+
+    # A later version knows posts: the first pull after the upgrade applies it.
+    seen = []
+    monkeypatch.setitem(
+        stream.APPLIERS, "post", lambda _db, _kind, body, _now: seen.append(body) or 1
+    )
+    assert pull_stream(db, board, lambda: MOMENT) == {"post": 1}
+    assert seen == [{"words": "We fixed the lift."}]
+    assert taken(db)[0] == ("record-1", "post", 1, None, None)
+    assert pull_stream(db, board, lambda: MOMENT) == {}
+    assert len(seen) == 1
+
+
+def test_a_record_that_fails_is_undone_alone_and_kept_with_the_reason(
+    db, people, monkeypatch
+):
+    def half_then_fail(db, _kind, body, _now):
+        store.sync.apply_opt_change(db, body["participant"], True, AT)
+        raise RuntimeError("a bug")
+
+    monkeypatch.setitem(stream.APPLIERS, "broken", half_then_fail)
+    board = Board(
+        [
+            record(1, "broken", participant=people[1]),
+            record(2, "opt_out", participant=people[0], at=AT),
+        ]
+    )
+
+    assert pull_stream(db, board, lambda: MOMENT) == {"opt_out": 1}
+
+    assert not opted_out(db, people[1])  # its half-done change was undone
+    assert opted_out(db, people[0])
+    assert taken(db)[0][:4] == (
+        "record-1",
+        "broken",
+        0,
+        "could not be applied here (RuntimeError)",
+    )
+    assert store.stream.cursor(db) == 2
+
+
+def test_a_malformed_opt_change_is_kept_with_the_reason(db, people):
+    board = Board(
+        [
+            record(1, "opt_out", participant="not a pseudonym", at=AT),
+            record(2, "opt_out", participant=people[0], at="yesterday"),
+            {"seq": 3, "id": "", "kind": "opt_out", "body": {}},  # passed over
+            record(4, "opt_out", participant=people[1], at=AT),
+        ]
+    )
+
+    assert pull_stream(db, board, lambda: MOMENT) == {"opt_out": 1}
+
+    reasons = [row[3] for row in taken(db)]
+    assert reasons == ["an opt change must name a participant and a time"] * 2 + [None]
+    assert store.stream.cursor(db) == 4
+
+
+def test_sync_status_says_how_far_the_stream_was_taken_and_what_was_not_applied(
+    db, runner, people
+):
+    board = Board([record(1, "post", words="hi"), record(7, "post", words="hello")])
+    pull_stream(db, board, lambda: MOMENT)
+
+    said = runner.invoke(["sync", "status"]).output
+
+    assert "From the board: taken up to record 7." in said
+    assert f"  not applied: 2 post, {UNKNOWN_KIND}" in said
