@@ -88,16 +88,28 @@ def test_migrate_makes_the_board_in_an_empty_database(
     assert runner.invoke(["worker", "--once"]).exit_code == 0
 
 
+def as_before_the_stream(url: str) -> None:
+    """The board as revision 0002 left it: without 0003's tables."""
+    engine = make_engine(url)
+    try:
+        with writing(engine) as conn:
+            conn.execute(text("DROP TABLE stream_sites"))
+            conn.execute(text("DROP TABLE stream"))
+    finally:
+        engine.dispose()
+    board_revision(url, "0002")
+
+
 def test_a_revision_waiting_shows_on_healthz_until_migrate(runner, test_config):
     test_config["ROLE"] = "board"
     assert runner.invoke(["init"]).exit_code == 0
-    board_revision(test_config["BOARD_DATABASE_URL"], "0001")
-    assert pending_on_healthz(test_config) == ["board 0002", "board 0003"]
+    as_before_the_stream(test_config["BOARD_DATABASE_URL"])
+    assert pending_on_healthz(test_config) == ["board 0003"]
     assert runner.invoke(["worker", "--once"]).output == f"Error: {NEEDS_UPGRADE}\n"
 
     result = runner.invoke(["migrate"])
 
-    assert result.output == "Done: upgraded the database (2 changes).\n"
+    assert result.output == "Done: upgraded the database (1 change).\n"
     assert pending_on_healthz(test_config) == []
     assert board_revision(test_config["BOARD_DATABASE_URL"]) == "0003"
 
