@@ -3,9 +3,10 @@
 Runs `gateway demo` (its sample data, on 127.0.0.1) in a folder of its own,
 signs in as the demo admin, reviews one response as staff would (two tags,
 a note, where it has got to, who has it) and photographs the inbox, that
-response, the Figures page and last month's Friends and Family Test return
-in Debian's chromium: a 1680x1050 screen, drawn at 1280x800, each from its
-heading down (the menu above is left out).
+response, the Figures page, last month's Friends and Family Test return, and
+a "You said, we did" post being written and then saved, in Debian's
+chromium: a 1680x1050 screen, drawn at 1280x800, each from its heading down
+(the menu above is left out).
 
     .venv/bin/python docs/board_screenshots.py
 """
@@ -38,6 +39,12 @@ SCALE = 1280 / 1680
 CHOSEN = "channel=sms&step=overall&value=poor&value=very_poor&free_text=y"
 TAGS = ("Complaint", "Follow up")
 NOTE = "I rang the manager. We will talk about it at the next staff meeting."
+POST = (
+    "You said tea came too late in the evening. Now tea comes at 7 o'clock. "
+    "You can ask for more at any time."
+)
+POST_SMS = "You said tea came too late. Now it comes at 7pm. Thank you for telling us."
+POST_REASON = "The kitchen staff set the new times."
 
 
 def main() -> None:
@@ -108,6 +115,8 @@ def photograph(base: str, admin: tuple[str, str]) -> None:
         page.goto(base + "/board/fft-return")  # last month's return
         from_the_heading(page)
         page.screenshot(path=DOCS / "board-fft-return.png")
+
+        write_a_post(page, base)  # the composer, filled in, then the draft
         browser.close()
 
 
@@ -133,6 +142,29 @@ def review_one(page: Page, base: str) -> None:
     assign.get_by_label("Who has it").select_option(label="Demo admin")
     assign.get_by_role("button", name="Save").click()
     expect(page.locator(".board-banner", has_text="has it now")).to_be_visible()
+
+
+def write_a_post(page: Page, base: str) -> None:
+    """A "You said, we did" post: the composer as staff fill it in, and the
+    draft's page that shows how it reads."""
+    page.goto(base + "/board/posts/new")
+    page.get_by_label("What did you change, or plan to change?").fill(POST)
+    page.get_by_label("The same, as a text message").fill(POST_SMS)
+    page.get_by_label("We have done this").check()
+    page.get_by_label("Co-design: we designed it with people").check()
+    page.get_by_label("Staff", exact=True).check()
+    page.get_by_label("Board members with lived experience").check()
+    page.get_by_label("Why was it not decided together?").fill(POST_REASON)
+    from_the_heading(page)
+    page.screenshot(path=DOCS / "board-post-composer.png")
+    page.get_by_label("Riverside Care Home (sample)").check()
+    page.get_by_label("On the kiosk screens").check()
+    page.get_by_label("By text, to people who said we may text them").check()
+    page.get_by_role("button", name="Save the draft").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Draft post")
+    page.goto(page.url)  # without the banner
+    from_the_heading(page)
+    page.screenshot(path=DOCS / "board-post.png")
 
 
 def from_the_heading(page: Page) -> None:

@@ -71,17 +71,21 @@ def _check_step(step: Step) -> list[Advice]:
                 f"{segments.encoding} characters); try to fit one",
             )
         )
-    for sentence in re.split(r"(?<=[.?!])\s+", step.text):
-        words = len(sentence.split())
-        if words > LONG_SENTENCE_WORDS:
-            advice.append(
-                Advice(
-                    step.id,
-                    f"a sentence of {words} words; easy read keeps to about "
-                    f"{LONG_SENTENCE_WORDS}",
-                )
+    for words in long_sentences(step.text):
+        advice.append(
+            Advice(
+                step.id,
+                f"a sentence of {words} words; easy read keeps to about "
+                f"{LONG_SENTENCE_WORDS}",
             )
+        )
     return advice
+
+
+def long_sentences(text: str) -> list[int]:
+    """The length in words of each sentence over LONG_SENTENCE_WORDS."""
+    lengths = [len(s.split()) for s in re.split(r"(?<=[.?!])\s+", text)]
+    return [words for words in lengths if words > LONG_SENTENCE_WORDS]
 
 
 def _latin(text: str) -> bool:

@@ -229,8 +229,8 @@ def test_a_site_that_becomes_a_board_gets_a_board_database(runner, test_config):
     result = runner.invoke(["migrate"])
     assert result.exit_code == 0, result.output
     # One change for each of the board's revisions: its tables, its word
-    # index, its stream to sites.
-    assert result.output == "Done: upgraded the database (3 changes).\n"
+    # index, its stream to sites, its posts.
+    assert result.output == "Done: upgraded the database (4 changes).\n"
     assert board_file.stat().st_mode & 0o777 == 0o600
     assert "Nothing to do" in runner.invoke(["migrate"]).output
     assert runner.invoke(["worker", "--once"]).exit_code == 0

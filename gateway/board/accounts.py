@@ -25,11 +25,11 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from flows.formats import iso, parse_iso
 
-# What each role may do. Members read (without alerts or hidden passages), tag
-# and comment; staff also review, redact, see alerts and type paper cards;
-# admins also look after people and sites.
+# What each role may do. Members read (without alerts or hidden passages), tag,
+# comment and draft posts; staff also review, redact, see alerts, type paper
+# cards and publish posts; admins also look after people and sites.
 CAN = {
-    "member": frozenset({"read", "tag", "comment"}),
+    "member": frozenset({"read", "tag", "comment", "draft_posts"}),
     "staff": frozenset(
         {
             "read",
@@ -42,6 +42,8 @@ CAN = {
             "paper",
             "audit",
             "see_hidden",
+            "draft_posts",
+            "publish_posts",
         }
     ),
 }

@@ -309,3 +309,39 @@ audit = Table(  # append-only: nothing updates or deletes a row
     Column("note", Text),
     Index(None, "response_id", "seq"),
 )
+
+
+# "You said, we did": what the board tells people it changed --------------------
+
+# A post is written as a draft (by staff or members) and published by staff
+# to the sites in post_sites, on the channels it names. Its rung says how the
+# decision was made, on the ladder of co-production; below co-production the
+# reason says why, in one plain sentence.
+posts = Table(
+    "posts",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("words", Text, nullable=False),  # as the kiosk and notice board show it
+    Column("sms_words", Text, nullable=False),  # as a text says it
+    Column("change", String(20), nullable=False),  # planned, made
+    Column("rung", String(20), nullable=False),  # informing ... co-production
+    Column("took_part", String(100), nullable=False),  # staff,members: a list
+    Column("reason", Text, nullable=False, default=""),
+    Column("tag", String(60), ForeignKey("tags.name")),  # what it answers, if a tag
+    Column("channels", String(100), nullable=False),  # kiosk,sms: a list
+    Column("state", String(20), nullable=False),  # draft, published
+    Column("written_by", Integer, ForeignKey("users.id"), nullable=False),
+    Column("written_at", String(32), nullable=False),
+    Column("changed_at", String(32), nullable=False),
+    Column("published_by", Integer, ForeignKey("users.id")),
+    Column("published_at", String(32)),
+    Index(None, "state", "changed_at"),
+)
+
+post_sites = Table(
+    "post_sites",
+    metadata,
+    Column("post_id", ID, ForeignKey("posts.id"), nullable=False),
+    Column("site_id", ID, nullable=False),
+    PrimaryKeyConstraint("post_id", "site_id"),
+)

@@ -66,6 +66,8 @@ def sync_run(ctx) -> None:
     opt_changes = summary.pulled["opt_out"] + summary.pulled["opt_in"]
     if opt_changes:
         click.echo(f"Took {opt_changes} opt-out change(s) made at other sites.")
+    if summary.pulled["post"]:
+        click.echo(f"Took {summary.pulled['post']} post(s) for 'You said, we did'.")
     if summary.alerts_dealt_with:
         count = summary.alerts_dealt_with
         alerts = "1 alert" if count == 1 else f"{count} alerts"

@@ -14,6 +14,7 @@ from gateway.store import (  # noqa: F401 - loaded so `store.<area>` works
     kiosks,
     outbox,
     participants,
+    posts,
     responses,
     retention,
     sms,

@@ -327,6 +327,25 @@ def keep_the_boards_stream(db: sqlite_utils.Database) -> None:
     db.execute("DELETE FROM meta WHERE key = 'sync_pull_cursor'")
 
 
+def keep_posts(db: sqlite_utils.Database) -> None:
+    """ "You said, we did" posts the board published for this site, as the
+    stream brought them, for its kiosks and its texts."""
+    db.execute("""
+        CREATE TABLE posts (
+            id TEXT PRIMARY KEY,
+            words TEXT NOT NULL,
+            sms_words TEXT NOT NULL,
+            change TEXT NOT NULL,
+            rung TEXT NOT NULL,
+            took_part TEXT NOT NULL,
+            reason TEXT NOT NULL,
+            channels TEXT NOT NULL,
+            published_at TEXT NOT NULL,
+            received_at TEXT NOT NULL
+        )""")
+    db.execute("CREATE INDEX posts_newest ON posts(published_at)")
+
+
 MIGRATIONS = (
     create_core_tables,
     add_sms_tables,
@@ -341,6 +360,7 @@ MIGRATIONS = (
     carry_out_erasure,
     count_kiosk_starts,
     keep_the_boards_stream,
+    keep_posts,
 )
 
 # A part of a migration from the single list, and the name that list recorded.

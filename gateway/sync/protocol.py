@@ -1,5 +1,6 @@
 """What a site and its board agree on besides signatures: how large a batch
-may be, and how a day's records are summed up for `gateway sync verify`."""
+may be, how a day's records are summed up for `gateway sync verify`, and
+the words a "You said, we did" post is made of."""
 
 from __future__ import annotations
 
@@ -7,6 +8,17 @@ import hashlib
 
 # The board refuses a larger push with 413; the site then halves its batch.
 MAX_BATCH_BYTES = 16 * 1024 * 1024
+
+# A post: the rung of the ladder of co-production its decision was made on
+# (lowest first), who took part (members: board members with lived
+# experience), where people hear of it, and whether the change is made.
+POST_RUNGS = ("informing", "consulting", "engaging", "co-design", "co-production")
+POST_TOOK_PART = ("staff", "members")
+POST_CHANNELS = ("kiosk", "sms")
+POST_CHANGES = ("planned", "made")
+POST_WORDS_LIMIT = 600
+POST_SMS_LIMIT = 459  # three texts at most
+POST_REASON_LIMIT = 200
 
 
 def summarise_days(days: dict[str, list[str]]) -> dict[str, dict]:

@@ -25,6 +25,7 @@ from flows.formats import iso, parse_iso
 from gateway import store
 from gateway.db import savepoint, write_txn
 from gateway.privacy import is_pseudonym
+from gateway.sync import protocol
 from gateway.sync.client import SyncError
 
 log = logging.getLogger("gateway.sync")
@@ -50,10 +51,18 @@ def apply_opt_change(db, kind: str, body: dict, now: datetime) -> bool:
     return True
 
 
+def keep_post(db, _kind: str, body: dict, now: datetime) -> bool:
+    """A "You said, we did" post published for this site."""
+    if not _is_post(body):
+        raise Malformed("a post must have its words, choices and time, in bounds")
+    return store.posts.keep(db, body, iso(now))
+
+
 Applier = Callable[[object, str, dict, datetime], bool]
 APPLIERS: dict[str, Applier] = {
     "opt_out": apply_opt_change,
     "opt_in": apply_opt_change,
+    "post": keep_post,
 }
 
 
@@ -95,7 +104,9 @@ def _take(db, record, now) -> bool:
     body = json.dumps(record["body"], sort_keys=True, separators=(",", ":"))
     applier = APPLIERS.get(record["kind"])
     if applier is None:
-        log.warning("kept a %s from the board to apply later", UNKNOWN_KIND)
+        log.warning(
+            "kept a record of kind %s to apply later: %s", record["kind"], UNKNOWN_KIND
+        )
         store.stream.keep(db, record, body, iso(now()), not_applied=UNKNOWN_KIND)
         return False
     changed, reason = _apply(db, applier, record, now)
@@ -149,3 +160,29 @@ def _is_time(value) -> bool:
     except (TypeError, ValueError):
         return False
     return True
+
+
+def _is_post(body: dict) -> bool:
+    def text(key: str, limit: int, needed: bool = True) -> bool:
+        value = body.get(key)
+        return isinstance(value, str) and len(value) <= limit and (value or not needed)
+
+    def some_of(key: str, allowed: tuple[str, ...]) -> bool:
+        value = body.get(key)
+        return (
+            isinstance(value, list)
+            and bool(value)
+            and all(isinstance(v, str) and v in allowed for v in value)
+        )
+
+    return (
+        text("id", 64)
+        and text("words", protocol.POST_WORDS_LIMIT)
+        and text("sms_words", protocol.POST_SMS_LIMIT, needed=False)
+        and text("reason", protocol.POST_REASON_LIMIT, needed=False)
+        and body.get("change") in protocol.POST_CHANGES
+        and body.get("rung") in protocol.POST_RUNGS
+        and some_of("took_part", protocol.POST_TOOK_PART)
+        and some_of("channels", protocol.POST_CHANNELS)
+        and _is_time(body.get("published_at"))
+    )

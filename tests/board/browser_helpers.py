@@ -229,6 +229,33 @@ def open_figures(page: Page, demo: Demo) -> None:
     expect(page.get_by_role("heading", level=1)).to_have_text("Figures")
 
 
+def open_post_form_with_a_mistake(page: Page, demo: Demo) -> None:
+    page.goto(demo.url("/board/posts/new"))
+    page.get_by_role("button", name="Save the draft").click()
+    expect(page.get_by_text("There is a problem")).to_be_visible()
+
+
+def open_a_draft_post(page: Page, demo: Demo) -> None:
+    """Write a post in the composer, as staff would, and save it."""
+    page.goto(demo.url("/board/posts/new"))
+    page.get_by_label("What did you change, or plan to change?").fill(
+        "You said the garden was hard to get to. We made a new path. It is wider."
+    )
+    page.get_by_label("The same, as a text message").fill(
+        "You said the garden was hard to reach. We made a wider path."
+    )
+    page.get_by_label("We have done this").check()
+    page.get_by_label("Consulting: we asked people, then we decided").check()
+    page.get_by_label("Staff", exact=True).check()
+    page.get_by_label("Why was it not decided together?").fill(
+        "The builders needed an answer that week."
+    )
+    page.get_by_label(FIRST_SITE).check()
+    page.get_by_label("On the kiosk screens").check()
+    page.get_by_role("button", name="Save the draft").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Draft post")
+
+
 SIGNED_OUT_PAGES = {
     "sign-in": open_path("/board/sign-in"),
     "sign-in with a mistake": open_sign_in_with_a_mistake,
@@ -242,6 +269,9 @@ ADMIN_PAGES = {
     "add a person": open_path("/board/people/add"),
     "your account": open_path("/board/account"),
     "figures": open_figures,
+    "you said, we did": open_path("/board/posts"),
+    "write a post, with a mistake": open_post_form_with_a_mistake,
+    "a draft post": open_a_draft_post,
 }
 
 

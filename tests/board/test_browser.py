@@ -273,7 +273,15 @@ def assert_fits_and_works(page: Page) -> None:
     assert controls_out_of_reach(page) == []
 
 
-@pytest.mark.parametrize("name", ["inbox with filters", "a response with an alert"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "inbox with filters",
+        "a response with an alert",
+        "write a post, with a mistake",
+        "a draft post",
+    ],
+)
 def test_at_200_percent_zoom_every_control_fits_and_works(
     browser, demo, admin_state, alert_path, name
 ):
@@ -295,6 +303,7 @@ def test_at_200_percent_zoom_every_control_fits_and_works(
         pytest.param("people", 800),
         ("add a person", 800),
         ("your account", 800),
+        ("a draft post", 800),
     ],
 )
 def test_at_tablet_widths_nothing_scrolls_sideways(

@@ -8,10 +8,13 @@ import subprocess
 import threading
 
 import pytest
+from alembic import command as alembic_command
+from alembic.config import Config
 from psycopg import sql
 from sqlalchemy import func, inspect, select, text
 
 from gateway import create_app
+from gateway.board import migrations
 from gateway.board.database import database_url, make_engine, reading, writing
 from gateway.board.migrations import upgrade
 from gateway.board.schema import own_words, records, response_tags, tags
@@ -75,9 +78,9 @@ def test_migrate_makes_the_board_in_an_empty_database(
 
     result = runner.invoke(["migrate"])
 
-    assert result.output == "Done: upgraded the database (3 changes).\n"
+    assert result.output == "Done: upgraded the database (4 changes).\n"
     assert pending_on_healthz(test_config) == []
-    assert board_revision(empty_postgres_url) == "0003"
+    assert board_revision(empty_postgres_url) == "0004"
     engine = make_engine(empty_postgres_url)
     with reading(engine) as conn:
         tables = set(inspect(conn).get_table_names())
@@ -88,30 +91,36 @@ def test_migrate_makes_the_board_in_an_empty_database(
     assert runner.invoke(["worker", "--once"]).exit_code == 0
 
 
-def as_before_the_stream(url: str) -> None:
-    """The board as revision 0002 left it: without 0003's tables."""
+def downgraded(url: str, revision: str) -> list[str]:
+    """The board taken back to `revision` by the revisions' own downgrades;
+    the revisions after it, which are now waiting."""
     engine = make_engine(url)
     try:
-        with writing(engine) as conn:
-            conn.execute(text("DROP TABLE stream_sites"))
-            conn.execute(text("DROP TABLE stream"))
+        with engine.connect() as conn:
+            config = Config()
+            config.set_main_option("script_location", str(migrations.SCRIPTS))
+            config.attributes["connection"] = conn
+            alembic_command.downgrade(config, revision)
+            conn.commit()
     finally:
         engine.dispose()
-    board_revision(url, "0002")
+    every = migrations.revisions()
+    return every[every.index(revision) + 1 :]
 
 
 def test_a_revision_waiting_shows_on_healthz_until_migrate(runner, test_config):
     test_config["ROLE"] = "board"
     assert runner.invoke(["init"]).exit_code == 0
-    as_before_the_stream(test_config["BOARD_DATABASE_URL"])
-    assert pending_on_healthz(test_config) == ["board 0003"]
+    waiting = downgraded(test_config["BOARD_DATABASE_URL"], "0002")
+    assert waiting[0] == "0003"
+    assert pending_on_healthz(test_config) == [f"board {r}" for r in waiting]
     assert runner.invoke(["worker", "--once"]).output == f"Error: {NEEDS_UPGRADE}\n"
 
     result = runner.invoke(["migrate"])
 
-    assert result.output == "Done: upgraded the database (1 change).\n"
+    assert result.output == f"Done: upgraded the database ({len(waiting)} changes).\n"
     assert pending_on_healthz(test_config) == []
-    assert board_revision(test_config["BOARD_DATABASE_URL"]) == "0003"
+    assert board_revision(test_config["BOARD_DATABASE_URL"]) == "0004"
 
 
 def test_init_makes_the_board_in_an_empty_database(
@@ -159,7 +168,7 @@ def test_two_upgrades_at_once_take_turns(empty_postgres_url):
         thread.start()
     for thread in both:
         thread.join(30)
-    assert sorted(ran) == [[], ["0001", "0002", "0003"]]
+    assert sorted(ran) == [[], ["0001", "0002", "0003", "0004"]]
 
 
 def test_a_board_database_that_cannot_be_reached_is_said_plainly(

@@ -87,7 +87,7 @@ def test_a_record_that_comes_again_is_passed_over(db, people):
 def test_a_kind_this_version_does_not_know_is_kept_for_later(db, people, monkeypatch):
     board = Board(
         [
-            record(1, "post", words="We fixed the lift."),
+            record(1, "newer", words="We fixed the lift."),
             record(2, "opt_out", participant=people[0], at=AT),
         ]
     )
@@ -99,20 +99,20 @@ def test_a_kind_this_version_does_not_know_is_kept_for_later(db, people, monkeyp
     kept = taken(db)[0]
     assert kept == (
         "record-1",
-        "post",
+        "newer",
         0,
         UNKNOWN_KIND,
         '{"words":"We fixed the lift."}',
     )
 
-    # A later version knows posts: the first pull after the upgrade applies it.
+    # A later version knows the kind: the first pull after the upgrade applies it.
     seen = []
     monkeypatch.setitem(
-        stream.APPLIERS, "post", lambda _db, _kind, body, _now: seen.append(body) or 1
+        stream.APPLIERS, "newer", lambda _db, _kind, body, _now: seen.append(body) or 1
     )
-    assert pull_stream(db, board, lambda: MOMENT) == {"post": 1}
+    assert pull_stream(db, board, lambda: MOMENT) == {"newer": 1}
     assert seen == [{"words": "We fixed the lift."}]
-    assert taken(db)[0] == ("record-1", "post", 1, None, None)
+    assert taken(db)[0] == ("record-1", "newer", 1, None, None)
     assert pull_stream(db, board, lambda: MOMENT) == {}
     assert len(seen) == 1
 
@@ -165,10 +165,53 @@ def test_a_malformed_opt_change_is_kept_with_the_reason(db, people):
 def test_sync_status_says_how_far_the_stream_was_taken_and_what_was_not_applied(
     db, runner, people
 ):
-    board = Board([record(1, "post", words="hi"), record(7, "post", words="hello")])
+    board = Board([record(1, "newer", words="hi"), record(7, "newer", words="hello")])
     pull_stream(db, board, lambda: MOMENT)
 
     said = runner.invoke(["sync", "status"]).output
 
     assert "From the board: taken up to record 7." in said
-    assert f"  not applied: 2 post, {UNKNOWN_KIND}" in said
+    assert f"  not applied: 2 newer, {UNKNOWN_KIND}" in said
+
+
+POST = {
+    "id": "post-1",
+    "words": "You said the lift broke. We fixed it.",
+    "sms_words": "We fixed the lift.",
+    "change": "made",
+    "rung": "co-production",
+    "took_part": ["staff", "members"],
+    "reason": "",
+    "channels": ["kiosk", "sms"],
+    "published_at": AT,
+}
+
+
+def test_a_post_is_kept_once_for_the_kiosk_and_the_texts(db):
+    board = Board([record(1, "post", **POST), record(2, "post", **POST)])
+
+    assert pull_stream(db, board, lambda: MOMENT) == {"post": 1}
+
+    assert [p["words"] for p in store.posts.newest(db, "kiosk")] == [POST["words"]]
+    assert store.posts.newest(db, "sms")[0]["took_part"] == ["staff", "members"]
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"rung": "voting"},
+        {"channels": []},
+        {"channels": ["fax"]},
+        {"words": ""},
+        {"words": "x" * 601},
+        {"published_at": "soon"},
+        {"took_part": "staff"},
+    ],
+)
+def test_a_malformed_post_is_kept_aside_with_the_reason(db, change):
+    board = Board([record(1, "post", **(POST | change))])
+
+    assert pull_stream(db, board, lambda: MOMENT) == {}
+
+    assert taken(db)[0][3] == "a post must have its words, choices and time, in bounds"
+    assert store.posts.newest(db, "kiosk") == []

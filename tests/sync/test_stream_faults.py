@@ -28,6 +28,7 @@ from tests.sync.test_faults import (
 )
 
 PUBLISHED = 4000  # a quarter each: every site, this site, another, from this site
+# Every tenth is a post, the rest opt-outs.
 KILLS = 8
 AT = "2026-11-20T09:00:00Z"
 
@@ -42,7 +43,9 @@ def publish(board_env: dict, site_id: str) -> tuple[dict[str, str], int]:
         with writing(engine) as conn:
             for n in range(PUBLISHED):
                 person = hashlib.sha256(f"person {n}".encode()).hexdigest()
-                body = {"participant": person, "at": AT}
+                kind, body = "opt_out", {"participant": person, "at": AT}
+                if n % 10 == 0:
+                    kind, body = "post", post(f"post-{n}")
                 audience = [
                     {},
                     {"sites": [site_id]},
@@ -51,13 +54,27 @@ def publish(board_env: dict, site_id: str) -> tuple[dict[str, str], int]:
                 ][n % 4]
                 record_id = f"stream-{n:05}"
                 last = board_stream.publish(
-                    conn, "opt_out", body, AT, record_id=record_id, **audience
+                    conn, kind, body, AT, record_id=record_id, **audience
                 )
                 if n % 4 < 2:
-                    ours[record_id] = person
+                    ours[record_id] = body.get("participant") or body["id"]
     finally:
         engine.dispose()
     return ours, last
+
+
+def post(post_id: str) -> dict:
+    return {
+        "id": post_id,
+        "words": "You said the lift broke. We fixed it.",
+        "sms_words": "We fixed the lift.",
+        "change": "made",
+        "rung": "consulting",
+        "took_part": ["staff"],
+        "reason": "The lift company did the work.",
+        "channels": ["kiosk"],
+        "published_at": AT,
+    }
 
 
 def not_yet_taken(expected: int):
@@ -99,6 +116,9 @@ def test_every_stream_record_is_applied_exactly_once_through_faults_and_kills(
     assert sorted(row["record_id"] for row in taken) == sorted(ours)  # once each
     assert all(row["applied_at"] for row in taken)
     opted_out = rows(site, "SELECT id FROM participants WHERE opted_out_at IS NOT NULL")
-    assert sorted(row["id"] for row in opted_out) == sorted(ours.values())
+    kept = rows(site, "SELECT id FROM posts")
+    applied = [row["id"] for row in opted_out] + [row["id"] for row in kept]
+    assert sorted(applied) == sorted(ours.values())  # each once
+    assert len(kept) == sum(v.startswith("post-") for v in ours.values()) > 0
     cursor = rows(site, "SELECT value FROM meta WHERE key = 'sync_stream_cursor'")
     assert cursor == [{"value": str(last)}]

@@ -114,5 +114,6 @@ def load_routes() -> None:
         inbox,
         paper,
         people,
+        posts,
         response,
     )

@@ -236,6 +236,9 @@ ENTRY_WORDS = {  # each filled in with who did it, and the tag if there is one
     "redacted": _l("%(who)s hid some words from board members."),
     "redaction_undone": _l("%(who)s let board members see some words again."),
     "alert_acknowledged": _l("%(who)s dealt with a safeguarding alert."),
+    "post_written": _l("%(who)s wrote a draft post."),
+    "post_changed": _l("%(who)s changed a draft post."),
+    "post_published": _l("%(who)s published a post."),
 }
 
 

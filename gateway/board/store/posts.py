@@ -1,0 +1,132 @@
+"""Posts: "You said, we did". A post is a draft until staff publish it; then
+it goes down the stream (stream.py) to its sites, once, in the transaction
+that publishes it, and cannot be changed.
+
+A site sees a post as the stream carries it (`published_body`): its words,
+what changed and how the decision was made. Never who wrote it.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Connection, delete, insert, select, update
+
+from gateway.board.schema import post_sites, posts
+from gateway.board.store import audit, stream
+
+DRAFT, PUBLISHED = "draft", "published"
+p = posts.c
+
+
+def save_draft(
+    conn: Connection,
+    post_id: str,
+    fields: dict,
+    site_ids: list[str],
+    *,
+    by: int,
+    at: str,
+) -> bool:
+    """Write a new draft under `post_id`, or change the draft it is; False
+    (nothing changed) if it was published meanwhile. `fields`: words,
+    sms_words, change, rung, took_part and channels (lists), reason, tag."""
+    values = {
+        **fields,
+        "took_part": ",".join(fields["took_part"]),
+        "channels": ",".join(fields["channels"]),
+        "changed_at": at,
+    }
+    found = conn.execute(
+        select(p.state).where(p.id == post_id).with_for_update()
+    ).scalar()
+    if found is None:
+        conn.execute(
+            insert(posts).values(
+                id=post_id, state=DRAFT, written_by=by, written_at=at, **values
+            )
+        )
+        audit.change(conn, at, by, "post_written", post=post_id)
+    elif found != DRAFT:
+        return False
+    else:
+        conn.execute(update(posts).where(p.id == post_id).values(**values))
+        audit.change(conn, at, by, "post_changed", post=post_id)
+    conn.execute(delete(post_sites).where(post_sites.c.post_id == post_id))
+    if site_ids:
+        conn.execute(
+            insert(post_sites),
+            [{"post_id": post_id, "site_id": s} for s in sorted(set(site_ids))],
+        )
+    return True
+
+
+def post(conn: Connection, post_id: str) -> dict | None:
+    """One post with its lists as lists and its sites' ids; None if none."""
+    row = conn.execute(select(posts).where(p.id == post_id)).mappings().first()
+    if row is None:
+        return None
+    return _shaped(dict(row), _sites_of(conn, [post_id]).get(post_id, []))
+
+
+def all_posts(conn: Connection) -> list[dict]:
+    """Every post, drafts first, newest change first within each."""
+    rows = conn.execute(select(posts).order_by(p.state, p.changed_at.desc()))
+    found = [dict(row) for row in rows.mappings()]
+    by_post = _sites_of(conn, [row["id"] for row in found])
+    return [_shaped(row, by_post.get(row["id"], [])) for row in found]
+
+
+def publish(conn: Connection, post_id: str, *, by: int, at: str) -> bool:
+    """Publish a draft to its sites: False (nothing changed) if it is not a
+    draft any more, or has no site to go to."""
+    found = conn.execute(
+        select(p.state).where(p.id == post_id).with_for_update()
+    ).scalar()
+    if found != DRAFT:
+        return False
+    draft = post(conn, post_id)
+    if not draft["site_ids"]:
+        return False
+    conn.execute(
+        update(posts)
+        .where(p.id == post_id)
+        .values(state=PUBLISHED, published_by=by, published_at=at, changed_at=at)
+    )
+    draft |= {"published_at": at}
+    stream.publish(conn, "post", published_body(draft), at, sites=draft["site_ids"])
+    audit.change(conn, at, by, "post_published", post=post_id)
+    return True
+
+
+def published_body(post: dict) -> dict:
+    """What a site is sent of a post."""
+    return {
+        "id": post["id"],
+        "words": post["words"],
+        "sms_words": post["sms_words"],
+        "change": post["change"],
+        "rung": post["rung"],
+        "took_part": post["took_part"],
+        "reason": post["reason"],
+        "channels": post["channels"],
+        "published_at": post["published_at"],
+    }
+
+
+def _sites_of(conn: Connection, post_ids: list[str]) -> dict[str, list[str]]:
+    if not post_ids:
+        return {}
+    rows = conn.execute(
+        select(post_sites.c.post_id, post_sites.c.site_id)
+        .where(post_sites.c.post_id.in_(post_ids))
+        .order_by(post_sites.c.site_id)
+    )
+    found: dict[str, list[str]] = {}
+    for post_id, site_id in rows:
+        found.setdefault(post_id, []).append(site_id)
+    return found
+
+
+def _shaped(row: dict, site_ids: list[str]) -> dict:
+    row["took_part"] = [part for part in row["took_part"].split(",") if part]
+    row["channels"] = [part for part in row["channels"].split(",") if part]
+    return row | {"site_ids": site_ids}

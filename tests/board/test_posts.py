@@ -1,0 +1,231 @@
+"""Writing and publishing "You said, we did" posts, through the pages:
+members draft, staff publish, a published post goes down the stream to its
+sites once, the page says how it reads, and a person limited to some sites
+sees and chooses only those."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlalchemy import select
+
+from gateway.board.database import reading
+from gateway.board.schema import audit, posts, stream
+from gateway.board.store import posts as post_store
+from gateway.board.store import stream as board_stream
+
+POST_ID = re.compile(r'id="post_id" name="post_id" type="hidden" value="([^"]+)"')
+WORDS = "You said the lift was often broken. We have had it fixed."
+SMS = "You said the lift broke a lot. We fixed it. Thank you for telling us."
+
+
+@pytest.fixture
+def rose(board) -> str:
+    board.add_site("Oak House")
+    return board.add_site("Rose Court")
+
+
+def new_post_id(browser) -> str:
+    page = browser.get("/board/posts/new")
+    assert page.status_code == 200, page.get_data(as_text=True)
+    return POST_ID.search(page.get_data(as_text=True)).group(1)
+
+
+def a_post(board, **changes) -> dict:
+    fields = {
+        "words": WORDS,
+        "sms_words": SMS,
+        "change": "made",
+        "rung": "consulting",
+        "took_part": ["staff", "members"],
+        "reason": "The lift company had to do the work.",
+        "sites": [board.site_ids["Rose Court"]],
+        "channels": ["kiosk", "sms"],
+        "tag": "",
+    }
+    return fields | changes
+
+
+def write(browser, fields: dict, post_id: str | None = None):
+    post_id = post_id or new_post_id(browser)
+    sent = browser.post(
+        "/board/posts/new", {**fields, "post_id": post_id}, form_page="/board/posts/new"
+    )
+    return post_id, sent
+
+
+def stored(board) -> list[dict]:
+    with reading(board.engine) as conn:
+        return [dict(row) for row in conn.execute(select(posts)).mappings()]
+
+
+def test_a_member_writes_a_draft_and_staff_publish_it_to_its_sites(board, rose):
+    member = board.browser("member")
+    post_id, sent = write(member, a_post(board))
+    assert sent.status_code == 302
+    assert sent.headers["Location"].endswith(f"/board/posts/{post_id}")
+    [draft] = stored(board)
+    assert (draft["state"], draft["words"], draft["rung"]) == (
+        "draft",
+        WORDS,
+        "consulting",
+    )
+    page = member.get(f"/board/posts/{post_id}").get_data(as_text=True)
+    assert "Staff publish posts." in page and "Publish the post" not in page
+    refused = member.post(
+        f"/board/posts/{post_id}/publish", form_page=f"/board/posts/{post_id}"
+    )
+    assert refused.status_code == 403
+
+    staff = board.browser("staff")
+    published = staff.post(
+        f"/board/posts/{post_id}/publish", form_page=f"/board/posts/{post_id}"
+    )
+
+    assert published.status_code == 302
+    assert stored(board)[0]["state"] == "published"
+    with reading(board.engine) as conn:
+        for_rose, _ = board_stream.since(conn, 0, rose, 10)
+        for_oak, _ = board_stream.since(conn, 0, board.site_ids["Oak House"], 10)
+        actions = conn.execute(select(audit.c.action)).scalars().all()
+    assert for_oak == []
+    [record] = for_rose
+    assert record["kind"] == "post"
+    assert record["body"] == {
+        "id": post_id,
+        "words": WORDS,
+        "sms_words": SMS,
+        "change": "made",
+        "rung": "consulting",
+        "took_part": ["staff", "members"],
+        "reason": "The lift company had to do the work.",
+        "channels": ["kiosk", "sms"],
+        "published_at": stored(board)[0]["published_at"],
+    }
+    assert {"post_written", "post_published"} <= set(actions)
+
+
+def test_publishing_twice_sends_it_once_and_a_published_post_cannot_change(board, rose):
+    staff = board.browser("staff")
+    post_id, _ = write(staff, a_post(board))
+    for _ in range(2):
+        staff.post(
+            f"/board/posts/{post_id}/publish", form_page=f"/board/posts/{post_id}"
+        )
+    with reading(board.engine) as conn:
+        assert len(conn.execute(select(stream.c.seq)).all()) == 1
+
+    again = staff.get(f"/board/posts/{post_id}/change")
+    assert again.status_code == 302  # to the post: there is no form to change it
+    _, sent = write(staff, a_post(board, words="Something else."), post_id)
+    assert sent.status_code == 302
+    assert stored(board)[0]["words"] == WORDS
+
+
+def test_saving_the_same_new_draft_twice_keeps_one_draft(board, rose):
+    staff = board.browser("staff")
+    post_id, _ = write(staff, a_post(board))
+    write(staff, a_post(board, words="We fixed the lift."), post_id)
+
+    [draft] = stored(board)
+    assert draft["words"] == "We fixed the lift."
+
+
+@pytest.mark.parametrize(
+    ("changes", "problem"),
+    [
+        ({"words": ""}, "Write what you changed."),
+        ({"words": "x" * 601}, "Use 600 letters or fewer."),
+        ({"reason": ""}, "Say in one sentence why it was not decided together."),
+        ({"rung": "voting"}, "Choose how it was decided."),
+        ({"change": ""}, "Choose planned or made."),
+        ({"took_part": []}, "Choose who took part."),
+        ({"sites": []}, "Choose at least one site."),
+        ({"sites": ["not-a-site"]}, "Choose sites from the list."),
+        ({"channels": []}, "Choose at least one way to tell people."),
+        ({"sms_words": ""}, "Write the text message, or do not send one."),
+        ({"tag": "no such tag"}, "Choose a tag from the list."),
+    ],
+)
+def test_a_mistake_is_explained_and_nothing_is_saved(board, rose, changes, problem):
+    _, sent = write(board.browser("staff"), a_post(board, **changes))
+
+    assert sent.status_code == 400
+    page = sent.get_data(as_text=True)
+    assert "There is a problem" in page and problem in page
+    assert stored(board) == []
+
+
+def test_co_production_needs_no_reason_and_keeps_none(board, rose):
+    fields = a_post(board, rung="co-production", reason="left over")
+    post_id, sent = write(board.browser("staff"), fields)
+
+    assert sent.status_code == 302
+    assert stored(board)[0]["reason"] == ""
+
+
+def test_the_page_says_how_the_post_reads(board, rose):
+    staff = board.browser("staff")
+    long = " ".join(["word"] * 20) + "."
+    post_id, _ = write(staff, a_post(board, words=long, sms_words="x" * 200))
+
+    page = staff.get(f"/board/posts/{post_id}").get_data(as_text=True)
+
+    assert "One sentence has 20 words. Try to keep to 15." in page
+    assert "It takes 2 texts. Try to fit it in one." in page
+    assert "It has 200 characters." in page
+
+
+def test_a_person_limited_to_some_sites_sees_and_chooses_only_those(board, rose):
+    oak = board.site_ids["Oak House"]
+    staff = board.browser("staff")
+    for_oak, _ = write(staff, a_post(board, sites=[oak]))
+    for_both, _ = write(staff, a_post(board, sites=[oak, rose]))
+
+    limited = board.browser("member", sites=("Rose Court",))
+    assert limited.get(f"/board/posts/{for_oak}").status_code == 404
+    assert limited.get(f"/board/posts/{for_oak}/change").status_code == 404
+    listed = limited.get("/board/posts").get_data(as_text=True)
+    assert for_both in listed and for_oak not in listed
+    assert "Oak House" not in limited.get(f"/board/posts/{for_both}").get_data(
+        as_text=True
+    )
+    form = limited.get("/board/posts/new").get_data(as_text=True)
+    assert "Rose Court" in form and "Oak House" not in form
+    _, refused = write(limited, a_post(board, sites=[oak]))
+    assert refused.status_code == 400
+    # Nor can they change another site's draft by sending its id as new.
+    _, refused = write(limited, a_post(board, sites=[rose]), post_id=for_oak)
+    assert refused.status_code == 404
+
+    # Changing a draft for both sites keeps the site they cannot choose.
+    changed = limited.post(
+        f"/board/posts/{for_both}/change",
+        {**a_post(board, words="Changed."), "post_id": for_both},
+        form_page=f"/board/posts/{for_both}/change",
+    )
+    assert changed.status_code == 302
+    with reading(board.engine) as conn:
+        kept = post_store.post(conn, for_both)
+    assert (kept["words"], kept["site_ids"]) == ("Changed.", sorted([oak, rose]))
+
+
+def test_a_post_id_that_is_not_one_the_form_made_is_refused(board, rose):
+    staff = board.browser("staff")
+    _, sent = write(staff, a_post(board), post_id="../../etc")
+    assert sent.status_code == 400
+    assert stored(board) == []
+    assert staff.get("/board/posts/" + "x" * 100).status_code == 404
+
+
+def test_the_activity_log_says_who_wrote_and_published_a_post(board, rose):
+    staff = board.browser("staff")
+    post_id, _ = write(staff, a_post(board))
+    staff.post(f"/board/posts/{post_id}/publish", form_page=f"/board/posts/{post_id}")
+
+    page = staff.get("/board/activity")
+
+    assert page.status_code == 200
+    said = page.get_data(as_text=True)
+    assert "wrote a draft post." in said and "published a post." in said
