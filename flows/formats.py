@@ -21,6 +21,15 @@ def parse_iso(text: str) -> datetime:
     return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
+def is_iso_time(value) -> bool:
+    """Whether `value` is text parse_iso() reads."""
+    try:
+        parse_iso(value)
+    except (AttributeError, TypeError, ValueError):
+        return False
+    return True
+
+
 def plain_number(number: float) -> str:
     """A number as people write it: 3.0 is '3', 2.5 is '2.5'."""
     return str(int(number)) if float(number).is_integer() else str(number)

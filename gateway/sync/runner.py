@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from flows.formats import iso, parse_iso
+from flows.formats import is_iso_time, iso
 from gateway import store
 from gateway.backoff import backoff_seconds
 from gateway.db import write_txn
@@ -203,7 +203,7 @@ def pull_alert_news(db, client: BoardClient, now) -> int:
                 if (
                     isinstance(news, dict)
                     and news.get("id") in open_ids
-                    and _is_time(news.get("at"))
+                    and is_iso_time(news.get("at"))
                 ):
                     marked += store.duty.mark_dealt_with(
                         db, news["id"], news["at"], iso(now())
@@ -211,14 +211,6 @@ def pull_alert_news(db, client: BoardClient, now) -> int:
         if len(open_ids) < ALERTS_ASKED:
             return marked
         asked_after = open_ids[-1]
-
-
-def _is_time(value) -> bool:
-    try:
-        parse_iso(value)
-    except (TypeError, ValueError):
-        return False
-    return True
 
 
 def _remember(db, summary: Summary, now) -> None:

@@ -21,7 +21,7 @@ from collections import Counter
 from collections.abc import Callable
 from datetime import datetime
 
-from flows.formats import iso, parse_iso
+from flows.formats import is_iso_time, iso
 from gateway import store
 from gateway.db import savepoint, write_txn
 from gateway.privacy import is_pseudonym
@@ -39,7 +39,7 @@ class Malformed(ValueError):
 def apply_opt_change(db, kind: str, body: dict, now: datetime) -> bool:
     """An opt-out or opt-in made at another site (the newest change wins)."""
     participant, at = body.get("participant"), body.get("at")
-    if not is_pseudonym(participant) or not _is_time(at):
+    if not is_pseudonym(participant) or not is_iso_time(at):
         raise Malformed("an opt change must name a participant and a time")
     opted_out = kind == "opt_out"
     if not store.sync.apply_opt_change(db, participant, opted_out, at):
@@ -154,14 +154,6 @@ def _well_formed(record) -> bool:
     )
 
 
-def _is_time(value) -> bool:
-    try:
-        parse_iso(value)
-    except (TypeError, ValueError):
-        return False
-    return True
-
-
 def _is_post(body: dict) -> bool:
     def text(key: str, limit: int, needed: bool = True) -> bool:
         value = body.get(key)
@@ -184,5 +176,5 @@ def _is_post(body: dict) -> bool:
         and body.get("rung") in protocol.POST_RUNGS
         and some_of("took_part", protocol.POST_TOOK_PART)
         and some_of("channels", protocol.POST_CHANNELS)
-        and _is_time(body.get("published_at"))
+        and is_iso_time(body.get("published_at"))
     )
