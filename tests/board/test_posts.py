@@ -6,16 +6,21 @@ sees and chooses only those."""
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import select
 
-from gateway.board.database import reading
+from gateway.board.database import reading, writing
 from gateway.board.schema import audit, posts, stream
 from gateway.board.store import posts as post_store
+from gateway.board.store import sites
 from gateway.board.store import stream as board_stream
+from tests.board.pages import NOW
 
 POST_ID = re.compile(r'id="post_id" name="post_id" type="hidden" value="([^"]+)"')
+SEEN = re.compile(r'name="seen" value="([^"]+)"')
+LATER = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
 WORDS = "You said the lift was often broken. We have had it fixed."
 SMS = "You said the lift broke a lot. We fixed it. Thank you for telling us."
 
@@ -55,6 +60,13 @@ def write(browser, fields: dict, post_id: str | None = None):
     return post_id, sent
 
 
+def publish(browser, post_id: str):
+    """Press Publish on the post's page, as it was when it was opened."""
+    page = f"/board/posts/{post_id}"
+    seen = SEEN.search(browser.get(page).get_data(as_text=True)).group(1)
+    return browser.post(f"{page}/publish", {"seen": seen}, form_page=page)
+
+
 def stored(board) -> list[dict]:
     with reading(board.engine) as conn:
         return [dict(row) for row in conn.execute(select(posts)).mappings()]
@@ -79,9 +91,7 @@ def test_a_member_writes_a_draft_and_staff_publish_it_to_its_sites(board, rose):
     assert refused.status_code == 403
 
     staff = board.browser("staff")
-    published = staff.post(
-        f"/board/posts/{post_id}/publish", form_page=f"/board/posts/{post_id}"
-    )
+    published = publish(staff, post_id)
 
     assert published.status_code == 302
     assert stored(board)[0]["state"] == "published"
@@ -109,10 +119,10 @@ def test_a_member_writes_a_draft_and_staff_publish_it_to_its_sites(board, rose):
 def test_publishing_twice_sends_it_once_and_a_published_post_cannot_change(board, rose):
     staff = board.browser("staff")
     post_id, _ = write(staff, a_post(board))
-    for _ in range(2):
-        staff.post(
-            f"/board/posts/{post_id}/publish", form_page=f"/board/posts/{post_id}"
-        )
+    page = f"/board/posts/{post_id}"
+    seen = SEEN.search(staff.get(page).get_data(as_text=True)).group(1)
+    for _ in range(2):  # a second click, or the page sent again
+        staff.post(f"{page}/publish", {"seen": seen}, form_page=page)
     with reading(board.engine) as conn:
         assert len(conn.execute(select(stream.c.seq)).all()) == 1
 
@@ -121,6 +131,8 @@ def test_publishing_twice_sends_it_once_and_a_published_post_cannot_change(board
     _, sent = write(staff, a_post(board, words="Something else."), post_id)
     assert sent.status_code == 302
     assert stored(board)[0]["words"] == WORDS
+    said = staff.get(f"/board/posts/{post_id}").get_data(as_text=True)
+    assert "Your changes were not kept." in said
 
 
 def test_saving_the_same_new_draft_twice_keeps_one_draft(board, rose):
@@ -182,15 +194,13 @@ def test_a_person_limited_to_some_sites_sees_and_chooses_only_those(board, rose)
     staff = board.browser("staff")
     for_oak, _ = write(staff, a_post(board, sites=[oak]))
     for_both, _ = write(staff, a_post(board, sites=[oak, rose]))
+    for_rose, _ = write(staff, a_post(board, sites=[rose]))
 
-    limited = board.browser("member", sites=("Rose Court",))
+    limited = board.browser("staff", sites=("Rose Court",))
     assert limited.get(f"/board/posts/{for_oak}").status_code == 404
     assert limited.get(f"/board/posts/{for_oak}/change").status_code == 404
     listed = limited.get("/board/posts").get_data(as_text=True)
     assert for_both in listed and for_oak not in listed
-    assert "Oak House" not in limited.get(f"/board/posts/{for_both}").get_data(
-        as_text=True
-    )
     form = limited.get("/board/posts/new").get_data(as_text=True)
     assert "Rose Court" in form and "Oak House" not in form
     _, refused = write(limited, a_post(board, sites=[oak]))
@@ -199,16 +209,73 @@ def test_a_person_limited_to_some_sites_sees_and_chooses_only_those(board, rose)
     _, refused = write(limited, a_post(board, sites=[rose]), post_id=for_oak)
     assert refused.status_code == 404
 
-    # Changing a draft for both sites keeps the site they cannot choose.
-    changed = limited.post(
-        f"/board/posts/{for_both}/change",
-        {**a_post(board, words="Changed."), "post_id": for_both},
-        form_page=f"/board/posts/{for_both}/change",
+    # A post also for a site they cannot see: they read it, and that is all.
+    page = limited.get(f"/board/posts/{for_both}").get_data(as_text=True)
+    assert "Oak House" not in page and "Publish the post" not in page
+    assert "also for sites you cannot see" in page
+    assert limited.get(f"/board/posts/{for_both}/change").status_code == 403
+    _, refused = write(limited, a_post(board, sites=[rose]), post_id=for_both)
+    assert refused.status_code == 403
+    seen = SEEN.search(staff.get(f"/board/posts/{for_both}").get_data(as_text=True))
+    refused = limited.post(
+        f"/board/posts/{for_both}/publish",
+        {"seen": seen.group(1)},
+        form_page=f"/board/posts/{for_rose}",
     )
-    assert changed.status_code == 302
+    assert refused.status_code == 403
     with reading(board.engine) as conn:
-        kept = post_store.post(conn, for_both)
-    assert (kept["words"], kept["site_ids"]) == ("Changed.", sorted([oak, rose]))
+        assert post_store.post(conn, for_both)["state"] == "draft"
+
+    # Their own site's post they change and publish.
+    assert publish(limited, for_rose).status_code == 302
+    with reading(board.engine) as conn:
+        assert post_store.post(conn, for_rose)["state"] == "published"
+
+
+def test_staff_publish_the_draft_they_read_not_one_changed_since(board, rose):
+    staff = board.browser("staff")
+    post_id, _ = write(staff, a_post(board))
+    page = f"/board/posts/{post_id}"
+    seen = SEEN.search(staff.get(page).get_data(as_text=True)).group(1)
+    board.app.extensions["gateway"].clock = lambda: LATER
+    write(board.browser("member"), a_post(board, words="Different words."), post_id)
+
+    stale = staff.post(f"{page}/publish", {"seen": seen}, form_page=page)
+
+    assert stale.status_code == 302
+    said = staff.get(page).get_data(as_text=True)
+    assert "Someone changed the draft after you opened it." in said
+    assert stored(board)[0]["state"] == "draft"
+    assert publish(staff, post_id).status_code == 302  # read again, then publish
+    assert stored(board)[0]["state"] == "published"
+
+
+def test_a_post_goes_only_to_sites_not_revoked(board, rose):
+    staff = board.browser("staff")
+    oak = board.site_ids["Oak House"]
+    both, _ = write(staff, a_post(board, sites=[oak, rose]))
+    only_oak, _ = write(staff, a_post(board, sites=[oak]))
+    with writing(board.engine) as conn:
+        sites.revoke_site(conn, "Oak House", NOW)
+
+    publish(staff, both)
+    publish(staff, only_oak)
+
+    with reading(board.engine) as conn:
+        [record] = conn.execute(select(stream.c.seq)).all()
+        assert board_stream.since(conn, 0, oak, 10)[0] == []
+        assert post_store.post(conn, only_oak)["state"] == "draft"
+    said = staff.get(f"/board/posts/{only_oak}").get_data(as_text=True)
+    assert "No site can get it." in said
+
+
+def test_a_text_in_letters_that_need_more_room_is_counted_as_texts(board, rose):
+    """Curly quotes and Welsh letters make a text hold 70, not 160."""
+    long_welsh = "Dŵr ’n oer. " * 25  # 275 characters: 5 texts of 67
+    _, sent = write(board.browser("staff"), a_post(board, sms_words=long_welsh))
+
+    assert sent.status_code == 400
+    assert "That is more than 3 texts. Make it shorter." in sent.get_data(as_text=True)
 
 
 def test_a_post_id_that_is_not_one_the_form_made_is_refused(board, rose):
@@ -222,7 +289,7 @@ def test_a_post_id_that_is_not_one_the_form_made_is_refused(board, rose):
 def test_the_activity_log_says_who_wrote_and_published_a_post(board, rose):
     staff = board.browser("staff")
     post_id, _ = write(staff, a_post(board))
-    staff.post(f"/board/posts/{post_id}/publish", form_page=f"/board/posts/{post_id}")
+    publish(staff, post_id)
 
     page = staff.get("/board/activity")
 

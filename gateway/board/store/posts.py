@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from sqlalchemy import Connection, delete, insert, select, update
 
-from gateway.board.schema import post_sites, posts
+from gateway.board.schema import post_sites, posts, sites
 from gateway.board.store import audit, stream
+from gateway.board.store.portable import insert_if_new
 
 DRAFT, PUBLISHED = "draft", "published"
 p = posts.c
@@ -28,26 +29,24 @@ def save_draft(
 ) -> bool:
     """Write a new draft under `post_id`, or change the draft it is; False
     (nothing changed) if it was published meanwhile. `fields`: words,
-    sms_words, change, rung, took_part and channels (lists), reason, tag."""
+    sms_words, change, rung, took_part and channels (lists), reason, tag.
+    The same new draft saved twice at once is written once, then changed:
+    the database's key decides, not a look first."""
     values = {
         **fields,
         "took_part": ",".join(fields["took_part"]),
         "channels": ",".join(fields["channels"]),
         "changed_at": at,
     }
-    found = conn.execute(
-        select(p.state).where(p.id == post_id).with_for_update()
-    ).scalar()
-    if found is None:
-        conn.execute(
-            insert(posts).values(
-                id=post_id, state=DRAFT, written_by=by, written_at=at, **values
-            )
-        )
+    new = {"id": post_id, "state": DRAFT, "written_by": by, "written_at": at}
+    if insert_if_new(conn, posts, new | values):
         audit.change(conn, at, by, "post_written", post=post_id)
-    elif found != DRAFT:
-        return False
     else:
+        found = conn.execute(
+            select(p.state).where(p.id == post_id).with_for_update()
+        ).scalar()
+        if found != DRAFT:
+            return False
         conn.execute(update(posts).where(p.id == post_id).values(**values))
         audit.change(conn, at, by, "post_changed", post=post_id)
     conn.execute(delete(post_sites).where(post_sites.c.post_id == post_id))
@@ -75,26 +74,38 @@ def all_posts(conn: Connection) -> list[dict]:
     return [_shaped(row, by_post.get(row["id"], [])) for row in found]
 
 
-def publish(conn: Connection, post_id: str, *, by: int, at: str) -> bool:
-    """Publish a draft to its sites: False (nothing changed) if it is not a
-    draft any more, or has no site to go to."""
+NOT_A_DRAFT, CHANGED, NO_SITE, DONE = "not a draft", "changed", "no site", "done"
+
+
+def publish(conn: Connection, post_id: str, seen: str, *, by: int, at: str) -> str:
+    """Publish a draft, as it was when its page was shown (`seen`: its
+    changed_at then), to its sites that are enrolled and not revoked. DONE,
+    or why not (nothing changed): NOT_A_DRAFT, CHANGED since, or NO_SITE."""
     found = conn.execute(
-        select(p.state).where(p.id == post_id).with_for_update()
-    ).scalar()
-    if found != DRAFT:
-        return False
+        select(p.state, p.changed_at).where(p.id == post_id).with_for_update()
+    ).first()
+    if found is None or found.state != DRAFT:
+        return NOT_A_DRAFT
+    if found.changed_at != seen:
+        return CHANGED
     draft = post(conn, post_id)
-    if not draft["site_ids"]:
-        return False
+    live = conn.execute(
+        select(sites.c.site_id).where(
+            sites.c.site_id.in_(draft["site_ids"]), sites.c.revoked_at.is_(None)
+        )
+    ).scalars()
+    to = sorted(live)
+    if not to:
+        return NO_SITE
     conn.execute(
         update(posts)
         .where(p.id == post_id)
         .values(state=PUBLISHED, published_by=by, published_at=at, changed_at=at)
     )
     draft |= {"published_at": at}
-    stream.publish(conn, "post", published_body(draft), at, sites=draft["site_ids"])
-    audit.change(conn, at, by, "post_published", post=post_id)
-    return True
+    stream.publish(conn, "post", published_body(draft), at, sites=to)
+    audit.change(conn, at, by, "post_published", post=post_id, sites=len(to))
+    return DONE
 
 
 def published_body(post: dict) -> dict:

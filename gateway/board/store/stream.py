@@ -67,8 +67,9 @@ def since(
     never reads them again.
 
     The newest seq is read first and the records up to it after, so a record
-    committed in between (PostgreSQL's read committed) is left for the next
-    pull, never passed over."""
+    committed in between is left for the next pull, never passed over. That
+    a record below the newest seq is never committed after it is publish()'s
+    lock: every write to the stream must go through publish()."""
     newest = conn.execute(select(s.seq).order_by(s.seq.desc()).limit(1)).scalar()
     if not newest or newest <= cursor:
         return [], cursor

@@ -13,6 +13,7 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, RadioField, TextAreaField
 from wtforms.validators import AnyOf, DataRequired, Length, ValidationError
 
+from flows.easyread import sms_segments
 from gateway.board.views.inbox_filters import (
     MultiCheckboxField,
     OneFromList,
@@ -49,6 +50,9 @@ CHANNEL_WORDS = {
 }
 
 
+MOST_TEXTS = 3
+
+
 def _limit(limit: int) -> Length:
     return Length(max=limit, message=_l("Use %(limit)d letters or fewer.", limit=limit))
 
@@ -68,7 +72,10 @@ class PostForm(FlaskForm):
     )
     sms_words = TextAreaField(
         _l("The same, as a text message"),
-        description=_l("Try to keep it to one text: 160 letters and spaces."),
+        description=_l(
+            "Try to keep it to one text: 160 letters and spaces. Some letters, "
+            "like ŵ, and curly quotes make one text hold only 70."
+        ),
         validators=[_limit(POST_SMS_LIMIT)],
     )
     change = RadioField(
@@ -129,9 +136,15 @@ class PostForm(FlaskForm):
             raise ValidationError(gettext("Choose at least one way to tell people."))
 
     def validate_sms_words(self, field):
-        if "sms" in (self.channels.data or ()) and not (field.data or "").strip():
+        words = (field.data or "").strip()
+        if "sms" in (self.channels.data or ()) and not words:
             raise ValidationError(
                 gettext("Write the text message, or do not send one.")
+            )
+        if sms_segments(words).count > MOST_TEXTS:
+            raise ValidationError(
+                gettext("That is more than %(most)d texts. Make it shorter.")
+                % {"most": MOST_TEXTS}
             )
 
     def fields(self) -> dict:

@@ -1,15 +1,17 @@
 """'You said, we did': writing a post, checking how it reads, publishing it.
 
-Staff and members write drafts; staff publish. A person limited to some
-sites sees the posts for those sites only (404 for any other, by any URL),
-chooses among those sites only, and keeps the other sites a draft already
-had. A published post cannot be changed: it is on its way to the sites.
+Staff and members write drafts; staff publish, the draft as they saw it. A
+person limited to some sites sees the posts for those sites only (404 for
+any other, by any URL) and chooses among those sites only. A post that is
+also for a site they cannot see, they may read but not change or publish
+(403). A published post cannot be changed: it is on its way to the sites.
 """
 
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
@@ -60,13 +62,13 @@ def post_new():
     # see is not there.
     with reading(current_engine()) as conn:
         made = post_store.post(conn, form.post_id.data)
-    return _write(form, _visible_post(made["id"]) if made else None)
+    return _write(form, _changeable_post(made["id"]) if made else None)
 
 
 @pages_bp.route("/posts/<post_id>/change", methods=["GET", "POST"])
 @needs("draft_posts")
 def post_change(post_id: str):
-    draft = _visible_post(post_id)
+    draft = _changeable_post(post_id)
     if draft["state"] != post_store.DRAFT:
         return redirect(url_for(".post", post_id=post_id))
     form = PostForm(data=_form_data(draft) if request.method == "GET" else None)
@@ -79,7 +81,9 @@ def post_change(post_id: str):
 def post(post_id: str):
     shown = _visible_post(post_id)
     with reading(current_engine()) as conn:
-        shown["site_names"] = _names(shown, sites.site_names(conn))
+        names = sites.site_names(conn)
+    shown["site_names"] = _names(shown, names)
+    shown["theirs"] = _may_change(shown, names)
     shown["took_part_words"] = [str(TOOK_PART_WORDS[p]) for p in shown["took_part"]]
     shown["channel_words"] = [str(CHANNEL_WORDS[c]) for c in shown["channels"]]
     return render_template(
@@ -96,18 +100,28 @@ def post(post_id: str):
 @pages_bp.post("/posts/<post_id>/publish")
 @needs("publish_posts")
 def post_publish(post_id: str):
-    _visible_post(post_id)
+    _changeable_post(post_id)
+    seen = request.form.get("seen", "")[:40]
     now = iso(current_runtime().clock())
     with writing(current_engine()) as conn:
-        published = post_store.publish(conn, post_id, by=current_user.user_id, at=now)
-    if published:
-        flash(
-            gettext("The post is published. It goes to the sites when they next sync."),
-            "success",
+        outcome = post_store.publish(
+            conn, post_id, seen, by=current_user.user_id, at=now
         )
-    else:
-        flash(gettext("The post was published already."), "info")
+    said = PUBLISHED_WORDS[outcome]
+    flash(str(said), "success" if outcome == post_store.DONE else "info")
     return redirect(url_for(".post", post_id=post_id))
+
+
+PUBLISHED_WORDS = {
+    post_store.DONE: _l(
+        "The post is published. It goes to the sites when they next sync."
+    ),
+    post_store.NOT_A_DRAFT: _l("The post was published already."),
+    post_store.CHANGED: _l(
+        "Someone changed the draft after you opened it. Read it again, then publish it."
+    ),
+    post_store.NO_SITE: _l("No site can get it. Change the draft to choose a site."),
+}
 
 
 def _write(form: PostForm, draft: dict | None):
@@ -128,20 +142,25 @@ def _write(form: PostForm, draft: dict | None):
     ]
     post_id = form.post_id.data
     if form.validate_on_submit():
-        choosable = {choice.value for choice in form.sites.choices}
-        kept = [s for s in (draft or {}).get("site_ids", []) if s not in choosable]
         now = iso(current_runtime().clock())
         with writing(current_engine()) as conn:
             saved = post_store.save_draft(
                 conn,
                 post_id,
                 form.fields(),
-                [*form.sites.data, *kept],
+                form.sites.data,
                 by=current_user.user_id,
                 at=now,
             )
         if saved:
             flash(gettext("The draft is saved."), "success")
+        else:
+            flash(
+                gettext(
+                    "It was published before you saved. Your changes were not kept."
+                ),
+                "info",
+            )
         return redirect(url_for(".post", post_id=post_id))
     errors = errors_of(form) if request.method == "POST" else []
     page = render_template(
@@ -162,6 +181,22 @@ def _visible_post(post_id: str) -> dict:
     if found is None or not _may_see(found, names):
         abort(404)
     return found
+
+
+def _changeable_post(post_id: str) -> dict:
+    """The post, if this person may change it: every one of its sites is one
+    they can see (404 if none is; 403 if only some are)."""
+    found = _visible_post(post_id)
+    with reading(current_engine()) as conn:
+        names = sites.site_names(conn)
+    if not _may_change(found, names):
+        abort(403)
+    return found
+
+
+def _may_change(post: dict, names: dict[str, str]) -> bool:
+    shown = visible_sites()
+    return shown is None or all(names.get(s) in shown for s in post["site_ids"])
 
 
 def _may_see(post: dict, names: dict[str, str]) -> bool:
