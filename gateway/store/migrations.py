@@ -343,7 +343,7 @@ def keep_posts(db: sqlite_utils.Database) -> None:
             published_at TEXT NOT NULL,
             received_at TEXT NOT NULL
         )""")
-    db.execute("CREATE INDEX posts_newest ON posts(published_at)")
+    db.execute("CREATE INDEX posts_newest ON posts(received_at)")
 
 
 MIGRATIONS = (

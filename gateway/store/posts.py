@@ -31,11 +31,12 @@ def keep(db: Database, post: dict, now: str) -> bool:
 
 
 def newest(db: Database, channel: str, limit: int = 10) -> list[dict]:
-    """The newest posts meant for `channel` ("kiosk", "sms")."""
+    """The newest posts meant for `channel` ("kiosk", "sms"): the last to
+    arrive first (a board's clock cannot pin one to the top)."""
     rows = db.execute(
         """SELECT * FROM posts WHERE EXISTS (
                SELECT 1 FROM json_each(posts.channels) WHERE value = ?)
-           ORDER BY published_at DESC, id LIMIT ?""",
+           ORDER BY received_at DESC, published_at DESC, id LIMIT ?""",
         [channel, limit],
     )
     names = [column[0] for column in rows.description]

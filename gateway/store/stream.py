@@ -29,16 +29,9 @@ def taken(db: Database, record_id: str) -> bool:
     return found.fetchone() is not None
 
 
-def keep(
-    db: Database,
-    record: dict,
-    body: str,
-    now: str,
-    *,
-    not_applied: str | None = None,
-) -> None:
+def keep(db: Database, record: dict, body: str, now: str, not_applied=None) -> None:
     """Note a record as taken: applied, or (with the reason) not applied,
-    its body kept so a later version can apply it."""
+    its body kept so it can be tried again."""
     db.execute(
         """INSERT INTO stream_taken
                (record_id, seq, kind, received_at, applied_at, not_applied, body)
@@ -55,25 +48,24 @@ def keep(
     )
 
 
-def kept(db: Database, kinds: tuple[str, ...], reason: str) -> list[dict]:
-    """Records of these kinds kept, not applied, for `reason`, oldest first.
-    (Few are ever kept: the kinds are sorted out here, not in SQL.)"""
+def kept(db: Database, reasons: tuple[str, ...]) -> list[dict]:
+    """Records kept, not applied, whose reason starts with one of `reasons`,
+    oldest first. (Few are ever kept: they are sorted out here, not in SQL.)"""
     rows = db.execute(
-        """SELECT record_id, seq, kind, body FROM stream_taken
-           WHERE applied_at IS NULL AND not_applied = ? ORDER BY seq""",
-        [reason],
+        """SELECT record_id, seq, kind, body, not_applied FROM stream_taken
+           WHERE applied_at IS NULL ORDER BY seq"""
     )
     return [
         {"id": record_id, "seq": seq, "kind": kind, "body": body}
-        for record_id, seq, kind, body in rows.fetchall()
-        if kind in kinds
+        for record_id, seq, kind, body, reason in rows.fetchall()
+        if reason.startswith(reasons)
     ]
 
 
-def still_kept(db: Database, record_id: str, reason: str) -> bool:
+def still_kept(db: Database, record_id: str) -> bool:
     found = db.execute(
-        "SELECT 1 FROM stream_taken WHERE record_id = ? AND not_applied = ?",
-        [record_id, reason],
+        "SELECT 1 FROM stream_taken WHERE record_id = ? AND applied_at IS NULL",
+        [record_id],
     )
     return found.fetchone() is not None
 

@@ -17,7 +17,7 @@ POST_TOOK_PART = ("staff", "members")
 POST_CHANNELS = ("kiosk", "sms")
 POST_CHANGES = ("planned", "made")
 POST_WORDS_LIMIT = 600
-POST_SMS_LIMIT = 459  # three texts at most
+POST_SMS_LIMIT = 459  # three texts of plain letters (the board also counts texts)
 POST_REASON_LIMIT = 200
 
 

@@ -35,6 +35,10 @@ TOO_LARGE_PASSES_BEFORE_SET_ASIDE = 3
 # This many records in a row refused alone, with nothing taken between, and the
 # board (or a proxy) is refusing everything: stop the pass and try again later.
 TOO_LARGE_IN_A_ROW = 3
+BOARD_WITHOUT_STREAM = (
+    "the board is older than this site and sends it nothing: no opt-outs from "
+    "other sites, no posts. Upgrade the board."
+)
 
 
 @dataclass
@@ -79,7 +83,10 @@ def sync_once(
         try:
             summary.pulled = pull_stream(db, client, now)
         except SyncError as error:
-            summary.error, summary.retry_after = str(error), error.retry_after
+            if error.status == 404:  # a board older than the stream: pushes go on
+                log.warning(BOARD_WITHOUT_STREAM)
+            else:
+                summary.error, summary.retry_after = str(error), error.retry_after
     if summary.error is None:
         try:  # a board too old to say fails alone: the pass still succeeded
             summary.alerts_dealt_with = pull_alert_news(db, client, now)

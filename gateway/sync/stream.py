@@ -10,7 +10,9 @@ record holds up the ones behind it.
 
 A new kind plugs in here: a function that applies its body, in APPLIERS. A
 kind this version does not know yet is kept with its body, and applied by
-the first pull after an upgrade that knows it.
+the first pull after an upgrade that knows it; a record whose applier
+failed (a full disk, a bug) is tried again on every pull. One the site
+finds malformed is kept with the reason, and not tried again.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from collections import Counter
 from collections.abc import Callable
 from datetime import datetime
 
-from flows.formats import is_iso_time, iso
+from flows.formats import is_iso_time, iso, parse_iso
 from gateway import store
 from gateway.db import savepoint, write_txn
 from gateway.privacy import is_pseudonym
@@ -30,6 +32,9 @@ from gateway.sync.client import SyncError
 
 log = logging.getLogger("gateway.sync")
 UNKNOWN_KIND = "a kind this version of the gateway does not know"
+FAILED = "could not be applied here"  # the start of the reason: tried again
+MALFORMED = "the board sent it in a shape this site cannot read"
+MAX_SEQ = 2**63 - 1  # SQLite's largest integer
 
 
 class Malformed(ValueError):
@@ -68,15 +73,20 @@ APPLIERS: dict[str, Applier] = {
 
 def pull_stream(db, client, now: Callable[[], datetime]) -> Counter:
     """Take every record the board has for this site; how many of each kind
-    changed something here. Records kept earlier under a kind this version
-    now knows are applied first."""
+    changed something here. Records kept earlier that may apply now (a kind
+    this version has learnt, or one that failed) are tried first.
+
+    An answer with a record that has no usable id or place in the stream
+    moves nothing: the pull stops with a SyncError, to try again later."""
     changed = _apply_kept(db, now)
     cursor = store.stream.cursor(db)
     while True:
         answer = client.stream(cursor)
         records, given = answer.get("records"), answer.get("cursor")
-        if not isinstance(records, list) or not isinstance(given, int):
+        if not isinstance(records, list) or not _is_seq(given) or given < cursor:
             raise SyncError("the board's answer had no list of records to take")
+        if not all(_placed(record, cursor, given) for record in records):
+            raise SyncError("the board sent a record with no usable id or place")
         with write_txn(db):
             stored = store.stream.cursor(db)
             if stored != cursor:
@@ -93,25 +103,26 @@ def pull_stream(db, client, now: Callable[[], datetime]) -> Counter:
         cursor = given
 
 
-def _take(db, record, now) -> bool:
+def _take(db, record: dict, now) -> bool:
     """One record from the board, unless this site took it before; whether
-    it changed something."""
-    if not _well_formed(record):
-        log.warning("a record from the board's stream was malformed: passed over")
-        return False
+    it changed something. One this site cannot apply is kept, with why."""
     if store.stream.taken(db, record["id"]):
         return False
-    body = json.dumps(record["body"], sort_keys=True, separators=(",", ":"))
-    applier = APPLIERS.get(record["kind"])
-    if applier is None:
-        log.warning(
-            "kept a record of kind %s to apply later: %s", record["kind"], UNKNOWN_KIND
-        )
-        store.stream.keep(db, record, body, iso(now()), not_applied=UNKNOWN_KIND)
-        return False
-    changed, reason = _apply(db, applier, record, now)
-    store.stream.keep(db, record, body, iso(now()), not_applied=reason)
-    return changed
+    kind, body = record.get("kind"), record.get("body")
+    shown_kind = kind if _is_kind(kind) else "unreadable"
+    kept = json.dumps(body, sort_keys=True, separators=(",", ":"))
+    applier = APPLIERS.get(kind) if _is_kind(kind) else None
+    if not _is_kind(kind) or not isinstance(body, dict):
+        reason = MALFORMED
+    elif applier is None:
+        reason = UNKNOWN_KIND
+    else:
+        done, reason = _apply(db, applier, record, now)
+        store.stream.keep(db, record | {"kind": kind}, kept, iso(now()), reason)
+        return done
+    log.warning("kept a record of kind %s, not applied: %s", shown_kind, reason)
+    store.stream.keep(db, record | {"kind": shown_kind}, kept, iso(now()), reason)
+    return False
 
 
 def _apply(db, applier: Applier, record: dict, now) -> tuple[bool, str | None]:
@@ -122,59 +133,87 @@ def _apply(db, applier: Applier, record: dict, now) -> tuple[bool, str | None]:
             return bool(applier(db, record["kind"], record["body"], now())), None
     except Malformed as error:
         reason = str(error)
-    except Exception as error:  # a bug must not stop every record behind it
+    except Exception as error:  # a bug, a full disk: undone alone, tried again
         log.exception("could not apply a record of kind %s", record["kind"])
-        reason = f"could not be applied here ({type(error).__name__})"
+        reason = f"{FAILED} ({type(error).__name__}); tried again each pass"
     log.warning("kept a record of kind %s, not applied: %s", record["kind"], reason)
     return False, reason
 
 
 def _apply_kept(db, now) -> Counter:
-    """Records kept under a kind this version did not know, now it does."""
+    """Kept records that may apply now: a kind this version did not know,
+    now it does; one that failed for a reason that may have passed."""
     changed = Counter()
-    for record in store.stream.kept(db, tuple(APPLIERS), UNKNOWN_KIND):
+    for record in store.stream.kept(db, (UNKNOWN_KIND, FAILED)):
+        if record["kind"] not in APPLIERS:
+            continue
         record["body"] = json.loads(record["body"])
         with write_txn(db):
-            if store.stream.still_kept(db, record["id"], UNKNOWN_KIND):
+            if store.stream.still_kept(db, record["id"]):
                 done, reason = _apply(db, APPLIERS[record["kind"]], record, now)
-                changed[record["kind"]] += done
+                if done:
+                    changed[record["kind"]] += 1
                 store.stream.settle(db, record["id"], iso(now()), reason)
     return changed
 
 
-def _well_formed(record) -> bool:
+def _is_seq(value) -> bool:
+    return type(value) is int and 0 <= value <= MAX_SEQ
+
+
+def _placed(record, cursor: int, given: int) -> bool:
+    """A record with an id this site can keep, in the stream where it says."""
     return (
         isinstance(record, dict)
         and isinstance(record.get("id"), str)
         and 0 < len(record["id"]) <= 64
-        and isinstance(record.get("kind"), str)
-        and 0 < len(record["kind"]) <= 20
-        and isinstance(record.get("seq"), int)
-        and isinstance(record.get("body"), dict)
+        and _is_seq(record.get("seq"))
+        and cursor < record["seq"] <= given
     )
 
 
+def _is_kind(kind) -> bool:
+    return isinstance(kind, str) and 0 < len(kind) <= 20
+
+
 def _is_post(body: dict) -> bool:
-    def text(key: str, limit: int, needed: bool = True) -> bool:
+    """A post as the board's own form makes one: words, not blank; a text
+    when it goes by text; a reason below co-production; each choice once;
+    the time as iso() writes it; no control characters."""
+
+    def text(key: str, limit: int) -> bool:
         value = body.get(key)
-        return isinstance(value, str) and len(value) <= limit and (value or not needed)
+        return (
+            isinstance(value, str)
+            and len(value) <= limit
+            and not any(ord(ch) < 32 and ch != "\n" or ch == "\x7f" for ch in value)
+        )
 
     def some_of(key: str, allowed: tuple[str, ...]) -> bool:
         value = body.get(key)
         return (
             isinstance(value, list)
             and bool(value)
+            and len(set(value)) == len(value)
             and all(isinstance(v, str) and v in allowed for v in value)
         )
 
-    return (
+    if not (
         text("id", 64)
         and text("words", protocol.POST_WORDS_LIMIT)
-        and text("sms_words", protocol.POST_SMS_LIMIT, needed=False)
-        and text("reason", protocol.POST_REASON_LIMIT, needed=False)
+        and text("sms_words", protocol.POST_SMS_LIMIT)
+        and text("reason", protocol.POST_REASON_LIMIT)
         and body.get("change") in protocol.POST_CHANGES
         and body.get("rung") in protocol.POST_RUNGS
         and some_of("took_part", protocol.POST_TOOK_PART)
         and some_of("channels", protocol.POST_CHANNELS)
         and is_iso_time(body.get("published_at"))
+    ):
+        return False
+    co_produced = body["rung"] == "co-production"
+    return (
+        bool(body["id"] and body["words"].strip())
+        and ("sms" not in body["channels"] or bool(body["sms_words"].strip()))
+        and (co_produced or bool(body["reason"].strip()))
+        and iso(parse_iso(body["published_at"])) == body["published_at"]
     )

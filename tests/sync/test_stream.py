@@ -11,6 +11,8 @@ import pytest
 from gateway import store
 from gateway.privacy import pseudonym
 from gateway.sync import stream
+from gateway.sync.client import SyncError
+from gateway.sync.runner import sync_once
 from gateway.sync.stream import UNKNOWN_KIND, pull_stream
 from tests.sync.helpers import MOMENT
 
@@ -117,32 +119,38 @@ def test_a_kind_this_version_does_not_know_is_kept_for_later(db, people, monkeyp
     assert len(seen) == 1
 
 
-def test_a_record_that_fails_is_undone_alone_and_kept_with_the_reason(
+def test_a_record_that_fails_is_undone_alone_and_tried_again_each_pass(
     db, people, monkeypatch
 ):
     def half_then_fail(db, _kind, body, _now):
         store.sync.apply_opt_change(db, body["participant"], True, AT)
-        raise RuntimeError("a bug")
+        raise OSError("disk full")
 
-    monkeypatch.setitem(stream.APPLIERS, "broken", half_then_fail)
+    monkeypatch.setitem(stream.APPLIERS, "opt_out", half_then_fail)
     board = Board(
         [
-            record(1, "broken", participant=people[1]),
-            record(2, "opt_out", participant=people[0], at=AT),
+            record(1, "opt_out", participant=people[1], at=AT),
+            record(2, "opt_in", participant=people[0], at=AT),
         ]
     )
 
-    assert pull_stream(db, board, lambda: MOMENT) == {"opt_out": 1}
+    assert pull_stream(db, board, lambda: MOMENT) == {}
 
     assert not opted_out(db, people[1])  # its half-done change was undone
-    assert opted_out(db, people[0])
     assert taken(db)[0][:4] == (
         "record-1",
-        "broken",
+        "opt_out",
         0,
-        "could not be applied here (RuntimeError)",
+        "could not be applied here (OSError); tried again each pass",
     )
+    assert taken(db)[1][2] == 1  # the record behind it went on
     assert store.stream.cursor(db) == 2
+    assert pull_stream(db, board, lambda: MOMENT) == {}  # tried again: fails
+
+    monkeypatch.setitem(stream.APPLIERS, "opt_out", stream.apply_opt_change)
+    assert pull_stream(db, board, lambda: MOMENT) == {"opt_out": 1}
+    assert opted_out(db, people[1])
+    assert taken(db)[0][2:] == (1, None, None)
 
 
 def test_a_malformed_opt_change_is_kept_with_the_reason(db, people):
@@ -150,16 +158,63 @@ def test_a_malformed_opt_change_is_kept_with_the_reason(db, people):
         [
             record(1, "opt_out", participant="not a pseudonym", at=AT),
             record(2, "opt_out", participant=people[0], at="yesterday"),
-            {"seq": 3, "id": "", "kind": "opt_out", "body": {}},  # passed over
-            record(4, "opt_out", participant=people[1], at=AT),
+            {"seq": 3, "id": "record-3", "kind": "opt_out", "body": [1]},
+            {"seq": 4, "id": "record-4", "kind": ["opt_out"], "body": {}},
+            record(5, "opt_out", participant=people[1], at=AT),
         ]
     )
 
     assert pull_stream(db, board, lambda: MOMENT) == {"opt_out": 1}
 
     reasons = [row[3] for row in taken(db)]
-    assert reasons == ["an opt change must name a participant and a time"] * 2 + [None]
-    assert store.stream.cursor(db) == 4
+    assert reasons == ["an opt change must name a participant and a time"] * 2 + [
+        stream.MALFORMED
+    ] * 2 + [None]
+    assert taken(db)[2][4] == "[1]"  # kept as it came
+    assert store.stream.cursor(db) == 5
+    assert pull_stream(db, board, lambda: MOMENT) == {}  # not tried again
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        {"records": [{"seq": 1, "id": "", "kind": "opt_out", "body": {}}], "cursor": 1},
+        {"records": [{"seq": 2**63, "id": "r", "kind": "x", "body": {}}], "cursor": 1},
+        {"records": [{"seq": True, "id": "r", "kind": "x", "body": {}}], "cursor": 1},
+        {"records": [{"seq": 5, "id": "r", "kind": "x", "body": {}}], "cursor": 3},
+        {"records": [{"id": "r", "kind": "x", "body": {}}], "cursor": 1},
+        {"records": [], "cursor": 2**63},
+        {"records": [], "cursor": -1},
+        {"records": {}, "cursor": 1},
+    ],
+)
+def test_an_answer_with_no_usable_id_or_place_moves_nothing(db, answer):
+    class Answers:
+        def stream(self, _cursor):
+            return answer
+
+    with pytest.raises(SyncError):
+        pull_stream(db, Answers(), lambda: MOMENT)
+
+    assert taken(db) == []
+    assert store.stream.cursor(db) == 0
+
+
+def test_a_board_older_than_the_stream_does_not_fail_the_pass(db, caplog):
+    class OlderBoard:
+        def push(self, _records):
+            return [], "2026-11-21T09:00:00Z"
+
+        def stream(self, _cursor):
+            raise SyncError("the board answered 404", 404)
+
+        def alerts_dealt_with(self, _ids):
+            return []
+
+    summary = sync_once(db, OlderBoard(), lambda: MOMENT, 10)
+
+    assert summary.error is None
+    assert "Upgrade the board." in caplog.text
 
 
 def test_sync_status_says_how_far_the_stream_was_taken_and_what_was_not_applied(
@@ -205,7 +260,13 @@ def test_a_post_is_kept_once_for_the_kiosk_and_the_texts(db):
         {"words": ""},
         {"words": "x" * 601},
         {"published_at": "soon"},
+        {"published_at": "2026-11-20"},
         {"took_part": "staff"},
+        {"took_part": ["staff", "staff"]},
+        {"words": "   "},
+        {"sms_words": ""},  # it goes by text
+        {"rung": "informing"},  # and says no reason
+        {"words": "We fixed it.\x1b[2J"},
     ],
 )
 def test_a_malformed_post_is_kept_aside_with_the_reason(db, change):
@@ -213,5 +274,6 @@ def test_a_malformed_post_is_kept_aside_with_the_reason(db, change):
 
     assert pull_stream(db, board, lambda: MOMENT) == {}
 
-    assert taken(db)[0][3] == "a post must have its words, choices and time, in bounds"
+    reason = "a post must have its words, choices and time, in bounds"
+    assert taken(db)[0][3] == reason
     assert store.posts.newest(db, "kiosk") == []
