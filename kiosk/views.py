@@ -33,7 +33,7 @@ from gateway import store
 from gateway.db import get_db
 from gateway.i18n import page_language, use_language
 from gateway.runtime import current_runtime
-from kiosk import taps
+from kiosk import posts, taps
 from kiosk.offline_files import assets_version, offline_files
 from kiosk.screens import adjusted, step_screen
 
@@ -253,7 +253,9 @@ def _address(
     """A kiosk page's path, built by hand: url_for is slow for the hot path.
     `language` is for the welcome screen (a conversation knows its own)."""
     path = f"{request.script_root}/kiosk/{key}/"
-    if page != "welcome":
+    if page == "changes":
+        path += "changes"
+    elif page != "welcome":
         path += f"r/{response_id}/" + ("thanks" if page == "thanks" else "")
     query = [("help", "1")] if signpost else []
     if value is not None:
@@ -264,7 +266,9 @@ def _address(
 
 
 def _welcome_page(key: str, signpost: bool = False) -> Response:
-    """The welcome screen; ?wait=1 when the kiosk started too often just now."""
+    """The welcome screen, with the newest "You said, we did" post; ?wait=1
+    when the kiosk started too often just now."""
+    newest = store.posts.newest(get_db(), "kiosk", posts.ON_WELCOME)
     return _page(
         "kiosk/welcome.html",
         key=key,
@@ -273,6 +277,22 @@ def _welcome_page(key: str, signpost: bool = False) -> Response:
         start_at=_address(key, "welcome") + "start",
         signpost=signpost,
         wait=bool(request.args.get("wait")),
+        posts=[posts.for_residents(p) for p in newest],
+        changes_at=_address(key, "changes", language=page_language()),
+    )
+
+
+@bp.get("/<key>/changes")
+def changes(key: str):
+    """ "What we changed": the newest posts for this site's kiosks."""
+    _kiosk(key)
+    newest = store.posts.newest(get_db(), "kiosk", posts.ON_THEIR_SCREEN)
+    return _page(
+        "kiosk/changes.html",
+        key=key,
+        posts=[posts.for_residents(p) for p in newest],
+        welcome=_address(key, "welcome", language=page_language()),
+        return_after=posts.BACK_TO_WELCOME_SECONDS,
     )
 
 

@@ -9,10 +9,13 @@ question and answers (a stubbed voice); errors are explained and focused.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
 
+from gateway import store
+from gateway.db import connect, write_txn
 from tests.conftest import serve_gateway
 from tests.kiosk.browser import (
     FFT_OVERALL,
@@ -45,6 +48,17 @@ from tests.kiosk.browser import (
 )
 
 MEALS = "How are the meals?"
+POST = {
+    "id": "post-1",
+    "words": "You said the garden path was hard to walk on. We made it wider.",
+    "sms_words": "",
+    "change": "made",
+    "rung": "consulting",
+    "took_part": ["staff"],
+    "reason": "The builders needed an answer that week.",
+    "channels": ["kiosk"],
+    "published_at": "2026-11-20T09:00:00Z",
+}
 VISITS = "Do you see your family and friends as much as you want?"
 NUMBER_FLOW = """\
 id: outings
@@ -76,8 +90,19 @@ def every_kiosk(gateway_env, tmp_path) -> dict[str, str]:
         "Garden": add_kiosk(gateway_env, "Garden", flow="care-home-life"),
         "Hall": add_kiosk(gateway_env, "Hall", flow="outings"),
     }
+    keep_a_post(gateway_env)
     with serve_gateway(gateway_env, tmp_path / "serve.log") as (base, _process):
         yield {name: base + path for name, path in paths.items()}
+
+
+def keep_a_post(env: dict) -> None:
+    """A "You said, we did" post, as the board's stream brings one."""
+    db = connect(str(Path(env["GATEWAY_INSTANCE_PATH"]) / "gateway.sqlite3"))
+    try:
+        with write_txn(db):
+            store.posts.keep(db, POST, "2026-11-21T09:00:00Z")
+    finally:
+        db.close()
 
 
 @pytest.fixture
@@ -99,7 +124,12 @@ def every_screen(page: Page, kiosks: dict[str, str]) -> Iterator[str]:
     """Show each kind of kiosk screen in turn, yielding its name while it shows."""
     page.goto(kiosks["Garden"])
     expect(heading(page)).to_have_text(WELCOME)
-    yield "welcome"
+    yield "welcome, with a post"
+    page.get_by_role("link", name="What we changed").click()
+    expect(heading(page)).to_have_text("What we changed")
+    yield "what we changed"
+    page.get_by_role("link", name="Back to the start").click()
+    expect(heading(page)).to_have_text(WELCOME)
     settled_tap(page, "Start")
     expect(heading(page)).to_have_text(MEALS)
     yield "three-faces scale"
