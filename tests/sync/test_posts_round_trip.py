@@ -9,19 +9,10 @@ from html import unescape
 from gateway.board.database import make_engine, writing
 from gateway.board.store import stream as board_stream
 from tests.conftest import serve_gateway
+from tests.posts import a_post
 from tests.sync.helpers import database, enrol, identity, install, run, site_app
 
-POST = {
-    "id": "post-1",
-    "words": "You said the lift was often broken. We had it fixed.",
-    "sms_words": "We fixed the lift.",
-    "change": "made",
-    "rung": "co-production",
-    "took_part": ["staff", "members"],
-    "reason": "",
-    "channels": ["kiosk", "sms"],
-    "published_at": "2026-11-20T09:00:00Z",
-}
+POST = a_post()
 
 
 def test_a_post_for_one_site_shows_on_its_kiosk_and_no_other(tmp_path):

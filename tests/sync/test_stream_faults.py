@@ -18,6 +18,7 @@ import uuid
 from gateway.board.database import make_engine, writing
 from gateway.board.store import stream as board_stream
 from tests.conftest import serve_gateway
+from tests.posts import a_post
 from tests.sync.fault_proxy import FaultProxy
 from tests.sync.helpers import database, enrol, identity, install, rows, run
 from tests.sync.test_faults import (
@@ -45,7 +46,7 @@ def publish(board_env: dict, site_id: str) -> tuple[dict[str, str], int]:
                 person = hashlib.sha256(f"person {n}".encode()).hexdigest()
                 kind, body = "opt_out", {"participant": person, "at": AT}
                 if n % 10 == 0:
-                    kind, body = "post", post(f"post-{n}")
+                    kind, body = "post", a_post(f"post-{n}")
                 audience = [
                     {},
                     {"sites": [site_id]},
@@ -61,20 +62,6 @@ def publish(board_env: dict, site_id: str) -> tuple[dict[str, str], int]:
     finally:
         engine.dispose()
     return ours, last
-
-
-def post(post_id: str) -> dict:
-    return {
-        "id": post_id,
-        "words": "You said the lift broke. We fixed it.",
-        "sms_words": "We fixed the lift.",
-        "change": "made",
-        "rung": "consulting",
-        "took_part": ["staff"],
-        "reason": "The lift company did the work.",
-        "channels": ["kiosk"],
-        "published_at": AT,
-    }
 
 
 def not_yet_taken(expected: int):
