@@ -8,6 +8,9 @@ what changed and how the decision was made. Never who wrote it.
 
 from __future__ import annotations
 
+import hashlib
+import json
+
 from sqlalchemy import Connection, delete, insert, select, update
 
 from gateway.board.schema import post_sites, posts, sites
@@ -79,16 +82,16 @@ NOT_A_DRAFT, CHANGED, NO_SITE, DONE = "not a draft", "changed", "no site", "done
 
 def publish(conn: Connection, post_id: str, seen: str, *, by: int, at: str) -> str:
     """Publish a draft, as it was when its page was shown (`seen`: its
-    changed_at then), to its sites that are enrolled and not revoked. DONE,
+    version() then), to its sites that are enrolled and not revoked. DONE,
     or why not (nothing changed): NOT_A_DRAFT, CHANGED since, or NO_SITE."""
     found = conn.execute(
-        select(p.state, p.changed_at).where(p.id == post_id).with_for_update()
-    ).first()
-    if found is None or found.state != DRAFT:
+        select(p.state).where(p.id == post_id).with_for_update()
+    ).scalar()
+    if found != DRAFT:
         return NOT_A_DRAFT
-    if found.changed_at != seen:
-        return CHANGED
     draft = post(conn, post_id)
+    if version(draft) != seen:
+        return CHANGED
     live = conn.execute(
         select(sites.c.site_id).where(
             sites.c.site_id.in_(draft["site_ids"]), sites.c.revoked_at.is_(None)
@@ -106,6 +109,17 @@ def publish(conn: Connection, post_id: str, seen: str, *, by: int, at: str) -> s
     stream.publish(conn, "post", published_body(draft), at, sites=to)
     audit.change(conn, at, by, "post_published", post=post_id, sites=len(to))
     return DONE
+
+
+def version(post: dict) -> str:
+    """A short hash of everything a draft says and where it goes: two saves
+    in one second with different words have different versions."""
+    said = {key: post[key] for key in (*SAID, "site_ids", "tag", "changed_at")}
+    encoded = json.dumps(said, sort_keys=True, ensure_ascii=False).encode()
+    return hashlib.sha256(encoded).hexdigest()[:32]
+
+
+SAID = ("words", "sms_words", "change", "rung", "took_part", "reason", "channels")
 
 
 def published_body(post: dict) -> dict:

@@ -53,6 +53,10 @@ CHANNEL_WORDS = {
 MOST_TEXTS = 3
 
 
+def one_line_ending(text: str | None) -> str:
+    return (text or "").replace("\r\n", "\n").replace("\r", "\n").strip()
+
+
 def _limit(limit: int) -> Length:
     return Length(max=limit, message=_l("Use %(limit)d letters or fewer.", limit=limit))
 
@@ -148,15 +152,16 @@ class PostForm(FlaskForm):
             )
 
     def fields(self) -> dict:
-        """What the store keeps of a checked form."""
+        """What the store keeps of a checked form: each text trimmed, its
+        lines ended as "\n" (a browser sends "\r\n")."""
         co_produced = self.rung.data == "co-production"
         return {
-            "words": self.words.data.strip(),
-            "sms_words": (self.sms_words.data or "").strip(),
+            "words": one_line_ending(self.words.data),
+            "sms_words": one_line_ending(self.sms_words.data),
             "change": self.change.data,
             "rung": self.rung.data,
             "took_part": [p for p in POST_TOOK_PART if p in self.took_part.data],
-            "reason": "" if co_produced else self.reason.data.strip(),
+            "reason": "" if co_produced else one_line_ending(self.reason.data),
             "tag": self.tag.data or None,
             "channels": [c for c in POST_CHANNELS if c in self.channels.data],
         }

@@ -84,6 +84,7 @@ def post(post_id: str):
         names = sites.site_names(conn)
     shown["site_names"] = _names(shown, names)
     shown["theirs"] = _may_change(shown, names)
+    shown["version"] = post_store.version(shown)
     shown["took_part_words"] = [str(TOOK_PART_WORDS[p]) for p in shown["took_part"]]
     shown["channel_words"] = [str(CHANNEL_WORDS[c]) for c in shown["channels"]]
     return render_template(
@@ -101,7 +102,7 @@ def post(post_id: str):
 @needs("publish_posts")
 def post_publish(post_id: str):
     _changeable_post(post_id)
-    seen = request.form.get("seen", "")[:40]
+    seen = request.form.get("seen", "")[:64]
     now = iso(current_runtime().clock())
     with writing(current_engine()) as conn:
         outcome = post_store.publish(
