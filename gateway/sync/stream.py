@@ -134,6 +134,10 @@ def _apply(db, applier: Applier, record: dict, now) -> tuple[bool, str | None]:
     except Malformed as error:
         reason = str(error)
     except Exception as error:  # a bug, a full disk: undone alone, tried again
+        if not db.conn.in_transaction:
+            # SQLite rolled back the whole batch (a full disk can): nothing
+            # of it may be committed now. The pull fails, to be tried again.
+            raise
         log.exception("could not apply a record of kind %s", record["kind"])
         reason = f"{FAILED} ({type(error).__name__}); tried again each pass"
     log.warning("kept a record of kind %s, not applied: %s", record["kind"], reason)
@@ -186,7 +190,7 @@ def _is_post(body: dict) -> bool:
         return (
             isinstance(value, str)
             and len(value) <= limit
-            and not any(ord(ch) < 32 and ch != "\n" or ch == "\x7f" for ch in value)
+            and not any(_is_control(ch) for ch in value)
         )
 
     def some_of(key: str, allowed: tuple[str, ...]) -> bool:
@@ -217,3 +221,8 @@ def _is_post(body: dict) -> bool:
         and (co_produced or bool(body["reason"].strip()))
         and iso(parse_iso(body["published_at"])) == body["published_at"]
     )
+
+
+def _is_control(ch: str) -> bool:
+    """A control character other than the ends of lines and tabs."""
+    return (ord(ch) < 32 and ch not in "\n\r\t") or ch == "\x7f"

@@ -14,6 +14,7 @@ from gateway.sync import stream
 from gateway.sync.client import SyncError
 from gateway.sync.runner import sync_once
 from gateway.sync.stream import UNKNOWN_KIND, pull_stream
+from tests.posts import a_post
 from tests.sync.helpers import MOMENT
 
 AT = "2026-11-20T09:00:00Z"
@@ -229,17 +230,7 @@ def test_sync_status_says_how_far_the_stream_was_taken_and_what_was_not_applied(
     assert f"  not applied: 2 newer, {UNKNOWN_KIND}" in said
 
 
-POST = {
-    "id": "post-1",
-    "words": "You said the lift broke. We fixed it.",
-    "sms_words": "We fixed the lift.",
-    "change": "made",
-    "rung": "co-production",
-    "took_part": ["staff", "members"],
-    "reason": "",
-    "channels": ["kiosk", "sms"],
-    "published_at": AT,
-}
+POST = a_post()
 
 
 def test_a_post_is_kept_once_for_the_kiosk_and_the_texts(db):
@@ -277,3 +268,37 @@ def test_a_malformed_post_is_kept_aside_with_the_reason(db, change):
     reason = "a post must have its words, choices and time, in bounds"
     assert taken(db)[0][3] == reason
     assert store.posts.newest(db, "kiosk") == []
+
+
+def test_a_post_in_lines_is_kept(db):
+    lines = "You said the lift broke.\nWe fixed it.\r\n\tThank you."
+    board = Board([record(1, "post", **a_post(words=lines))])
+
+    assert pull_stream(db, board, lambda: MOMENT) == {"post": 1}
+
+
+def test_a_fault_that_undoes_the_whole_batch_commits_none_of_it(
+    db, people, monkeypatch
+):
+    """SQLite may roll back a whole transaction on a full disk, not just the
+    savepoint: then nothing of the batch, nor the cursor, may be committed."""
+
+    def lose_the_transaction(db, _kind, _body, _now):
+        db.conn.execute("ROLLBACK")
+        raise OSError("disk full")
+
+    board = Board(
+        [
+            record(1, "opt_out", participant=people[0], at=AT),
+            record(2, "broken", participant=people[1], at=AT),
+        ]
+    )
+    monkeypatch.setitem(stream.APPLIERS, "broken", lose_the_transaction)
+
+    with pytest.raises(Exception):  # noqa: B017 - whatever SQLite raised
+        pull_stream(db, board, lambda: MOMENT)
+
+    assert taken(db) == [] and store.stream.cursor(db) == 0
+    monkeypatch.setitem(stream.APPLIERS, "broken", lambda *_: True)
+    assert pull_stream(db, board, lambda: MOMENT) == {"opt_out": 1, "broken": 1}
+    assert opted_out(db, people[0])
