@@ -46,19 +46,15 @@ from tests.kiosk.browser import (
     wait_until_ready,
     zoom_text,
 )
+from tests.posts import a_post
 
 MEALS = "How are the meals?"
-POST = {
-    "id": "post-1",
-    "words": "You said the garden path was hard to walk on. We made it wider.",
-    "sms_words": "",
-    "change": "made",
-    "rung": "consulting",
-    "took_part": ["staff"],
-    "reason": "The builders needed an answer that week.",
-    "channels": ["kiosk"],
-    "published_at": "2026-11-20T09:00:00Z",
-}
+POST = a_post(
+    words="You said the garden path was hard to walk on. We made it wider.",
+    rung="consulting",
+    reason="The builders needed an answer that week.",
+    channels=["kiosk"],
+)
 VISITS = "Do you see your family and friends as much as you want?"
 NUMBER_FLOW = """\
 id: outings
@@ -124,12 +120,15 @@ def every_screen(page: Page, kiosks: dict[str, str]) -> Iterator[str]:
     """Show each kind of kiosk screen in turn, yielding its name while it shows."""
     page.goto(kiosks["Garden"])
     expect(heading(page)).to_have_text(WELCOME)
+    pages_in_history = page.evaluate("history.length")
     yield "welcome, with a post"
     page.get_by_role("link", name="What we changed").click()
     expect(heading(page)).to_have_text("What we changed")
     yield "what we changed"
     page.get_by_role("link", name="Back to the start").click()
     expect(heading(page)).to_have_text(WELCOME)
+    # The screens replaced each other: none is left in the history.
+    assert page.evaluate("history.length") == pages_in_history
     settled_tap(page, "Start")
     expect(heading(page)).to_have_text(MEALS)
     yield "three-faces scale"

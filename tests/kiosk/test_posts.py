@@ -11,22 +11,14 @@ import pytest
 from gateway import store
 from gateway.db import write_txn
 from tests.kiosk.helpers import add_kiosk
+from tests.posts import a_post
 
 AT = "2026-11-20T09:00:00Z"
 
 
 def post(number: int, **changes) -> dict:
-    return {
-        "id": f"post-{number}",
-        "words": f"You said number {number}. We fixed it.",
-        "sms_words": "We fixed it.",
-        "change": "made",
-        "rung": "co-production",
-        "took_part": ["staff", "members"],
-        "reason": "",
-        "channels": ["kiosk"],
-        "published_at": AT,
-    } | changes
+    words = f"You said number {number}. We fixed it."
+    return a_post(f"post-{number}", words=words, channels=["kiosk"]) | changes
 
 
 @pytest.fixture
