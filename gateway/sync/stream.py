@@ -109,20 +109,18 @@ def _take(db, record: dict, now) -> bool:
     if store.stream.taken(db, record["id"]):
         return False
     kind, body = record.get("kind"), record.get("body")
-    shown_kind = kind if _is_kind(kind) else "unreadable"
-    kept = json.dumps(body, sort_keys=True, separators=(",", ":"))
-    applier = APPLIERS.get(kind) if _is_kind(kind) else None
     if not _is_kind(kind) or not isinstance(body, dict):
-        reason = MALFORMED
-    elif applier is None:
-        reason = UNKNOWN_KIND
+        kind = kind if _is_kind(kind) else "unreadable"
+        done, reason = False, MALFORMED
+    elif kind not in APPLIERS:
+        done, reason = False, UNKNOWN_KIND
     else:
-        done, reason = _apply(db, applier, record, now)
-        store.stream.keep(db, record | {"kind": kind}, kept, iso(now()), reason)
-        return done
-    log.warning("kept a record of kind %s, not applied: %s", shown_kind, reason)
-    store.stream.keep(db, record | {"kind": shown_kind}, kept, iso(now()), reason)
-    return False
+        done, reason = _apply(db, APPLIERS[kind], record, now)
+    if reason in (MALFORMED, UNKNOWN_KIND):  # _apply says its own
+        log.warning("kept a record of kind %s, not applied: %s", kind, reason)
+    kept = json.dumps(body, sort_keys=True, separators=(",", ":"))
+    store.stream.keep(db, record | {"kind": kind}, kept, iso(now()), reason)
+    return done
 
 
 def _apply(db, applier: Applier, record: dict, now) -> tuple[bool, str | None]:
