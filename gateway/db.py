@@ -81,14 +81,18 @@ def write_txn(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Database]:
 
 @contextmanager
 def savepoint(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Database]:
-    """Inside a write_txn: a part that, if it fails, is undone alone."""
+    """Inside a write_txn: a part that, if it fails, is undone alone. If the
+    failure took the whole transaction with it (SQLite may, on a full disk),
+    there is no part left to undo: the failure itself is raised, and the
+    caller must not carry on as if only the part were gone."""
     name = f"part_{next(_savepoints)}"
     db.conn.execute(f"SAVEPOINT {name}")
     try:
         yield db
     except BaseException:
-        db.conn.execute(f"ROLLBACK TO {name}")
-        db.conn.execute(f"RELEASE {name}")
+        if db.conn.in_transaction:
+            db.conn.execute(f"ROLLBACK TO {name}")
+            db.conn.execute(f"RELEASE {name}")
         raise
     db.conn.execute(f"RELEASE {name}")
 
